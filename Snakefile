@@ -1,0 +1,45 @@
+# mlip-transfer: how well does a MACE potential fine-tuned at one KOH(aq) concentration transfer to others?
+#
+#   snakemake --cores 2 --configfile config/demo.yaml     # the laptop demo
+#   snakemake --profile slurm                               # production (config/config.yaml) on a cluster
+#   snakemake concentration_<label> ...                     # one concentration's chain alone
+#
+# The DAG: box → relaxed box → AIMD (CP2K) → frames → splits → MACE fine-tuning → every model on every
+# test set (transferability matrix) → production MD → hydroxide, H-bond, RDF and diffusion analysis → figures.
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+# A --configfile replaces the production config rather than being merged into it (Snakemake merges
+# mappings recursively, which would add the production concentrations to the demo).
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/aimd.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/md.smk"
+include: "workflow/rules/analysis.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True
+
+
+for _label in CONCENTRATIONS:
+
+    rule:
+        name:
+            f"concentration_{_label}"
+        input:
+            concentration_outputs(_label),

@@ -1,0 +1,263 @@
+"""CP2K inputs written with cp2k-input-tools, checked against the installed CP2K, and CP2K runs.
+
+Inputs are built as cp2k-input-tools' canonical trees (``+SECTION`` keys, repeated sections as lists)
+and rendered by :class:`~cp2k_input_tools.generator.CP2KInputGenerator`; the rendered text is parsed back
+with the ``cp2k --xml`` schema of the CP2K that will run it, so a keyword the installed version does not
+know fails here rather than on a compute node. Units follow CP2K: Å for coordinates and cells, fs for
+times, K for temperatures, Ry for cutoffs, Hartree for energies.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ase import Atoms
+from ase.data import atomic_numbers
+from cp2k_input_tools.generator import CP2KInputGenerator
+from cp2k_input_tools.parser import CP2KInputParser
+
+HARTREE_EV = 27.211386245988
+BOHR_A = 0.529177210903
+HARTREE_PER_BOHR_EV_PER_A = HARTREE_EV / BOHR_A
+
+# Ground-state spin multiplicities of the isolated atoms used as MACE reference energies (E0s).
+ATOM_MULTIPLICITY = {"H": 2, "O": 3, "K": 2}
+
+METHODS = ("xtb", "dft")
+_TOTAL_ENERGY = re.compile(r"ENERGY\| Total FORCE_EVAL \( QS \) energy[^:]*:\s+(-?\d+\.\d+)")
+
+
+class CP2KError(RuntimeError):
+    """CP2K failed or its output is not what it should be."""
+
+
+def _dft_section(method: Mapping, charge: int = 0, multiplicity: int | None = None) -> dict:
+    name = method["method"]
+    if name == "xtb":
+        section = {
+            "charge": charge,
+            # K⁺ carries a GFN1 charge slightly above CP2K's "chemical range" check (1.05 e)
+            "+qs": {"method": "xTB", "+xtb": {"do_ewald": multiplicity is None, "check_atomic_charges": False}},
+            "+scf": {"scf_guess": "restart" if multiplicity is None else "atomic", "eps_scf": 1e-6, "max_scf": 100},
+        }
+    elif name == "dft":
+        dft = method["dft"]
+        xc = {"+xc_functional": {"_": dft["functional"]}}
+        if dft.get("dispersion") == "D3":
+            xc["+vdw_potential"] = {
+                "potential_type": "PAIR_POTENTIAL",
+                "+pair_potential": {
+                    "type": "DFTD3",
+                    "parameter_file_name": "dftd3.dat",
+                    "reference_functional": dft["functional"],
+                },
+            }
+        section = {
+            "charge": charge,
+            "basis_set_file_name": dft["basis_set_file"],
+            "potential_file_name": dft["potential_file"],
+            "+mgrid": {"cutoff": dft["cutoff_Ry"], "rel_cutoff": dft["rel_cutoff_Ry"]},
+            "+qs": {"eps_default": 1e-12},
+            "+scf": {
+                "scf_guess": "restart" if multiplicity is None else "atomic",
+                "eps_scf": 1e-6,
+                "max_scf": 50,
+                "+ot": {"minimizer": "DIIS", "preconditioner": "FULL_SINGLE_INVERSE"},
+                "+outer_scf": {"max_scf": 20, "eps_scf": 1e-6},
+            },
+            "+xc": xc,
+        }
+    else:
+        raise ValueError(f"cp2k.method: unknown method {name!r}; expected one of {METHODS}")
+    if multiplicity is not None:
+        section["uks"] = True
+        section["multiplicity"] = multiplicity
+        section["+poisson"] = {"periodic": "NONE", "psolver": "MT"}
+        if name == "dft":  # OT cannot smear; an isolated atom converges with plain diagonalisation
+            scf = section["+scf"]
+            del scf["+ot"], scf["+outer_scf"]
+            scf["max_scf"] = 200
+            scf["+mixing"] = {"method": "BROYDEN_MIXING", "alpha": 0.2}
+    return section
+
+
+def _kinds(symbols: Sequence[str], method: Mapping) -> list[dict]:
+    if method["method"] != "dft":
+        return []
+    dft = method["dft"]
+    return [
+        {"_": s, "basis_set": dft["basis_sets"][s], "potential": dft["potentials"][s]}
+        for s in sorted(set(symbols), key=atomic_numbers.get)
+    ]
+
+
+def _subsys(atoms: Atoms, method: Mapping, periodic: bool) -> dict:
+    cell = {"abc": [float(x) for x in atoms.cell.lengths()]}
+    if not periodic:
+        cell["periodic"] = "NONE"
+    subsys = {
+        "+cell": cell,
+        "+coord": {"*": [f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(atoms.get_chemical_symbols(), atoms.positions)]},
+    }
+    kinds = _kinds(atoms.get_chemical_symbols(), method)
+    if kinds:
+        subsys["+kind"] = kinds
+    return subsys
+
+
+def aimd_input_tree(
+    atoms: Atoms,
+    method: Mapping,
+    *,
+    project: str,
+    steps: int,
+    timestep_fs: float,
+    temperature_K: float,
+    thermostat_time_constant_fs: float,
+    print_every: int,
+    seed: int,
+) -> dict:
+    """NVT AIMD with a CSVR thermostat, printing positions, forces and energies every ``print_every`` steps."""
+    every = {"+each": {"md": print_every}}
+    return {
+        "+global": {"project_name": project, "run_type": "MD", "print_level": "LOW", "seed": seed},
+        "+force_eval": [
+            {
+                "method": "QS",
+                "+dft": _dft_section(method),
+                "+subsys": _subsys(atoms, method, periodic=True),
+            }
+        ],
+        "+motion": {
+            "+md": {
+                "ensemble": "NVT",
+                "steps": steps,
+                "timestep": timestep_fs,
+                "temperature": temperature_K,
+                "+thermostat": {"type": "CSVR", "+csvr": {"timecon": thermostat_time_constant_fs}},
+            },
+            "+print": {
+                "+trajectory": {"format": "XYZ", **every},
+                "+forces": {"format": "XYZ", **every},
+                "+restart": {"backup_copies": 0, "+each": {"md": max(1, print_every)}},
+                "+restart_history": {"+each": {"md": 0}},
+            },
+        },
+    }
+
+
+def relaxation_input_tree(atoms: Atoms, method: Mapping, *, project: str, max_iterations: int) -> dict:
+    """BFGS geometry optimisation that takes a freshly packed box to a local minimum before AIMD.
+
+    A randomly packed box releases several eV as its hydrogen-bond network forms; started from it,
+    the AIMD heats by hundreds of kelvin before the thermostat catches up.
+    """
+    return {
+        "+global": {"project_name": project, "run_type": "GEO_OPT", "print_level": "LOW"},
+        "+force_eval": [
+            {"method": "QS", "+dft": _dft_section(method), "+subsys": _subsys(atoms, method, periodic=True)}
+        ],
+        "+motion": {"+geo_opt": {"optimizer": "BFGS", "max_iter": max_iterations}},
+    }
+
+
+def isolated_atom_input_tree(element: str, method: Mapping, *, box_length_A: float) -> dict:
+    """Single-point energy of one spin-polarised atom in a non-periodic box (reference energy E0)."""
+    atoms = Atoms(element, positions=[[box_length_A / 2] * 3], cell=[box_length_A] * 3)
+    return {
+        "+global": {"project_name": f"atom_{element}", "run_type": "ENERGY", "print_level": "LOW"},
+        "+force_eval": [
+            {
+                "method": "QS",
+                "+dft": _dft_section(method, multiplicity=ATOM_MULTIPLICITY[element]),
+                "+subsys": _subsys(atoms, method, periodic=False),
+            }
+        ],
+    }
+
+
+def render_input(tree: Mapping, xmlspec: str | os.PathLike | None = None) -> str:
+    """CP2K input text for a canonical tree, validated by parsing it back against ``xmlspec``."""
+    generator = CP2KInputGenerator(xmlspec) if xmlspec else CP2KInputGenerator()
+    text = "\n".join(generator.line_iter(tree)) + "\n"
+    validate_input(text, xmlspec)
+    return text
+
+
+def validate_input(text: str, xmlspec: str | os.PathLike | None = None) -> None:
+    """Raise :class:`CP2KError` if the installed CP2K's schema rejects ``text``."""
+    parser = CP2KInputParser(xmlspec=str(xmlspec) if xmlspec else None)
+    with tempfile.NamedTemporaryFile("w", suffix=".inp") as handle:
+        handle.write(text)
+        handle.flush()
+        try:
+            with open(handle.name) as fhandle:
+                parser.parse(fhandle)
+        except Exception as err:  # cp2k-input-tools raises several unrelated types
+            raise CP2KError(f"CP2K input rejected by schema {xmlspec or '(bundled)'}: {err}") from err
+
+
+def write_input_schema(command: Sequence[str], destination: str | os.PathLike) -> Path:
+    """Run ``<cp2k> --xml`` and store the schema of the installed CP2K at ``destination``."""
+    binary = shutil.which(command[-1])
+    if binary is None:
+        raise CP2KError(f"cp2k.command: CP2K binary {command[-1]!r} not found on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([binary, "--xml"], cwd=tmp, check=True, capture_output=True)
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(Path(tmp) / "cp2k_input.xml", destination)
+    return destination
+
+
+def cp2k_version(command: Sequence[str]) -> str:
+    out = subprocess.run([*command[-1:], "--version"], capture_output=True, text=True, check=True).stdout
+    return out.splitlines()[0].strip()
+
+
+def run_cp2k(
+    command: Sequence[str], input_file: str | os.PathLike, output_file: str | os.PathLike, *, threads: int
+) -> None:
+    """Run CP2K in the input's folder with ``threads`` OpenMP threads; fail unless it ended cleanly."""
+    input_file, output_file = Path(input_file).resolve(), Path(output_file).resolve()
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    with open(output_file, "w") as out:
+        proc = subprocess.run(
+            [*command, "-i", input_file.name], cwd=input_file.parent, stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    tail = output_file.read_text()[-2000:]
+    if proc.returncode != 0 or "PROGRAM ENDED AT" not in tail:
+        raise CP2KError(f"CP2K failed on {input_file} (exit {proc.returncode}); end of {output_file}:\n{tail}")
+
+
+def run_input(
+    tree: Mapping,
+    directory: str | os.PathLike,
+    name: str,
+    *,
+    command: Sequence[str],
+    threads: int,
+    xmlspec: str | os.PathLike | None = None,
+) -> Path:
+    """Render ``tree`` to ``<directory>/<name>.inp``, run CP2K there and return the output file."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    input_file = directory / f"{name}.inp"
+    input_file.write_text(render_input(tree, xmlspec))
+    output_file = directory / f"{name}.out"
+    run_cp2k(command, input_file, output_file, threads=threads)
+    return output_file
+
+
+def final_energy_eV(output_file: str | os.PathLike) -> float:
+    """The last total energy printed in a CP2K output, converted from Hartree to eV."""
+    matches = _TOTAL_ENERGY.findall(Path(output_file).read_text())
+    if not matches:
+        raise CP2KError(f"{output_file}: no 'ENERGY| Total FORCE_EVAL' line; did the SCF run?")
+    return float(matches[-1]) * HARTREE_EV

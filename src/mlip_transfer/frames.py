@@ -1,0 +1,106 @@
+"""CP2K AIMD output turned into extended-XYZ frames that MACE can train on.
+
+CP2K writes positions in Å, forces in Hartree/Bohr and energies in Hartree, and its XYZ files carry no
+cell. Frames come out with the cell and periodic boundaries set, the potential energy in eV under
+``info["REF_energy"]`` and forces in eV/Å under ``arrays["REF_forces"]`` (MACE's ``--energy_key`` and
+``--forces_key``; the ``REF_`` prefix keeps ASE from mistaking them for calculator results).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+from .cp2k import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A
+
+ENERGY_KEY = "REF_energy"
+FORCES_KEY = "REF_forces"
+_STEP = re.compile(r"\bi\s*=\s*(\d+)")
+
+
+class FramesError(ValueError):
+    """CP2K trajectory files that do not describe the same frames."""
+
+
+@dataclass
+class XYZBlock:
+    step: int
+    symbols: list[str]
+    values: np.ndarray  # (n_atoms, 3)
+
+
+def read_cp2k_xyz(path: str | os.PathLike) -> list[XYZBlock]:
+    """Read every whole frame of a CP2K ``-pos-``/``-frc-`` XYZ file; a truncated frame is an error."""
+    lines = Path(path).read_text().splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        n_atoms = int(lines[i])
+        body = lines[i + 2 : i + 2 + n_atoms]
+        if len(body) < n_atoms:
+            raise FramesError(f"{path}: frame {len(blocks)} is cut off ({len(body)} of {n_atoms} atom lines)")
+        match = _STEP.search(lines[i + 1])
+        if match is None:
+            raise FramesError(f"{path}: comment line {i + 2} has no 'i = <step>'")
+        fields = [line.split() for line in body]
+        blocks.append(
+            XYZBlock(int(match.group(1)), [f[0] for f in fields], np.array([f[1:4] for f in fields], dtype=float))
+        )
+        i += 2 + n_atoms
+    return blocks
+
+
+def read_cp2k_energies(path: str | os.PathLike) -> dict[int, tuple[float, float]]:
+    """``{step: (time in fs, potential energy in Hartree)}`` from a CP2K ``.ener`` file."""
+    table = np.loadtxt(path, comments="#", ndmin=2)
+    return {int(row[0]): (float(row[1]), float(row[4])) for row in table}
+
+
+def cp2k_frames(
+    positions_file: str | os.PathLike,
+    forces_file: str | os.PathLike,
+    energies_file: str | os.PathLike,
+    cell_A: Sequence[float],
+    *,
+    skip_steps: int = 0,
+    stride: int = 1,
+    label: str = "",
+) -> list[Atoms]:
+    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th."""
+    positions, forces = read_cp2k_xyz(positions_file), read_cp2k_xyz(forces_file)
+    energies = read_cp2k_energies(energies_file)
+    pos_steps, frc_steps = [b.step for b in positions], [b.step for b in forces]
+    if pos_steps != frc_steps:
+        raise FramesError(
+            f"{positions_file} has {len(pos_steps)} frames and {forces_file} has {len(frc_steps)}; "
+            f"their MD steps differ (first mismatch near step {_first_mismatch(pos_steps, frc_steps)})"
+        )
+    missing = [s for s in pos_steps if s not in energies]
+    if missing:
+        raise FramesError(f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}")
+    frames = []
+    for pos, frc in zip(positions, forces):
+        if pos.step < skip_steps:
+            continue
+        if pos.symbols != frc.symbols:
+            raise FramesError(f"step {pos.step}: atoms of {positions_file} and {forces_file} differ")
+        time_fs, energy_hartree = energies[pos.step]
+        atoms = Atoms(pos.symbols, positions=pos.values, cell=list(cell_A), pbc=True)
+        atoms.info.update({ENERGY_KEY: energy_hartree * HARTREE_EV, "md_step": pos.step, "time_fs": time_fs})
+        if label:
+            atoms.info["concentration"] = label
+        atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
+        frames.append(atoms)
+    return frames[::stride]
+
+
+def _first_mismatch(a: Sequence[int], b: Sequence[int]) -> int:
+    return next((x for x, y in zip(a, b) if x != y), min(len(a), len(b)))

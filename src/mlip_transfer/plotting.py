@@ -1,0 +1,102 @@
+"""Figures: transferability heatmaps, parity plots, hydrogen bonds and diffusion versus concentration.
+
+Every figure is written as PNG and PDF next to each other (``stem.png``, ``stem.pdf``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .evaluation import Predictions  # noqa: E402
+
+
+def save(fig, stem: str | os.PathLike) -> None:
+    """Write ``stem.png`` and ``stem.pdf`` and close the figure."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in (".png", ".pdf"):
+        fig.savefig(stem.with_suffix(suffix), dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def heatmap(matrix: pd.DataFrame, label: str, stem: str | os.PathLike, molarities: Mapping[str, float]) -> None:
+    """Annotated heatmap: models (rows) × test concentrations (columns)."""
+    fig, ax = plt.subplots(figsize=(1.2 * matrix.shape[1] + 3, 0.6 * matrix.shape[0] + 2))
+    image = ax.imshow(matrix.to_numpy(float), cmap="viridis")
+    ax.set_xticks(range(matrix.shape[1]), [f"{molarities[c]:.2f}" for c in matrix.columns])
+    ax.set_yticks(range(matrix.shape[0]), matrix.index)
+    ax.set_xlabel("test concentration (mol/L)")
+    ax.set_ylabel("model")
+    finite = matrix.to_numpy(float)
+    middle = np.nanmean(finite)
+    for (i, j), value in np.ndenumerate(finite):
+        ax.text(j, i, f"{value:.1f}", ha="center", va="center", color="white" if value < middle else "black")
+    fig.colorbar(image, ax=ax, label=label)
+    save(fig, stem)
+
+
+def parity(predictions: Mapping[str, Predictions], model: str, stem: str | os.PathLike) -> None:
+    """Predicted against reference force components, one panel per test concentration."""
+    fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.4), squeeze=False)
+    for ax, (test, p) in zip(axes[0], predictions.items()):
+        ref, pred = p.forces_ref_eV_per_A.ravel(), p.forces_pred_eV_per_A.ravel()
+        lim = np.abs(np.concatenate([ref, pred])).max() * 1.05
+        ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.8)
+        ax.scatter(ref, pred, s=2, alpha=0.4)
+        rmse = 1000 * np.sqrt(np.mean((pred - ref) ** 2))
+        ax.set_title(f"test {test}\nRMSE {rmse:.1f} meV/Å", fontsize=9)
+        ax.set_xlabel("reference force (eV/Å)")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+    axes[0, 0].set_ylabel(f"{model} force (eV/Å)")
+    save(fig, stem)
+
+
+def versus_concentration(table: pd.DataFrame, value: str, group: str, label: str, stem: str | os.PathLike, error: str | None = None) -> None:
+    """``value`` against ``molarity_mol_per_L``, one line per ``group``."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    for name, rows in table.sort_values("molarity_mol_per_L").groupby(group):
+        yerr = rows[error] if error else None
+        ax.errorbar(rows["molarity_mol_per_L"], rows[value], yerr=yerr, marker="o", capsize=3, label=str(name))
+    ax.set_xlabel("KOH concentration (mol/L)")
+    ax.set_ylabel(label)
+    ax.legend(fontsize=8)
+    save(fig, stem)
+
+
+def diffusion_panels(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
+    """D against concentration, one panel per species, one line per model."""
+    species = list(dict.fromkeys(diffusion["species"]))
+    fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.5), squeeze=False)
+    for ax, sp in zip(axes[0], species):
+        rows = diffusion[diffusion["species"] == sp].sort_values("molarity_mol_per_L")
+        for model, by_model in rows.groupby("model"):
+            ax.plot(by_model["molarity_mol_per_L"], by_model["D_1e-9_m2_per_s"], marker="o", label=model)
+        ax.set_title(sp)
+        ax.set_xlabel("KOH concentration (mol/L)")
+    axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
+    axes[0, -1].legend(fontsize=8)
+    save(fig, stem)
+
+
+def rdf_panels(rdfs: Mapping[str, pd.DataFrame], stem: str | os.PathLike) -> None:
+    """g(r) of each pair, one line per (model, concentration) run."""
+    pairs = [c[2:] for c in next(iter(rdfs.values())).columns if c.startswith("g_")]
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4 * len(pairs), 3.4), squeeze=False)
+    for ax, pair in zip(axes[0], pairs):
+        for name, rdf in rdfs.items():
+            ax.plot(rdf["r_A"], rdf[f"g_{pair}"], label=name, lw=1)
+        ax.set_title(pair)
+        ax.set_xlabel("r (Å)")
+    axes[0, 0].set_ylabel("g(r)")
+    axes[0, -1].legend(fontsize=7)
+    save(fig, stem)

@@ -1,0 +1,110 @@
+"""MACE training through mace-torch's own ``mace_run_train``.
+
+This module builds command lines and runs them; it holds no training loop. Every run keeps its
+checkpoints, logs and results in its own ``work_dir`` so that parallel trainings never share files
+and nothing is written into the workflow's ``results/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from .frames import ENERGY_KEY, FORCES_KEY
+
+
+class TrainingError(RuntimeError):
+    """``mace_run_train`` failed or left no model."""
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` becomes ``cuda`` when a GPU is visible to torch and ``cpu`` otherwise."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def mace_run_train_executable() -> str:
+    """The ``mace_run_train`` beside this interpreter (a virtual environment), else the one on PATH."""
+    local = Path(sys.executable).with_name("mace_run_train")
+    found = str(local) if local.exists() else shutil.which("mace_run_train")
+    if not found:
+        raise TrainingError("mace_run_train not found: install mace-torch in this environment")
+    return found
+
+
+def format_e0s(e0s_eV: Mapping[int, float]) -> str:
+    """MACE's ``--E0s`` takes a Python dict literal ``{Z: energy in eV}``."""
+    return "{" + ", ".join(f"{int(z)}: {float(e):.10f}" for z, e in sorted(e0s_eV.items())) + "}"
+
+
+def mace_train_command(
+    *,
+    name: str,
+    train_file: str | os.PathLike,
+    valid_file: str | os.PathLike,
+    work_dir: str | os.PathLike,
+    e0s_eV: Mapping[int, float],
+    hyperparameters: Mapping[str, object],
+    device: str,
+    default_dtype: str,
+    seed: int,
+    foundation_model: str | os.PathLike | None = None,
+) -> list[str]:
+    """Argument list for ``mace_run_train``.
+
+    With ``foundation_model`` the run is a naive fine-tune (all weights start from the file; the
+    architecture comes from it); without, ``hyperparameters`` also define the architecture.
+    Booleans become ``True``/``False`` strings as mace's argparse expects.
+    """
+    work_dir = Path(work_dir)
+    args = {
+        "name": name,
+        "train_file": str(train_file),
+        "valid_file": str(valid_file),
+        "work_dir": str(work_dir),
+        "log_dir": str(work_dir / "logs"),
+        "model_dir": str(work_dir),
+        "checkpoints_dir": str(work_dir / "checkpoints"),
+        "results_dir": str(work_dir / "results"),
+        "E0s": format_e0s(e0s_eV),
+        "energy_key": ENERGY_KEY,
+        "forces_key": FORCES_KEY,
+        "device": resolve_device(device),
+        "default_dtype": default_dtype,
+        "seed": seed,
+        **hyperparameters,
+    }
+    if foundation_model is not None:
+        args["foundation_model"] = str(foundation_model)
+        args["multiheads_finetuning"] = False  # replay fine-tuning needs the foundation's training data
+    command = [mace_run_train_executable()]
+    for key, value in args.items():
+        command += [f"--{key}", str(value)]
+    return command
+
+
+def run_training(command: list[str], *, threads: int, log_file: str | os.PathLike) -> None:
+    """Run ``mace_run_train`` with ``threads`` CPU threads, its output appended to ``log_file``."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    with open(log_file, "a") as log:
+        log.write(" ".join(command) + "\n")
+        log.flush()
+        proc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        tail = Path(log_file).read_text()[-3000:]
+        raise TrainingError(f"mace_run_train exited with {proc.returncode}; end of {log_file}:\n{tail}")
+
+
+def trained_model_path(work_dir: str | os.PathLike, name: str) -> Path:
+    """The model file ``mace_run_train`` leaves in ``work_dir`` (float64 weights, non-compiled)."""
+    path = Path(work_dir) / f"{name}.model"
+    if not path.exists():
+        raise TrainingError(f"mace_run_train finished but wrote no {path}")
+    return path

@@ -1,0 +1,105 @@
+# Reference data: boxes, CP2K inputs checked against the installed CP2K, isolated-atom energies (MACE's
+# E0s) and AIMD per system (each concentration, plus the pretraining box of a demo foundation model).
+
+
+localrules:
+    cp2k_input_schema,
+    build_box,
+    collect_reference_energies,
+
+
+rule cp2k_input_schema:
+    output:
+        f"{RUN}/cp2k/cp2k_input.xml",
+    params:
+        command=config["cp2k"]["command"],
+    log:
+        log("cp2k_input_schema"),
+    benchmark:
+        bench("cp2k_input_schema")
+    script:
+        "../scripts/cp2k_input_schema.py"
+
+
+rule build_box:
+    output:
+        f"{RUN}/boxes/{{system}}.extxyz",
+    params:
+        composition=lambda w: composition(w.system),
+        box_length_A=lambda w: SYSTEMS[w.system].get("box_length_A"),
+        seed=config["seed"],
+    log:
+        log("build_box", "system"),
+    benchmark:
+        bench("build_box", "system")
+    script:
+        "../scripts/build_box.py"
+
+
+rule relax_box:
+    input:
+        box=rules.build_box.output[0],
+        schema=rules.cp2k_input_schema.output[0],
+    output:
+        f"{RUN}/cp2k/relax/{{system}}/relaxed.extxyz",
+    params:
+        cp2k=config["cp2k"],
+    log:
+        log("relax_box", "system"),
+    benchmark:
+        bench("relax_box", "system")
+    threads: config["cp2k"]["threads"]
+    script:
+        "../scripts/relax_box.py"
+
+
+rule isolated_atom_energy:
+    input:
+        schema=rules.cp2k_input_schema.output[0],
+    output:
+        f"{RUN}/cp2k/atoms/{{element}}/energy_eV.txt",
+    params:
+        cp2k=config["cp2k"],
+    log:
+        log("isolated_atom_energy", "element"),
+    benchmark:
+        bench("isolated_atom_energy", "element")
+    threads: 1
+    script:
+        "../scripts/isolated_atom_energy.py"
+
+
+rule collect_reference_energies:
+    input:
+        expand(rules.isolated_atom_energy.output[0], element=ELEMENTS, allow_missing=True),
+    output:
+        f"{RUN}/reference/e0s_eV.json",
+    params:
+        elements=ELEMENTS,
+    log:
+        log("collect_reference_energies"),
+    benchmark:
+        bench("collect_reference_energies")
+    script:
+        "../scripts/collect_reference_energies.py"
+
+
+rule run_aimd:
+    input:
+        box=rules.relax_box.output[0],
+        schema=rules.cp2k_input_schema.output[0],
+    output:
+        positions=f"{RUN}/cp2k/aimd/{{system}}/aimd-pos-1.xyz",
+        forces=f"{RUN}/cp2k/aimd/{{system}}/aimd-frc-1.xyz",
+        energies=f"{RUN}/cp2k/aimd/{{system}}/aimd-1.ener",
+    params:
+        cp2k=config["cp2k"],
+        temperature_K=lambda w: system_temperature_K(w.system),
+        seed=config["seed"],
+    log:
+        log("run_aimd", "system"),
+    benchmark:
+        bench("run_aimd", "system")
+    threads: config["cp2k"]["threads"]
+    script:
+        "../scripts/run_aimd.py"

@@ -1,0 +1,122 @@
+# Path helpers, input functions and config lookups: every rule file uses these and nothing else
+# knows how results/ is laid out.
+from mlip_transfer.box import Composition, composition_for_molarity, composition_molarity
+
+RUN = f"results/{config['run_name']}"
+ELEMENTS = ["H", "O", "K"]
+CONCENTRATIONS = {c["label"]: c for c in config["concentrations"]}
+PRETRAIN = config["foundation_model"].get("pretrain")
+SYSTEMS = {**CONCENTRATIONS, **({PRETRAIN["system"]["label"]: PRETRAIN["system"]} if PRETRAIN else {})}
+MULTI_MODELS = {m["name"]: m for m in config["training"]["multi_concentration_models"]}
+FINE_TUNED = {f"ft_{label}": label for label in CONCENTRATIONS}
+MODELS = ["foundation", *FINE_TUNED, *MULTI_MODELS]
+MD_RUNS = [(m, c) for m in config["md"]["models"] for c in config["md"]["concentrations"]]
+METRICS = [
+    "force_rmse_meV_per_A",
+    "force_mae_meV_per_A",
+    "energy_rmse_meV_per_atom",
+    "energy_mae_meV_per_atom",
+]
+
+
+wildcard_constraints:
+    system="[A-Za-z][A-Za-z0-9_]*",
+    model="[A-Za-z][A-Za-z0-9_]*",
+    source="[A-Za-z][A-Za-z0-9_]*",
+    element="[A-Z][a-z]?",
+    split="train|valid|test",
+
+
+def composition(system):
+    """KOH/water numbers of a system, from its explicit composition or its molarity."""
+    s = SYSTEMS[system]
+    if "n_koh" in s:
+        return Composition(s["n_koh"], s["n_water"])
+    return composition_for_molarity(s["molarity_mol_per_L"], s["n_oxygen"])
+
+
+def molarity(system):
+    """Nominal molarity (mol/L): the configured one, else from the density correlation."""
+    s = SYSTEMS[system]
+    return s.get("molarity_mol_per_L", composition_molarity(composition(system)))
+
+
+def system_temperature_K(system):
+    return SYSTEMS[system].get("temperature_K", config["temperature_K"])
+
+
+def log(rule, *wildcards):
+    return f"{RUN}/logs/{rule}/" + "_".join(["{" + w + "}" for w in wildcards] or ["run"]) + ".log"
+
+
+def bench(rule, *wildcards):
+    return f"{RUN}/benchmarks/{rule}/" + "_".join(["{" + w + "}" for w in wildcards] or ["run"]) + ".tsv"
+
+
+def split_file(system, split):
+    return f"{RUN}/splits/{system}/{split}.extxyz"
+
+
+def model_file(model):
+    return f"{RUN}/models/{model}.model"
+
+
+def training_sets(wildcards):
+    """Train and validation files of a model: one concentration's splits or a multi-concentration mix."""
+    if wildcards.model in FINE_TUNED:
+        label = FINE_TUNED[wildcards.model]
+        return {"train": split_file(label, "train"), "valid": split_file(label, "valid")}
+    if wildcards.model in MULTI_MODELS:
+        return {s: f"{RUN}/splits/multi/{wildcards.model}/{s}.extxyz" for s in ("train", "valid")}
+    raise ValueError(f"unknown model {wildcards.model!r}; models are {MODELS}")
+
+
+def multi_model_sources(wildcards):
+    labels = MULTI_MODELS[wildcards.model]["concentrations"]
+    return {
+        "train": [split_file(c, "train") for c in labels],
+        "valid": [split_file(c, "valid") for c in labels],
+        "budget_train": split_file(labels[0], "train"),
+    }
+
+
+def test_sets(wildcards=None):
+    return {c: split_file(c, "test") for c in CONCENTRATIONS}
+
+
+def analysis_tables(source, system):
+    return {
+        t: f"{RUN}/analysis/{source}/{system}/{t}.csv"
+        for t in ("frames", "hbonds", "rdf", "diffusion", "msd")
+    }
+
+
+def analysed_runs():
+    """(source, concentration) pairs analysed: every selected MD run and the AIMD reference."""
+    return [*MD_RUNS, *(("AIMD", c) for c in CONCENTRATIONS)]
+
+
+def matrix_outputs():
+    return [f"{RUN}/matrix/transferability.csv"] + [
+        f"{RUN}/matrix/{metric}.{ext}" for metric in METRICS for ext in ("png", "pdf")
+    ]
+
+
+def final_outputs():
+    return [
+        *matrix_outputs(),
+        *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
+        f"{RUN}/tables/hbonds.csv",
+        f"{RUN}/tables/diffusion.csv",
+        *expand(f"{RUN}/figures/{{fig}}.{{ext}}", fig=["hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"], ext=["png", "pdf"]),
+    ]
+
+
+def concentration_outputs(label):
+    """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
+    own test set, MD of that model at that concentration (if selected) and the analyses."""
+    own_md = [("ft_" + label, label)] if ("ft_" + label, label) in MD_RUNS else []
+    return [
+        f"{RUN}/evaluation/ft_{label}/{label}.csv",
+        *[analysis_tables(m, c)["diffusion"] for m, c in [*own_md, ("AIMD", label)]],
+    ]

@@ -1,0 +1,52 @@
+# Frames from AIMD, time-block splits per system, and equal-budget multi-concentration mixes.
+
+
+localrules:
+    mix_multi_concentration,
+
+
+rule extract_frames:
+    input:
+        positions=rules.run_aimd.output.positions,
+        forces=rules.run_aimd.output.forces,
+        energies=rules.run_aimd.output.energies,
+        box=rules.relax_box.output[0],
+    output:
+        f"{RUN}/frames/{{system}}.extxyz",
+    params:
+        skip_steps=config["cp2k"]["aimd"]["equilibration_steps"],
+    log:
+        log("extract_frames", "system"),
+    benchmark:
+        bench("extract_frames", "system")
+    script:
+        "../scripts/extract_frames.py"
+
+
+rule split_frames:
+    input:
+        rules.extract_frames.output[0],
+    output:
+        **{s: split_file("{system}", s) for s in ("train", "valid", "test")},
+    params:
+        split=config["split"],
+    log:
+        log("split_frames", "system"),
+    benchmark:
+        bench("split_frames", "system")
+    script:
+        "../scripts/split_frames.py"
+
+
+rule mix_multi_concentration:
+    input:
+        unpack(multi_model_sources),
+    output:
+        train=f"{RUN}/splits/multi/{{model}}/train.extxyz",
+        valid=f"{RUN}/splits/multi/{{model}}/valid.extxyz",
+    log:
+        log("mix_multi_concentration", "model"),
+    benchmark:
+        bench("mix_multi_concentration", "model")
+    script:
+        "../scripts/mix_multi_concentration.py"

@@ -1,0 +1,58 @@
+# Every model on every concentration's test set: the transferability matrix and parity plots.
+
+
+localrules:
+    transferability_matrix,
+
+
+rule evaluate_model:
+    input:
+        model=model_file("{model}"),
+        test=split_file("{system}", "test"),
+    output:
+        errors=f"{RUN}/evaluation/{{model}}/{{system}}.csv",
+        predictions=f"{RUN}/evaluation/{{model}}/{{system}}.npz",
+    params:
+        device=config["evaluation"]["device"],
+        dtype=config["training"]["default_dtype"],
+    log:
+        log("evaluate_model", "model", "system"),
+    benchmark:
+        bench("evaluate_model", "model", "system")
+    threads: 1
+    script:
+        "../scripts/evaluate_model.py"
+
+
+rule transferability_matrix:
+    input:
+        expand(rules.evaluate_model.output.errors, model=MODELS, system=CONCENTRATIONS),
+    output:
+        matrix_outputs(),
+    params:
+        models=MODELS,
+        concentrations=CONCENTRATIONS,
+        molarities={c: molarity(c) for c in CONCENTRATIONS},
+        metrics=METRICS,
+    log:
+        log("transferability_matrix"),
+    benchmark:
+        bench("transferability_matrix")
+    script:
+        "../scripts/transferability_matrix.py"
+
+
+rule parity_plot:
+    input:
+        expand(rules.evaluate_model.output.predictions, system=CONCENTRATIONS, allow_missing=True),
+    output:
+        png=f"{RUN}/figures/parity_{{model}}.png",
+        pdf=f"{RUN}/figures/parity_{{model}}.pdf",
+    params:
+        concentrations=list(CONCENTRATIONS),
+    log:
+        log("parity_plot", "model"),
+    benchmark:
+        bench("parity_plot", "model")
+    script:
+        "../scripts/parity_plot.py"

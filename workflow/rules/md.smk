@@ -1,0 +1,21 @@
+# Production NVT MD with the selected models, started from the last AIMD frame of each concentration.
+
+
+rule run_md:
+    input:
+        model=model_file("{model}"),
+        start=rules.extract_frames.output[0],
+    output:
+        f"{RUN}/md/{{model}}/{{system}}.traj",
+    params:
+        md=config["md"],
+        temperature_K=lambda w: system_temperature_K(w.system),
+        seed=config["seed"],
+        dtype=config["training"]["default_dtype"],
+    log:
+        log("run_md", "model", "system"),
+    benchmark:
+        bench("run_md", "model", "system")
+    threads: config["md"]["threads"]
+    script:
+        "../scripts/run_md.py"

@@ -1,0 +1,66 @@
+# MACE models through mace_run_train: the foundation model (a given file, or pretrained here for the
+# demo), one fine-tune per concentration and the multi-concentration fine-tunes.
+
+
+if PRETRAIN:
+
+    rule pretrain_foundation_model:
+        input:
+            train=split_file(PRETRAIN["system"]["label"], "train"),
+            valid=split_file(PRETRAIN["system"]["label"], "valid"),
+            e0s=rules.collect_reference_energies.output[0],
+        output:
+            model_file("foundation"),
+        params:
+            hyperparameters=PRETRAIN["hyperparameters"],
+            training=config["training"],
+            seed=config["seed"],
+        log:
+            log("pretrain_foundation_model"),
+        benchmark:
+            bench("pretrain_foundation_model")
+        threads: config["training"]["threads"]
+        script:
+            "../scripts/train_mace.py"
+
+else:
+
+    localrules:
+        provide_foundation_model,
+
+    rule provide_foundation_model:
+        input:
+            config["foundation_model"]["file"],
+        output:
+            model_file("foundation"),
+        params:
+            sha256=config["foundation_model"].get("sha256"),
+        log:
+            log("provide_foundation_model"),
+        benchmark:
+            bench("provide_foundation_model")
+        script:
+            "../scripts/provide_foundation_model.py"
+
+
+rule fine_tune:
+    wildcard_constraints:
+        model="|".join([*FINE_TUNED, *MULTI_MODELS]),
+    input:
+        unpack(training_sets),
+        e0s=rules.collect_reference_energies.output[0],
+        foundation=model_file("foundation"),
+    output:
+        model_file("{model}"),
+    params:
+        hyperparameters=config["training"]["fine_tune"],
+        training=config["training"],
+        seed=config["seed"],
+    log:
+        log("fine_tune", "model"),
+    benchmark:
+        bench("fine_tune", "model")
+    threads: config["training"]["threads"]
+    script:
+        "../scripts/train_mace.py"
+

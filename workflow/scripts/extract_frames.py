@@ -1,0 +1,17 @@
+from ase.io import read, write
+
+from mlip_transfer.frames import cp2k_frames
+from mlip_transfer.logs import log_to
+
+log = log_to(snakemake.log[0])
+cell = read(snakemake.input.box).cell.lengths()
+frames = cp2k_frames(
+    snakemake.input.positions,
+    snakemake.input.forces,
+    snakemake.input.energies,
+    cell,
+    skip_steps=snakemake.params.skip_steps,
+    label=snakemake.wildcards.system,
+)
+log.info("%d frames after dropping the first %d MD steps", len(frames), snakemake.params.skip_steps)
+write(snakemake.output[0], frames, format="extxyz")

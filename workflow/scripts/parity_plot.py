@@ -1,0 +1,9 @@
+from pathlib import Path
+
+from mlip_transfer import plotting
+from mlip_transfer.evaluation import Predictions
+from mlip_transfer.logs import log_to
+
+log_to(snakemake.log[0])
+predictions = {c: Predictions.load(f) for c, f in zip(snakemake.params.concentrations, snakemake.input)}
+plotting.parity(predictions, snakemake.wildcards.model, Path(snakemake.output.png).with_suffix(""))

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+from ase.io import read
+
+from mlip_transfer import cp2k
+from mlip_transfer.logs import log_to
+
+log = log_to(snakemake.log[0])
+settings = snakemake.params.cp2k
+aimd = settings["aimd"]
+tree = cp2k.aimd_input_tree(
+    read(snakemake.input.box),
+    settings,
+    project="aimd",
+    steps=aimd["steps"],
+    timestep_fs=aimd["timestep_fs"],
+    temperature_K=snakemake.params.temperature_K,
+    thermostat_time_constant_fs=aimd["thermostat_time_constant_fs"],
+    print_every=aimd["print_every"],
+    seed=snakemake.params.seed,
+)
+folder = Path(snakemake.output.positions).parent
+cp2k.run_input(tree, folder, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema)
+log.info("AIMD of %s: %d steps done", snakemake.wildcards.system, aimd["steps"])
