@@ -77,14 +77,18 @@ def molarity_mol_per_L(koh_mass_percent: float, density_kg_per_m3: float) -> flo
     return grams_koh_per_L / M_KOH_G_PER_MOL
 
 
-def mass_percent_for_molarity(molarity: float) -> float:
-    """Invert the density correlation: the KOH wt % whose solution has this molarity (mol/L)."""
+def warn_outside_correlation(molarity: float) -> None:
     lo_molar, hi_molar = GILLIAM_VALID_MOLARITY_MOL_PER_L
     if not lo_molar < molarity <= hi_molar:
         warnings.warn(
             f"{molarity} mol/L is outside the 0–12 mol/L fitted by Gilliam et al. (2007); density extrapolated",
-            stacklevel=2,
+            stacklevel=3,
         )
+
+
+def mass_percent_for_molarity(molarity: float) -> float:
+    """Invert the density correlation: the KOH wt % whose solution has this molarity (mol/L)."""
+    warn_outside_correlation(molarity)
     return brentq(lambda w: molarity_mol_per_L(w, koh_density_kg_per_m3(w)) - molarity, 1e-9, 99.0)
 
 
@@ -92,6 +96,7 @@ def composition_for_molarity(molarity: float, n_oxygen: int) -> Composition:
     """The KOH/water split of ``n_oxygen`` oxygens whose molarity is closest to the target."""
     if molarity <= 0:
         raise BoxError(f"molarity must be positive, got {molarity} mol/L")
+    warn_outside_correlation(molarity)
     best = min(
         range(1, n_oxygen),
         key=lambda n_koh: abs(composition_molarity(Composition(n_koh, n_oxygen - n_koh)) - molarity),

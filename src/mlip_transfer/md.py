@@ -15,7 +15,7 @@ from ase import Atoms, units
 from ase.io import Trajectory
 from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 THERMOSTATS = ("bussi", "langevin")
 
@@ -28,7 +28,12 @@ def nvt_dynamics(atoms: Atoms, *, temperature_K: float, timestep_fs: float, ther
         return Bussi(atoms, timestep_fs * units.fs, temperature_K, thermostat["time_constant_fs"] * units.fs, rng=rng)
     if kind == "langevin":
         return Langevin(
-            atoms, timestep_fs * units.fs, temperature_K=temperature_K, friction=thermostat["friction_per_fs"] / units.fs, rng=rng
+            atoms,
+            timestep_fs * units.fs,
+            temperature_K=temperature_K,
+            friction=thermostat["friction_per_fs"] / units.fs,
+            fixcm=False,  # ASE: fixcm=True does not sample NVT exactly; Stationary() removed the drift
+            rng=rng,
         )
     raise ValueError(f"md.thermostat.type: unknown thermostat {kind!r}; expected one of {THERMOSTATS}")
 
@@ -51,7 +56,7 @@ def run_nvt(
     """
     atoms = atoms.copy()
     atoms.calc = calculator
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=np.random.default_rng(seed))
+    thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(seed))
     Stationary(atoms)
     dynamics = nvt_dynamics(atoms, temperature_K=temperature_K, timestep_fs=timestep_fs, thermostat=thermostat, seed=seed)
     with Trajectory(trajectory_path, "w", atoms) as trajectory:

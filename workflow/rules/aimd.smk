@@ -17,6 +17,8 @@ rule cp2k_input_schema:
         log("cp2k_input_schema"),
     benchmark:
         bench("cp2k_input_schema")
+    conda:
+        "../../envs/cp2k.yaml"
     script:
         "../scripts/cp2k_input_schema.py"
 
@@ -32,6 +34,8 @@ rule build_box:
         log("build_box", "system"),
     benchmark:
         bench("build_box", "system")
+    conda:
+        "../../envs/cp2k.yaml"
     script:
         "../scripts/build_box.py"
 
@@ -49,6 +53,8 @@ rule relax_box:
     benchmark:
         bench("relax_box", "system")
     threads: config["cp2k"]["threads"]
+    conda:
+        "../../envs/cp2k.yaml"
     script:
         "../scripts/relax_box.py"
 
@@ -65,6 +71,8 @@ rule isolated_atom_energy:
     benchmark:
         bench("isolated_atom_energy", "element")
     threads: 1
+    conda:
+        "../../envs/cp2k.yaml"
     script:
         "../scripts/isolated_atom_energy.py"
 
@@ -80,6 +88,8 @@ rule collect_reference_energies:
         log("collect_reference_energies"),
     benchmark:
         bench("collect_reference_energies")
+    conda:
+        "../../envs/cp2k.yaml"
     script:
         "../scripts/collect_reference_energies.py"
 
@@ -101,5 +111,7 @@ rule run_aimd:
     benchmark:
         bench("run_aimd", "system")
     threads: config["cp2k"]["threads"]
+    conda:
+        "../../envs/cp2k.yaml"
     script:
         "../scripts/run_aimd.py"

@@ -6,18 +6,6 @@ localrules:
     summarise_analysis,
 
 
-def analysis_input(wildcards):
-    if wildcards.source == "AIMD":
-        return rules.extract_frames.output[0].format(system=wildcards.system)
-    return rules.run_md.output[0].format(model=wildcards.source, system=wildcards.system)
-
-
-def frame_interval_ps(wildcards):
-    if wildcards.source == "AIMD":
-        aimd = config["cp2k"]["aimd"]
-        return aimd["timestep_fs"] * aimd["print_every"] / 1000.0
-    return config["md"]["timestep_fs"] * config["md"]["write_interval"] / 1000.0
-
 
 rule analyse_trajectory:
     input:
@@ -31,6 +19,8 @@ rule analyse_trajectory:
         log("analyse_trajectory", "source", "system"),
     benchmark:
         bench("analyse_trajectory", "source", "system")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/analyse_trajectory.py"
 
@@ -49,10 +39,11 @@ rule summarise_analysis:
     params:
         runs=analysed_runs(),
         molarities={c: molarity(c) for c in CONCENTRATIONS},
-        figure_dir=f"{RUN}/figures",
     log:
         log("summarise_analysis"),
     benchmark:
         bench("summarise_analysis")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/summarise_analysis.py"

@@ -45,12 +45,16 @@ def system_temperature_K(system):
     return SYSTEMS[system].get("temperature_K", config["temperature_K"])
 
 
+def _job_name(wildcards):
+    return "_".join(f"{{{w}}}" for w in wildcards) or "run"
+
+
 def log(rule, *wildcards):
-    return f"{RUN}/logs/{rule}/" + "_".join(["{" + w + "}" for w in wildcards] or ["run"]) + ".log"
+    return f"{RUN}/logs/{rule}/{_job_name(wildcards)}.log"
 
 
 def bench(rule, *wildcards):
-    return f"{RUN}/benchmarks/{rule}/" + "_".join(["{" + w + "}" for w in wildcards] or ["run"]) + ".tsv"
+    return f"{RUN}/benchmarks/{rule}/{_job_name(wildcards)}.tsv"
 
 
 def split_file(system, split):
@@ -91,6 +95,21 @@ def analysis_tables(source, system):
     }
 
 
+def analysis_input(wildcards):
+    """The trajectory of an analysed run: AIMD frames or an MD trajectory."""
+    if wildcards.source == "AIMD":
+        return f"{RUN}/frames/{wildcards.system}.extxyz"
+    return f"{RUN}/md/{wildcards.source}/{wildcards.system}.traj"
+
+
+def frame_interval_ps(wildcards):
+    """Time between stored frames of an analysed run."""
+    if wildcards.source == "AIMD":
+        aimd = config["cp2k"]["aimd"]
+        return aimd["timestep_fs"] * aimd["print_every"] / 1000.0
+    return config["md"]["timestep_fs"] * config["md"]["write_interval"] / 1000.0
+
+
 def analysed_runs():
     """(source, concentration) pairs analysed: every selected MD run and the AIMD reference."""
     return [*MD_RUNS, *(("AIMD", c) for c in CONCENTRATIONS)]
@@ -115,7 +134,8 @@ def final_outputs():
 def concentration_outputs(label):
     """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
     own test set, MD of that model at that concentration (if selected) and the analyses."""
-    own_md = [("ft_" + label, label)] if ("ft_" + label, label) in MD_RUNS else []
+    own_run = (f"ft_{label}", label)
+    own_md = [own_run] if own_run in MD_RUNS else []
     return [
         f"{RUN}/evaluation/ft_{label}/{label}.csv",
         *[analysis_tables(m, c)["diffusion"] for m, c in [*own_md, ("AIMD", label)]],

@@ -19,6 +19,8 @@ rule extract_frames:
         log("extract_frames", "system"),
     benchmark:
         bench("extract_frames", "system")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/extract_frames.py"
 
@@ -34,6 +36,8 @@ rule split_frames:
         log("split_frames", "system"),
     benchmark:
         bench("split_frames", "system")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/split_frames.py"
 
@@ -48,5 +52,7 @@ rule mix_multi_concentration:
         log("mix_multi_concentration", "model"),
     benchmark:
         bench("mix_multi_concentration", "model")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/mix_multi_concentration.py"

@@ -20,6 +20,8 @@ rule evaluate_model:
     benchmark:
         bench("evaluate_model", "model", "system")
     threads: 1
+    conda:
+        "../../envs/mace.yaml"
     script:
         "../scripts/evaluate_model.py"
 
@@ -38,6 +40,8 @@ rule transferability_matrix:
         log("transferability_matrix"),
     benchmark:
         bench("transferability_matrix")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/transferability_matrix.py"
 
@@ -54,5 +58,7 @@ rule parity_plot:
         log("parity_plot", "model"),
     benchmark:
         bench("parity_plot", "model")
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/parity_plot.py"

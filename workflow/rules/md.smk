@@ -17,5 +17,7 @@ rule run_md:
     benchmark:
         bench("run_md", "model", "system")
     threads: config["md"]["threads"]
+    conda:
+        "../../envs/mace.yaml"
     script:
         "../scripts/run_md.py"

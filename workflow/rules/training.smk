@@ -20,6 +20,8 @@ if PRETRAIN:
         benchmark:
             bench("pretrain_foundation_model")
         threads: config["training"]["threads"]
+        conda:
+            "../../envs/mace.yaml"
         script:
             "../scripts/train_mace.py"
 
@@ -28,17 +30,20 @@ else:
     localrules:
         provide_foundation_model,
 
+    # Runs where the network is (the login node): compute nodes only ever see the copy in results/.
     rule provide_foundation_model:
-        input:
-            config["foundation_model"]["file"],
         output:
             model_file("foundation"),
         params:
+            file=config["foundation_model"]["file"],
+            url=config["foundation_model"].get("url"),
             sha256=config["foundation_model"].get("sha256"),
         log:
             log("provide_foundation_model"),
         benchmark:
             bench("provide_foundation_model")
+        conda:
+            "../../envs/mace.yaml"
         script:
             "../scripts/provide_foundation_model.py"
 
@@ -61,6 +66,8 @@ rule fine_tune:
     benchmark:
         bench("fine_tune", "model")
     threads: config["training"]["threads"]
+    conda:
+        "../../envs/mace.yaml"
     script:
         "../scripts/train_mace.py"
 

@@ -1,10 +1,18 @@
 import hashlib
 import shutil
+import urllib.request
+from pathlib import Path
 
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
-source, expected = snakemake.input[0], snakemake.params.sha256
+source, url, expected = Path(snakemake.params.file), snakemake.params.url, snakemake.params.sha256
+if not source.exists():
+    if not url:
+        raise FileNotFoundError(f"foundation_model.file {source} does not exist and foundation_model.url is not set")
+    log.info("fetching %s", url)
+    source.parent.mkdir(parents=True, exist_ok=True)
+    urllib.request.urlretrieve(url, source)
 if expected:
     with open(source, "rb") as handle:
         actual = hashlib.file_digest(handle, "sha256").hexdigest()

@@ -7,7 +7,7 @@ from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
 runs, molarities = snakemake.params.runs, snakemake.params.molarities
-folder = Path(snakemake.params.figure_dir)
+folder = Path(snakemake.output.figures[0]).parent
 
 
 def gather(table):

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from mlip_transfer.cp2k import HARTREE_EV
+from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, FramesError, cp2k_frames, read_cp2k_xyz
+
+
+def write_xyz(path, steps, values, truncate=False):
+    with open(path, "w") as f:
+        for step, v in zip(steps, values):
+            f.write(f"       2\n i =     {step}, time =    {step * 0.5:.3f}, E =  -17.0\n")
+            lines = [f" O {v:.6f} 0.0 0.0", f" H {v + 1:.6f} 0.0 0.0"]
+            f.write("\n".join(lines[: 1 if truncate and step == steps[-1] else 2]) + "\n")
+
+
+def write_ener(path, steps):
+    with open(path, "w") as f:
+        f.write("#     Step Nr.   Time[fs]  Kin.[a.u.]  Temp[K]  Pot.[a.u.]  Cons Qty[a.u.]  UsedTime[s]\n")
+        for s in steps:
+            f.write(f"{s} {s * 0.5} 0.01 300.0 {-17.0 - s} -16.9 0.1\n")
+
+
+@pytest.fixture
+def trajectory(tmp_path):
+    steps = list(range(0, 10, 2))
+    write_xyz(tmp_path / "p.xyz", steps, [0.1 * s for s in steps])
+    write_xyz(tmp_path / "f.xyz", steps, [1.0] * len(steps))
+    write_ener(tmp_path / "e.ener", steps)
+    return tmp_path
+
+
+def test_units_cell_and_equilibration(trajectory):
+    frames = cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", trajectory / "e.ener", [9.0] * 3, skip_steps=4)
+    assert [f.info["md_step"] for f in frames] == [4, 6, 8]
+    first = frames[0]
+    assert first.pbc.all() and np.allclose(first.cell.lengths(), 9.0)
+    assert first.info[ENERGY_KEY] == pytest.approx((-17.0 - 4) * HARTREE_EV)
+    # 1 Hartree/Bohr = 51.422 eV/Å
+    assert first.arrays[FORCES_KEY][0, 0] == pytest.approx(51.42208619)
+    assert first.positions[0, 0] == pytest.approx(0.4)
+
+
+def test_stride(trajectory):
+    frames = cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", trajectory / "e.ener", [9.0] * 3, stride=2)
+    assert [f.info["md_step"] for f in frames] == [0, 4, 8]
+
+
+def test_mismatched_frame_counts_fail_naming_both_files(trajectory):
+    write_xyz(trajectory / "f.xyz", [0, 2, 4], [1.0] * 3)
+    with pytest.raises(FramesError, match=r"p\.xyz has 5 frames and .*f\.xyz has 3"):
+        cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", trajectory / "e.ener", [9.0] * 3)
+
+
+def test_missing_energies_fail(trajectory):
+    write_ener(trajectory / "e.ener", [0, 2])
+    with pytest.raises(FramesError, match="lacks the energies of 3"):
+        cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", trajectory / "e.ener", [9.0] * 3)
+
+
+def test_truncated_frame_is_an_error(tmp_path):
+    write_xyz(tmp_path / "p.xyz", [0, 1, 2], [0, 0, 0], truncate=True)
+    with pytest.raises(FramesError, match="cut off"):
+        read_cp2k_xyz(tmp_path / "p.xyz")

@@ -1,0 +1,87 @@
+"""The Snakemake workflow: schema validation, dry runs of every config, lint, targets, and a real run."""
+
+import subprocess
+
+import pandas as pd
+import pytest
+from conftest import REPO, needs_cp2k, snakemake_executable
+
+
+def snakemake(*args, workdir, check=True):
+    command = [snakemake_executable(), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def dry_run(config, tmp_path, *targets):
+    return snakemake(*targets, "-n", "--quiet", "rules", "--configfile", str(REPO / "config" / config), workdir=tmp_path)
+
+
+def job_counts(output):
+    counts = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_production_dry_run_lists_the_full_dag(tmp_path):
+    counts = job_counts(dry_run("config.yaml", tmp_path).stdout)
+    assert counts["run_aimd"] == 7 and counts["fine_tune"] == 9  # 7 concentrations + 2 multi models
+    assert counts["evaluate_model"] == 10 * 7  # foundation + 9 fine-tunes, on 7 test sets
+    assert counts["run_md"] == 28 and counts["provide_foundation_model"] == 1
+    assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
+
+
+def test_demo_configfile_replaces_the_production_config(tmp_path):
+    out = snakemake("-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path).stdout
+    assert "c7_61" in out and "results/demo/" in out
+    assert "c0_56" not in out and "results/production" not in out
+    assert job_counts(dry_run("demo.yaml", tmp_path).stdout)["run_aimd"] == 4  # 3 concentrations + pretraining box
+
+
+def test_concentration_target_runs_that_chain_alone(tmp_path):
+    # targets go before --configfile, which takes several values
+    out = snakemake("concentration_c3_78", "-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path).stdout
+    assert "system=c3_78" in out and "system=pretrain" in out  # the foundation model it is fine-tuned from
+    assert "system=c7_61" not in out and "system=c11_34" not in out
+
+
+def test_lint_has_no_findings(tmp_path):
+    proc = snakemake("--lint", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path)
+    assert "Lints for" not in proc.stdout + proc.stderr
+
+
+def test_bad_config_is_rejected_naming_the_key(tmp_path):
+    bad = (REPO / "config" / "tiny.yaml").read_text().replace("steps: 30", "steps: -3")
+    (tmp_path / "bad.yaml").write_text(bad)
+    proc = snakemake("-n", "--configfile", str(tmp_path / "bad.yaml"), workdir=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "-3 is less than the minimum of 1" in proc.stderr + proc.stdout
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_tiny_config_end_to_end(tmp_path):
+    snakemake("--cores", "2", "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
+    run = tmp_path / "results" / "tiny"
+    matrix = pd.read_csv(run / "matrix" / "transferability.csv")
+    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
+    assert set(matrix["test_concentration"]) == {"c3_78", "c11_34"}
+    assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_meV_per_A"].notna().all()
+    for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf"):
+        assert (run / "matrix" / name).stat().st_size > 5000
+    assert (run / "figures" / "parity_ft_c3_78.png").exists()
+    hbonds = pd.read_csv(run / "tables" / "hbonds.csv")
+    assert set(hbonds["model"]) == {"ft_c3_78", "AIMD"}
+    assert (hbonds.loc[hbonds["model"] == "AIMD", "mean_n_OH-"] > 0).all()
+    diffusion = pd.read_csv(run / "tables" / "diffusion.csv")
+    assert {"K+", "OH-"} <= set(diffusion["species"])
+    for fig in ("hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"):
+        assert (run / "figures" / f"{fig}.pdf").exists()
+    # every rule left a benchmark and the trainings kept their files out of results/<run>/ root
+    assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
+    assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()
