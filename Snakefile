@@ -31,9 +31,9 @@ include: "workflow/rules/analysis.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_outputs(),
-    default_target: True
 
 
 for _label in CONCENTRATIONS:

@@ -31,7 +31,8 @@ def water_dimer(acceptor_rotation_deg=0.0):
     return Atoms("OHHOHH", positions=np.array(positions) + 5.0, cell=BOX, pbc=True)
 
 
-def bonds_of(atoms, criterion=HBondCriterion()):
+def bonds_of(atoms, criterion=None):
+    criterion = criterion or HBondCriterion()
     o = np.flatnonzero(atoms.numbers == 8)
     h = np.flatnonzero(atoms.numbers == 1)
     owner = assign_hydrogens(atoms.positions, o, h, BOX)

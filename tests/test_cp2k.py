@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 from ase import Atoms
-from conftest import needs_cp2k
 
+from conftest import needs_cp2k
 from mlip_transfer import cp2k
 
 XTB = {"method": "xtb"}
@@ -28,7 +28,15 @@ def water():
 
 def aimd_tree(atoms, method):
     return cp2k.aimd_input_tree(
-        atoms, method, project="p", steps=3, timestep_fs=0.5, temperature_K=300, thermostat_time_constant_fs=50, print_every=1, seed=1
+        atoms,
+        method,
+        project="p",
+        steps=3,
+        timestep_fs=0.5,
+        temperature_K=300,
+        thermostat_time_constant_fs=50,
+        print_every=1,
+        seed=1,
     )
 
 
@@ -53,14 +61,25 @@ def test_schema_rejects_unknown_keyword():
 
 def test_unknown_method_is_named():
     with pytest.raises(ValueError, match="cp2k.method"):
-        cp2k.aimd_input_tree(Atoms("H", cell=[5] * 3), {"method": "pbe"}, project="p", steps=1, timestep_fs=1,
-                             temperature_K=1, thermostat_time_constant_fs=1, print_every=1, seed=1)
+        cp2k.aimd_input_tree(
+            Atoms("H", cell=[5] * 3),
+            {"method": "pbe"},
+            project="p",
+            steps=1,
+            timestep_fs=1,
+            temperature_K=1,
+            thermostat_time_constant_fs=1,
+            print_every=1,
+            seed=1,
+        )
 
 
 def test_final_energy_is_converted_to_eV(tmp_path):
     out = tmp_path / "x.out"
-    out.write_text(" ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:      -1.0\n"
-                   " ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:      -0.5\n")
+    out.write_text(
+        " ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:      -1.0\n"
+        " ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:      -0.5\n"
+    )
     assert cp2k.final_energy_eV(out) == pytest.approx(-0.5 * 27.211386245988)
 
 
@@ -76,6 +95,8 @@ def test_real_cp2k_hydrogen_atom_energy_and_installed_schema(tmp_path):
 
 @needs_cp2k
 def test_failed_cp2k_run_raises_with_output_tail(tmp_path):
-    (tmp_path / "bad.inp").write_text("&GLOBAL\n RUN_TYPE ENERGY\n&END GLOBAL\n&FORCE_EVAL\n METHOD QS\n&END FORCE_EVAL\n")
+    (tmp_path / "bad.inp").write_text(
+        "&GLOBAL\n RUN_TYPE ENERGY\n&END GLOBAL\n&FORCE_EVAL\n METHOD QS\n&END FORCE_EVAL\n"
+    )
     with pytest.raises(cp2k.CP2KError, match="CP2K failed"):
         cp2k.run_cp2k(["cp2k.psmp"], tmp_path / "bad.inp", tmp_path / "bad.out", threads=1)

@@ -25,7 +25,11 @@ def test_metrics_in_meV():
 
 def test_matrix_rows_are_models_columns_tests_in_given_order():
     errors = pd.DataFrame(
-        {"model": ["a", "a", "b", "b"], "test_concentration": ["x", "y", "x", "y"], "force_rmse_meV_per_A": [1, 2, 3, 4]}
+        {
+            "model": ["a", "a", "b", "b"],
+            "test_concentration": ["x", "y", "x", "y"],
+            "force_rmse_meV_per_A": [1, 2, 3, 4],
+        }
     )
     matrix = transferability_matrix(errors, "force_rmse_meV_per_A", ["b", "a"], ["y", "x"])
     assert matrix.loc["b", "y"] == 4 and list(matrix.index) == ["b", "a"] and list(matrix.columns) == ["y", "x"]

@@ -7,7 +7,7 @@ from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, FramesError, cp2k_frame
 
 def write_xyz(path, steps, values, truncate=False):
     with open(path, "w") as f:
-        for step, v in zip(steps, values):
+        for step, v in zip(steps, values, strict=True):
             f.write(f"       2\n i =     {step}, time =    {step * 0.5:.3f}, E =  -17.0\n")
             lines = [f" O {v:.6f} 0.0 0.0", f" H {v + 1:.6f} 0.0 0.0"]
             f.write("\n".join(lines[: 1 if truncate and step == steps[-1] else 2]) + "\n")

@@ -15,8 +15,17 @@ def test_nvt_writes_every_interval_with_unwrapped_positions(tmp_path, thermostat
     atoms = build_box(composition, cubic_box_length_A(composition), seed=1)
     calculator = LennardJones(sigma=1.0, epsilon=0.001, rc=3.0)
     path = tmp_path / "md.traj"
-    n = run_nvt(atoms, calculator, path, temperature_K=300, timestep_fs=0.5, steps=20, write_interval=5,
-                thermostat=thermostat, seed=1)
+    n = run_nvt(
+        atoms,
+        calculator,
+        path,
+        temperature_K=300,
+        timestep_fs=0.5,
+        steps=20,
+        write_interval=5,
+        thermostat=thermostat,
+        seed=1,
+    )
     with Trajectory(path) as traj:
         frames = list(traj)
     assert n == len(frames) == 5
@@ -27,5 +36,14 @@ def test_nvt_writes_every_interval_with_unwrapped_positions(tmp_path, thermostat
 def test_unknown_thermostat_is_named(tmp_path):
     atoms = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
     with pytest.raises(ValueError, match="md.thermostat.type"):
-        run_nvt(atoms, LennardJones(), tmp_path / "x.traj", temperature_K=300, timestep_fs=0.5, steps=1,
-                write_interval=1, thermostat={"type": "berendsen"}, seed=1)
+        run_nvt(
+            atoms,
+            LennardJones(),
+            tmp_path / "x.traj",
+            temperature_K=300,
+            timestep_fs=0.5,
+            steps=1,
+            write_interval=1,
+            thermostat={"type": "berendsen"},
+            seed=1,
+        )

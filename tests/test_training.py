@@ -2,13 +2,20 @@ from mlip_transfer.training import format_e0s, mace_train_command, resolve_devic
 
 
 def arguments(command):
-    return dict(zip(command[1::2], command[2::2]))
+    return dict(zip(command[1::2], command[2::2], strict=True))
 
 
 def test_fine_tune_command_isolates_work_dir_and_names_foundation(tmp_path):
     command = mace_train_command(
-        name="ft_x", train_file="t.xyz", valid_file="v.xyz", work_dir=tmp_path / "w", e0s_eV={8: -100.0, 1: -13.0},
-        hyperparameters={"max_num_epochs": 3, "ema": True}, device="cpu", default_dtype="float64", seed=1,
+        name="ft_x",
+        train_file="t.xyz",
+        valid_file="v.xyz",
+        work_dir=tmp_path / "w",
+        e0s_eV={8: -100.0, 1: -13.0},
+        hyperparameters={"max_num_epochs": 3, "ema": True},
+        device="cpu",
+        default_dtype="float64",
+        seed=1,
         foundation_model="f.model",
     )
     args = arguments(command)
@@ -23,8 +30,15 @@ def test_fine_tune_command_isolates_work_dir_and_names_foundation(tmp_path):
 
 def test_from_scratch_has_no_foundation(tmp_path):
     command = mace_train_command(
-        name="f", train_file="t", valid_file="v", work_dir=tmp_path, e0s_eV={1: -1.0}, hyperparameters={},
-        device="cpu", default_dtype="float32", seed=0,
+        name="f",
+        train_file="t",
+        valid_file="v",
+        work_dir=tmp_path,
+        e0s_eV={1: -1.0},
+        hyperparameters={},
+        device="cpu",
+        default_dtype="float32",
+        seed=0,
     )
     assert "--foundation_model" not in command
 

@@ -4,6 +4,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+
 from conftest import REPO, needs_cp2k, snakemake_executable
 
 
@@ -16,7 +17,9 @@ def snakemake(*args, workdir, check=True):
 
 
 def dry_run(config, tmp_path, *targets):
-    return snakemake(*targets, "-n", "--quiet", "rules", "--configfile", str(REPO / "config" / config), workdir=tmp_path)
+    return snakemake(
+        *targets, "-n", "--quiet", "rules", "--configfile", str(REPO / "config" / config), workdir=tmp_path
+    )
 
 
 def job_counts(output):
@@ -45,7 +48,9 @@ def test_demo_configfile_replaces_the_production_config(tmp_path):
 
 def test_concentration_target_runs_that_chain_alone(tmp_path):
     # targets go before --configfile, which takes several values
-    out = snakemake("concentration_c3_78", "-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path).stdout
+    out = snakemake(
+        "concentration_c3_78", "-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path
+    ).stdout
     assert "system=c3_78" in out and "system=pretrain" in out  # the foundation model it is fine-tuned from
     assert "system=c7_61" not in out and "system=c11_34" not in out
 

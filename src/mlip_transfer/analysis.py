@@ -36,7 +36,9 @@ def orthorhombic_box(atoms: Atoms) -> np.ndarray:
     return np.diag(cell).copy()
 
 
-def assign_hydrogens(positions: np.ndarray, oxygens: np.ndarray, hydrogens: np.ndarray, box_A: np.ndarray) -> np.ndarray:
+def assign_hydrogens(
+    positions: np.ndarray, oxygens: np.ndarray, hydrogens: np.ndarray, box_A: np.ndarray
+) -> np.ndarray:
     """For each H, the position in ``oxygens`` of its nearest O (minimum image)."""
     delta = minimum_image(positions[hydrogens][:, None, :] - positions[oxygens][None, :, :], box_A)
     return np.argmin(np.einsum("hoc,hoc->ho", delta, delta), axis=1)
@@ -133,7 +135,9 @@ def rdf_histogram(
     return np.histogram(d, bins=edges_A)[0]
 
 
-def rdf_normalise(counts: np.ndarray, edges_A: np.ndarray, n_a: int, n_b: int, n_same: int, volume_A3: float, n_frames: int):
+def rdf_normalise(
+    counts: np.ndarray, edges_A: np.ndarray, n_a: int, n_b: int, n_same: int, volume_A3: float, n_frames: int
+):
     """g(r) and the running coordination number of b around a from accumulated histograms."""
     shell_volume = 4.0 / 3.0 * np.pi * (edges_A[1:] ** 3 - edges_A[:-1] ** 3)
     n_pairs = n_a * n_b - n_same  # ordered pairs, self pairs excluded
@@ -232,7 +236,9 @@ class SolutionAnalysis:
             "hbonds_accepted_per_OH-": to_oh / n_oh if n_oh else np.nan,
             "hbonds_donated_per_OH-": from_oh / n_oh if n_oh else np.nan,
             "hbonds_OH-->OH-_per_OH-": mean["hbonds_OH-->OH-"] / n_oh if n_oh else np.nan,
-            "hbonds_donated_per_H2O": (mean["hbonds_water->water"] + mean["hbonds_water->OH-"]) / n_w if n_w else np.nan,
+            "hbonds_donated_per_H2O": (mean["hbonds_water->water"] + mean["hbonds_water->OH-"]) / n_w
+            if n_w
+            else np.nan,
         }
         return pd.DataFrame([summary])
 
@@ -266,7 +272,9 @@ class SolutionAnalysis:
         return pd.DataFrame(rows), pd.DataFrame(msd)
 
 
-def hydroxide_defect_trajectories(o_positions: np.ndarray, hydrogen_counts: np.ndarray, box_A: np.ndarray) -> np.ndarray:
+def hydroxide_defect_trajectories(
+    o_positions: np.ndarray, hydrogen_counts: np.ndarray, box_A: np.ndarray
+) -> np.ndarray:
     """Unwrapped positions of each OH⁻ defect, followed through proton transfers.
 
     Frame to frame, the hydroxides of the previous frame are matched to those of the current one by

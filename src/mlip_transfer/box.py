@@ -122,7 +122,14 @@ def cubic_box_length_A(composition: Composition, density_kg_per_m3: float | None
 def water_molecule() -> Atoms:
     half = math.radians(WATER_HOH_ANGLE_DEG) / 2
     d = WATER_OH_BOND_A
-    return Atoms("OH2", positions=[(0, 0, 0), (d * math.sin(half), d * math.cos(half), 0), (-d * math.sin(half), d * math.cos(half), 0)])
+    return Atoms(
+        "OH2",
+        positions=[
+            (0, 0, 0),
+            (d * math.sin(half), d * math.cos(half), 0),
+            (-d * math.sin(half), d * math.cos(half), 0),
+        ],
+    )
 
 
 def hydroxide_ion() -> Atoms:
@@ -152,7 +159,8 @@ def build_box(
     Molecule centres start from a shuffled cubic lattice with random jitter and orientation; a
     placement is accepted when every new atom is at least ``min_distance_A`` (minimum image) from
     every atom already placed, and O/K at least ``min_heavy_distance_A`` from other O/K (an O···O
-    hydrogen bond is 2.5–2.8 Å; closer starts leave the AIMD hot). Atoms are ordered K, then OH⁻ (O, H), then water (O, H, H).
+    hydrogen bond is 2.5–2.8 Å; closer starts leave the AIMD hot).
+    Atoms are ordered K, then OH⁻ (O, H), then water (O, H, H).
     """
     rng = np.random.default_rng(seed)
     molecules = [potassium_ion()] * composition.n_koh + [hydroxide_ion()] * composition.n_koh

@@ -103,7 +103,12 @@ def _subsys(atoms: Atoms, method: Mapping, periodic: bool) -> dict:
         cell["periodic"] = "NONE"
     subsys = {
         "+cell": cell,
-        "+coord": {"*": [f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(atoms.get_chemical_symbols(), atoms.positions)]},
+        "+coord": {
+            "*": [
+                f"{s} {x:.8f} {y:.8f} {z:.8f}"
+                for s, (x, y, z) in zip(atoms.get_chemical_symbols(), atoms.positions, strict=True)
+            ]
+        },
     }
     kinds = _kinds(atoms.get_chemical_symbols(), method)
     if kinds:

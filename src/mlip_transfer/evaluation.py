@@ -80,7 +80,9 @@ def error_metrics(p: Predictions) -> dict[str, float]:
     }
 
 
-def transferability_matrix(errors: pd.DataFrame, metric: str, model_order: Sequence[str], test_order: Sequence[str]) -> pd.DataFrame:
+def transferability_matrix(
+    errors: pd.DataFrame, metric: str, model_order: Sequence[str], test_order: Sequence[str]
+) -> pd.DataFrame:
     """Models as rows, test concentrations as columns, ``metric`` as values."""
     table = errors.pivot(index="model", columns="test_concentration", values=metric)
     return table.reindex(index=list(model_order), columns=list(test_order))

@@ -87,7 +87,7 @@ def cp2k_frames(
     if missing:
         raise FramesError(f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}")
     frames = []
-    for pos, frc in zip(positions, forces):
+    for pos, frc in zip(positions, forces, strict=True):
         if pos.step < skip_steps:
             continue
         if pos.symbols != frc.symbols:
@@ -103,4 +103,4 @@ def cp2k_frames(
 
 
 def _first_mismatch(a: Sequence[int], b: Sequence[int]) -> int:
-    return next((x for x, y in zip(a, b) if x != y), min(len(a), len(b)))
+    return next((x for x, y in zip(a, b, strict=False) if x != y), min(len(a), len(b)))

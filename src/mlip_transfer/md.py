@@ -58,7 +58,9 @@ def run_nvt(
     atoms.calc = calculator
     thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(seed))
     Stationary(atoms)
-    dynamics = nvt_dynamics(atoms, temperature_K=temperature_K, timestep_fs=timestep_fs, thermostat=thermostat, seed=seed)
+    dynamics = nvt_dynamics(
+        atoms, temperature_K=temperature_K, timestep_fs=timestep_fs, thermostat=thermostat, seed=seed
+    )
     with Trajectory(trajectory_path, "w", atoms) as trajectory:
         dynamics.attach(trajectory.write, interval=write_interval)
         dynamics.run(steps)

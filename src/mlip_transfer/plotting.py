@@ -47,7 +47,7 @@ def heatmap(matrix: pd.DataFrame, label: str, stem: str | os.PathLike, molaritie
 def parity(predictions: Mapping[str, Predictions], model: str, stem: str | os.PathLike) -> None:
     """Predicted against reference force components, one panel per test concentration."""
     fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.4), squeeze=False)
-    for ax, (test, p) in zip(axes[0], predictions.items()):
+    for ax, (test, p) in zip(axes[0], predictions.items(), strict=True):
         ref, pred = p.forces_ref_eV_per_A.ravel(), p.forces_pred_eV_per_A.ravel()
         lim = np.abs(np.concatenate([ref, pred])).max() * 1.05
         ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.8)
@@ -61,7 +61,9 @@ def parity(predictions: Mapping[str, Predictions], model: str, stem: str | os.Pa
     save(fig, stem)
 
 
-def versus_concentration(table: pd.DataFrame, value: str, group: str, label: str, stem: str | os.PathLike, error: str | None = None) -> None:
+def versus_concentration(
+    table: pd.DataFrame, value: str, group: str, label: str, stem: str | os.PathLike, error: str | None = None
+) -> None:
     """``value`` against ``molarity_mol_per_L``, one line per ``group``."""
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
     for name, rows in table.sort_values("molarity_mol_per_L").groupby(group):
@@ -77,7 +79,7 @@ def diffusion_panels(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
     """D against concentration, one panel per species, one line per model."""
     species = list(dict.fromkeys(diffusion["species"]))
     fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.5), squeeze=False)
-    for ax, sp in zip(axes[0], species):
+    for ax, sp in zip(axes[0], species, strict=True):
         rows = diffusion[diffusion["species"] == sp].sort_values("molarity_mol_per_L")
         for model, by_model in rows.groupby("model"):
             ax.plot(by_model["molarity_mol_per_L"], by_model["D_1e-9_m2_per_s"], marker="o", label=model)
@@ -92,7 +94,7 @@ def rdf_panels(rdfs: Mapping[str, pd.DataFrame], stem: str | os.PathLike) -> Non
     """g(r) of each pair, one line per (model, concentration) run."""
     pairs = [c[2:] for c in next(iter(rdfs.values())).columns if c.startswith("g_")]
     fig, axes = plt.subplots(1, len(pairs), figsize=(4 * len(pairs), 3.4), squeeze=False)
-    for ax, pair in zip(axes[0], pairs):
+    for ax, pair in zip(axes[0], pairs, strict=True):
         for name, rdf in rdfs.items():
             ax.plot(rdf["r_A"], rdf[f"g_{pair}"], label=name, lw=1)
         ax.set_title(pair)

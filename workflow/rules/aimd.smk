@@ -11,14 +11,14 @@ localrules:
 rule cp2k_input_schema:
     output:
         f"{RUN}/cp2k/cp2k_input.xml",
-    params:
-        command=config["cp2k"]["command"],
     log:
         log("cp2k_input_schema"),
     benchmark:
         bench("cp2k_input_schema")
     conda:
         "../../envs/cp2k.yaml"
+    params:
+        command=config["cp2k"]["command"],
     script:
         "../scripts/cp2k_input_schema.py"
 
@@ -26,16 +26,16 @@ rule cp2k_input_schema:
 rule build_box:
     output:
         f"{RUN}/boxes/{{system}}.extxyz",
-    params:
-        composition=lambda w: composition(w.system),
-        box_length_A=lambda w: SYSTEMS[w.system].get("box_length_A"),
-        seed=config["seed"],
     log:
         log("build_box", "system"),
     benchmark:
         bench("build_box", "system")
     conda:
         "../../envs/cp2k.yaml"
+    params:
+        composition=lambda w: composition(w.system),
+        box_length_A=lambda w: SYSTEMS[w.system].get("box_length_A"),
+        seed=config["seed"],
     script:
         "../scripts/build_box.py"
 
@@ -46,15 +46,15 @@ rule relax_box:
         schema=rules.cp2k_input_schema.output[0],
     output:
         f"{RUN}/cp2k/relax/{{system}}/relaxed.extxyz",
-    params:
-        cp2k=config["cp2k"],
     log:
         log("relax_box", "system"),
     benchmark:
         bench("relax_box", "system")
-    threads: config["cp2k"]["threads"]
     conda:
         "../../envs/cp2k.yaml"
+    threads: config["cp2k"]["threads"]
+    params:
+        cp2k=config["cp2k"],
     script:
         "../scripts/relax_box.py"
 
@@ -64,32 +64,34 @@ rule isolated_atom_energy:
         schema=rules.cp2k_input_schema.output[0],
     output:
         f"{RUN}/cp2k/atoms/{{element}}/energy_eV.txt",
-    params:
-        cp2k=config["cp2k"],
     log:
         log("isolated_atom_energy", "element"),
     benchmark:
         bench("isolated_atom_energy", "element")
-    threads: 1
     conda:
         "../../envs/cp2k.yaml"
+    threads: 1
+    params:
+        cp2k=config["cp2k"],
     script:
         "../scripts/isolated_atom_energy.py"
 
 
 rule collect_reference_energies:
     input:
-        expand(rules.isolated_atom_energy.output[0], element=ELEMENTS, allow_missing=True),
+        expand(
+            rules.isolated_atom_energy.output[0], element=ELEMENTS, allow_missing=True
+        ),
     output:
         f"{RUN}/reference/e0s_eV.json",
-    params:
-        elements=ELEMENTS,
     log:
         log("collect_reference_energies"),
     benchmark:
         bench("collect_reference_energies")
     conda:
         "../../envs/cp2k.yaml"
+    params:
+        elements=ELEMENTS,
     script:
         "../scripts/collect_reference_energies.py"
 
@@ -102,16 +104,16 @@ rule run_aimd:
         positions=f"{RUN}/cp2k/aimd/{{system}}/aimd-pos-1.xyz",
         forces=f"{RUN}/cp2k/aimd/{{system}}/aimd-frc-1.xyz",
         energies=f"{RUN}/cp2k/aimd/{{system}}/aimd-1.ener",
-    params:
-        cp2k=config["cp2k"],
-        temperature_K=lambda w: system_temperature_K(w.system),
-        seed=config["seed"],
     log:
         log("run_aimd", "system"),
     benchmark:
         bench("run_aimd", "system")
-    threads: config["cp2k"]["threads"]
     conda:
         "../../envs/cp2k.yaml"
+    threads: config["cp2k"]["threads"]
+    params:
+        cp2k=config["cp2k"],
+        temperature_K=lambda w: system_temperature_K(w.system),
+        seed=config["seed"],
     script:
         "../scripts/run_aimd.py"

@@ -6,28 +6,31 @@ localrules:
     summarise_analysis,
 
 
-
 rule analyse_trajectory:
     input:
         analysis_input,
     output:
         **analysis_tables("{source}", "{system}"),
-    params:
-        analysis=config["analysis"],
-        frame_interval_ps=frame_interval_ps,
     log:
         log("analyse_trajectory", "source", "system"),
     benchmark:
         bench("analyse_trajectory", "source", "system")
     conda:
         "../../envs/analysis.yaml"
+    params:
+        analysis=config["analysis"],
+        timing=trajectory_timing,
     script:
         "../scripts/analyse_trajectory.py"
 
 
 rule summarise_analysis:
     input:
-        [analysis_tables(m, c)[t] for m, c in analysed_runs() for t in ("hbonds", "diffusion", "rdf")],
+        [
+            analysis_tables(m, c)[t]
+            for m, c in analysed_runs()
+            for t in ("hbonds", "diffusion", "rdf")
+        ],
     output:
         hbonds=f"{RUN}/tables/hbonds.csv",
         diffusion=f"{RUN}/tables/diffusion.csv",
@@ -36,14 +39,14 @@ rule summarise_analysis:
             fig=["hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"],
             ext=["png", "pdf"],
         ),
-    params:
-        runs=analysed_runs(),
-        molarities={c: molarity(c) for c in CONCENTRATIONS},
     log:
         log("summarise_analysis"),
     benchmark:
         bench("summarise_analysis")
     conda:
         "../../envs/analysis.yaml"
+    params:
+        runs=analysed_runs(),
+        molarities={c: molarity(c) for c in CONCENTRATIONS},
     script:
         "../scripts/summarise_analysis.py"

@@ -1,16 +1,25 @@
 # Path helpers, input functions and config lookups: every rule file uses these and nothing else
 # knows how results/ is laid out.
-from mlip_transfer.box import Composition, composition_for_molarity, composition_molarity
+from mlip_transfer.box import (
+    Composition,
+    composition_for_molarity,
+    composition_molarity,
+)
 
 RUN = f"results/{config['run_name']}"
 ELEMENTS = ["H", "O", "K"]
 CONCENTRATIONS = {c["label"]: c for c in config["concentrations"]}
 PRETRAIN = config["foundation_model"].get("pretrain")
-SYSTEMS = {**CONCENTRATIONS, **({PRETRAIN["system"]["label"]: PRETRAIN["system"]} if PRETRAIN else {})}
+SYSTEMS = {
+    **CONCENTRATIONS,
+    **({PRETRAIN["system"]["label"]: PRETRAIN["system"]} if PRETRAIN else {}),
+}
 MULTI_MODELS = {m["name"]: m for m in config["training"]["multi_concentration_models"]}
 FINE_TUNED = {f"ft_{label}": label for label in CONCENTRATIONS}
 MODELS = ["foundation", *FINE_TUNED, *MULTI_MODELS]
-MD_RUNS = [(m, c) for m in config["md"]["models"] for c in config["md"]["concentrations"]]
+MD_RUNS = [
+    (m, c) for m in config["md"]["models"] for c in config["md"]["concentrations"]
+]
 METRICS = [
     "force_rmse_meV_per_A",
     "force_mae_meV_per_A",
@@ -69,9 +78,15 @@ def training_sets(wildcards):
     """Train and validation files of a model: one concentration's splits or a multi-concentration mix."""
     if wildcards.model in FINE_TUNED:
         label = FINE_TUNED[wildcards.model]
-        return {"train": split_file(label, "train"), "valid": split_file(label, "valid")}
+        return {
+            "train": split_file(label, "train"),
+            "valid": split_file(label, "valid"),
+        }
     if wildcards.model in MULTI_MODELS:
-        return {s: f"{RUN}/splits/multi/{wildcards.model}/{s}.extxyz" for s in ("train", "valid")}
+        return {
+            s: f"{RUN}/splits/multi/{wildcards.model}/{s}.extxyz"
+            for s in ("train", "valid")
+        }
     raise ValueError(f"unknown model {wildcards.model!r}; models are {MODELS}")
 
 
@@ -102,12 +117,25 @@ def analysis_input(wildcards):
     return f"{RUN}/md/{wildcards.source}/{wildcards.system}.traj"
 
 
-def frame_interval_ps(wildcards):
-    """Time between stored frames of an analysed run."""
+def trajectory_timing(wildcards):
+    """Frame interval, frames to skip and MSD fit window (ps) of an analysed run. AIMD frames had
+    their equilibration dropped when they were extracted, and AIMD runs are shorter than MD.
+    """
+    settings = config["analysis"]
     if wildcards.source == "AIMD":
         aimd = config["cp2k"]["aimd"]
-        return aimd["timestep_fs"] * aimd["print_every"] / 1000.0
-    return config["md"]["timestep_fs"] * config["md"]["write_interval"] / 1000.0
+        interval_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
+        return {
+            "frame_interval_ps": interval_ps,
+            "skip_frames": 0,
+            "diffusion_window_ps": settings["aimd_diffusion_window_ps"],
+        }
+    interval_ps = config["md"]["timestep_fs"] * config["md"]["write_interval"] / 1000.0
+    return {
+        "frame_interval_ps": interval_ps,
+        "skip_frames": round(settings["equilibration_ps"] / interval_ps),
+        "diffusion_window_ps": settings["diffusion_window_ps"],
+    }
 
 
 def analysed_runs():
@@ -127,13 +155,18 @@ def final_outputs():
         *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
         f"{RUN}/tables/hbonds.csv",
         f"{RUN}/tables/diffusion.csv",
-        *expand(f"{RUN}/figures/{{fig}}.{{ext}}", fig=["hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"], ext=["png", "pdf"]),
+        *expand(
+            f"{RUN}/figures/{{fig}}.{{ext}}",
+            fig=["hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"],
+            ext=["png", "pdf"],
+        ),
     ]
 
 
 def concentration_outputs(label):
     """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
-    own test set, MD of that model at that concentration (if selected) and the analyses."""
+    own test set, MD of that model at that concentration (if selected) and the analyses.
+    """
     own_run = (f"ft_{label}", label)
     own_md = [own_run] if own_run in MD_RUNS else []
     return [

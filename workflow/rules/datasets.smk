@@ -13,14 +13,14 @@ rule extract_frames:
         box=rules.relax_box.output[0],
     output:
         f"{RUN}/frames/{{system}}.extxyz",
-    params:
-        skip_steps=config["cp2k"]["aimd"]["equilibration_steps"],
     log:
         log("extract_frames", "system"),
     benchmark:
         bench("extract_frames", "system")
     conda:
         "../../envs/analysis.yaml"
+    params:
+        skip_steps=config["cp2k"]["aimd"]["equilibration_steps"],
     script:
         "../scripts/extract_frames.py"
 
@@ -30,14 +30,14 @@ rule split_frames:
         rules.extract_frames.output[0],
     output:
         **{s: split_file("{system}", s) for s in ("train", "valid", "test")},
-    params:
-        split=config["split"],
     log:
         log("split_frames", "system"),
     benchmark:
         bench("split_frames", "system")
     conda:
         "../../envs/analysis.yaml"
+    params:
+        split=config["split"],
     script:
         "../scripts/split_frames.py"
 

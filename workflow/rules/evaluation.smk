@@ -12,16 +12,16 @@ rule evaluate_model:
     output:
         errors=f"{RUN}/evaluation/{{model}}/{{system}}.csv",
         predictions=f"{RUN}/evaluation/{{model}}/{{system}}.npz",
-    params:
-        device=config["evaluation"]["device"],
-        dtype=config["training"]["default_dtype"],
     log:
         log("evaluate_model", "model", "system"),
     benchmark:
         bench("evaluate_model", "model", "system")
-    threads: 1
     conda:
         "../../envs/mace.yaml"
+    threads: 1
+    params:
+        device=config["evaluation"]["device"],
+        dtype=config["training"]["default_dtype"],
     script:
         "../scripts/evaluate_model.py"
 
@@ -31,34 +31,38 @@ rule transferability_matrix:
         expand(rules.evaluate_model.output.errors, model=MODELS, system=CONCENTRATIONS),
     output:
         matrix_outputs(),
-    params:
-        models=MODELS,
-        concentrations=CONCENTRATIONS,
-        molarities={c: molarity(c) for c in CONCENTRATIONS},
-        metrics=METRICS,
     log:
         log("transferability_matrix"),
     benchmark:
         bench("transferability_matrix")
     conda:
         "../../envs/analysis.yaml"
+    params:
+        models=MODELS,
+        concentrations=CONCENTRATIONS,
+        molarities={c: molarity(c) for c in CONCENTRATIONS},
+        metrics=METRICS,
     script:
         "../scripts/transferability_matrix.py"
 
 
 rule parity_plot:
     input:
-        expand(rules.evaluate_model.output.predictions, system=CONCENTRATIONS, allow_missing=True),
+        expand(
+            rules.evaluate_model.output.predictions,
+            system=CONCENTRATIONS,
+            allow_missing=True,
+        ),
     output:
         png=f"{RUN}/figures/parity_{{model}}.png",
         pdf=f"{RUN}/figures/parity_{{model}}.pdf",
-    params:
-        concentrations=list(CONCENTRATIONS),
     log:
         log("parity_plot", "model"),
     benchmark:
         bench("parity_plot", "model")
     conda:
         "../../envs/analysis.yaml"
+    params:
+        concentrations=list(CONCENTRATIONS),
     script:
         "../scripts/parity_plot.py"

@@ -7,17 +7,17 @@ rule run_md:
         start=rules.extract_frames.output[0],
     output:
         f"{RUN}/md/{{model}}/{{system}}.traj",
+    log:
+        log("run_md", "model", "system"),
+    benchmark:
+        bench("run_md", "model", "system")
+    conda:
+        "../../envs/mace.yaml"
+    threads: config["md"]["threads"]
     params:
         md=config["md"],
         temperature_K=lambda w: system_temperature_K(w.system),
         seed=config["seed"],
         dtype=config["training"]["default_dtype"],
-    log:
-        log("run_md", "model", "system"),
-    benchmark:
-        bench("run_md", "model", "system")
-    threads: config["md"]["threads"]
-    conda:
-        "../../envs/mace.yaml"
     script:
         "../scripts/run_md.py"

@@ -11,17 +11,17 @@ if PRETRAIN:
             e0s=rules.collect_reference_energies.output[0],
         output:
             model_file("foundation"),
-        params:
-            hyperparameters=PRETRAIN["hyperparameters"],
-            training=config["training"],
-            seed=config["seed"],
         log:
             log("pretrain_foundation_model"),
         benchmark:
             bench("pretrain_foundation_model")
-        threads: config["training"]["threads"]
         conda:
             "../../envs/mace.yaml"
+        threads: config["training"]["threads"]
+        params:
+            hyperparameters=PRETRAIN["hyperparameters"],
+            training=config["training"],
+            seed=config["seed"],
         script:
             "../scripts/train_mace.py"
 
@@ -34,40 +34,39 @@ else:
     rule provide_foundation_model:
         output:
             model_file("foundation"),
-        params:
-            file=config["foundation_model"]["file"],
-            url=config["foundation_model"].get("url"),
-            sha256=config["foundation_model"].get("sha256"),
         log:
             log("provide_foundation_model"),
         benchmark:
             bench("provide_foundation_model")
         conda:
             "../../envs/mace.yaml"
+        params:
+            file=config["foundation_model"]["file"],
+            url=config["foundation_model"].get("url"),
+            sha256=config["foundation_model"].get("sha256"),
         script:
             "../scripts/provide_foundation_model.py"
 
 
 rule fine_tune:
-    wildcard_constraints:
-        model="|".join([*FINE_TUNED, *MULTI_MODELS]),
     input:
         unpack(training_sets),
         e0s=rules.collect_reference_energies.output[0],
         foundation=model_file("foundation"),
     output:
         model_file("{model}"),
-    params:
-        hyperparameters=config["training"]["fine_tune"],
-        training=config["training"],
-        seed=config["seed"],
     log:
         log("fine_tune", "model"),
     benchmark:
         bench("fine_tune", "model")
-    threads: config["training"]["threads"]
+    wildcard_constraints:
+        model="|".join([*FINE_TUNED, *MULTI_MODELS]),
     conda:
         "../../envs/mace.yaml"
+    threads: config["training"]["threads"]
+    params:
+        hyperparameters=config["training"]["fine_tune"],
+        training=config["training"],
+        seed=config["seed"],
     script:
         "../scripts/train_mace.py"
-

@@ -7,5 +7,11 @@ log = log_to(snakemake.log[0])
 composition = snakemake.params.composition
 length = snakemake.params.box_length_A or cubic_box_length_A(composition)
 atoms = build_box(composition, length, seed=snakemake.params.seed)
-log.info("%s: %d KOH + %d H2O in a %.3f Å cubic box", snakemake.wildcards.system, composition.n_koh, composition.n_water, length)
+log.info(
+    "%s: %d KOH + %d H2O in a %.3f Å cubic box",
+    snakemake.wildcards.system,
+    composition.n_koh,
+    composition.n_water,
+    length,
+)
 write(snakemake.output[0], atoms, format="extxyz")

@@ -10,6 +10,10 @@ torch.set_num_threads(snakemake.threads)
 calculator = evaluation.load_mace_calculator(snakemake.input.model, snakemake.params.device, snakemake.params.dtype)
 predictions = evaluation.predict(calculator, read(snakemake.input.test, index=":"))
 predictions.save(snakemake.output.predictions)
-errors = {"model": snakemake.wildcards.model, "test_concentration": snakemake.wildcards.system, **evaluation.error_metrics(predictions)}
+errors = {
+    "model": snakemake.wildcards.model,
+    "test_concentration": snakemake.wildcards.system,
+    **evaluation.error_metrics(predictions),
+}
 log.info("%s", errors)
 pd.DataFrame([errors]).to_csv(snakemake.output.errors, index=False)

@@ -5,5 +5,5 @@ from mlip_transfer.evaluation import Predictions
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
-predictions = {c: Predictions.load(f) for c, f in zip(snakemake.params.concentrations, snakemake.input)}
+predictions = {c: Predictions.load(f) for c, f in zip(snakemake.params.concentrations, snakemake.input, strict=True)}
 plotting.parity(predictions, snakemake.wildcards.model, Path(snakemake.output.png).with_suffix(""))

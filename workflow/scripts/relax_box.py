@@ -11,7 +11,9 @@ atoms = read(snakemake.input.box)
 if settings["relax_max_iterations"] > 0:
     tree = cp2k.relaxation_input_tree(atoms, settings, project="relax", max_iterations=settings["relax_max_iterations"])
     folder = Path(snakemake.output[0]).parent
-    cp2k.run_input(tree, folder, "relax", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema)
+    cp2k.run_input(
+        tree, folder, "relax", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema
+    )
     relaxed = read(folder / "relax-pos-1.xyz", index=-1)
     atoms.positions = relaxed.positions
     log.info("relaxed %s: final energy %.4f eV", snakemake.wildcards.system, cp2k.final_energy_eV(folder / "relax.out"))

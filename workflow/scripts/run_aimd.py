@@ -20,5 +20,7 @@ tree = cp2k.aimd_input_tree(
     seed=snakemake.params.seed,
 )
 folder = Path(snakemake.output.positions).parent
-cp2k.run_input(tree, folder, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema)
+cp2k.run_input(
+    tree, folder, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema
+)
 log.info("AIMD of %s: %d steps done", snakemake.wildcards.system, aimd["steps"])

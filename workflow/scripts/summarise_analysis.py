@@ -22,8 +22,12 @@ hbonds = pd.concat(gather("hbonds"), ignore_index=True)
 diffusion = pd.concat(gather("diffusion"), ignore_index=True)
 hbonds.to_csv(snakemake.output.hbonds, index=False)
 diffusion.to_csv(snakemake.output.diffusion, index=False)
-plotting.versus_concentration(hbonds, "hbonds_accepted_per_OH-", "model", "H-bonds accepted per OH⁻", folder / "hbonds_per_OH")
-plotting.versus_concentration(hbonds, "hbonds_OH-->OH-_per_OH-", "model", "OH⁻→OH⁻ H-bonds per OH⁻", folder / "OH_OH_hbonds")
+plotting.versus_concentration(
+    hbonds, "hbonds_accepted_per_OH-", "model", "H-bonds accepted per OH⁻", folder / "hbonds_per_OH"
+)
+plotting.versus_concentration(
+    hbonds, "hbonds_OH-->OH-_per_OH-", "model", "OH⁻→OH⁻ H-bonds per OH⁻", folder / "OH_OH_hbonds"
+)
 plotting.diffusion_panels(diffusion, folder / "diffusion")
-rdfs = {f"{m} {c}": df for (m, c), df in zip(runs, gather("rdf"))}
+rdfs = {f"{m} {c}": df for (m, c), df in zip(runs, gather("rdf"), strict=True)}
 plotting.rdf_panels(rdfs, folder / "rdf")

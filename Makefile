@@ -1,0 +1,43 @@
+# One command each: `make demo` sets up and runs the laptop demo, `make test` sets up and runs the tests.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CORES ?= 2
+
+.PHONY: setup cp2k demo test lint format clean-demo
+
+setup: $(VENV)/.installed cp2k
+
+# torch first, pinned: pip takes the CPU wheel where one is configured, and no later resolver step
+# may swap it for a newer CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# CP2K 2023.1 from Debian/Ubuntu; elsewhere install CP2K yourself and put cp2k.psmp on PATH.
+cp2k:
+	@command -v cp2k.psmp >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cp2k; }
+
+demo: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
+
+test: setup
+	$(BIN)/pytest -v -rs tests
+
+lint: setup
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint --configfile config/demo.yaml
+
+format: setup
+	$(BIN)/ruff check --fix src tests workflow/scripts benchmarks
+	$(BIN)/ruff format src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+clean-demo:
+	rm -rf results/demo
