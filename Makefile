@@ -22,8 +22,9 @@ $(VENV)/.installed: pyproject.toml
 cp2k:
 	@command -v cp2k.psmp >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cp2k; }
 
+# --prioritize: the pretraining AIMD and foundation model gate every fine-tune, so they go first.
 demo: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --prioritize results/demo/models/foundation.model
 
 test: setup
 	$(BIN)/pytest -v -rs tests

@@ -61,17 +61,7 @@ def test_schema_rejects_unknown_keyword():
 
 def test_unknown_method_is_named():
     with pytest.raises(ValueError, match="cp2k.method"):
-        cp2k.aimd_input_tree(
-            Atoms("H", cell=[5] * 3),
-            {"method": "pbe"},
-            project="p",
-            steps=1,
-            timestep_fs=1,
-            temperature_K=1,
-            thermostat_time_constant_fs=1,
-            print_every=1,
-            seed=1,
-        )
+        aimd_tree(Atoms("H", cell=[5] * 3), {"method": "pbe"})
 
 
 def test_final_energy_is_converted_to_eV(tmp_path):
