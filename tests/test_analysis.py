@@ -4,19 +4,25 @@ from ase import Atoms
 from ase.geometry.rdf import get_rdf
 
 from mlip_transfer.analysis import (
+    ChunkGeometry,
     HBondCriterion,
     SolutionAnalysis,
-    assign_hydrogens,
+    chunks_from_atoms,
     classify_hbonds,
     diffusion_coefficient,
+    first_shell,
+    hbond_correlations,
     hydrogen_bonds,
-    hydrogen_counts,
     hydroxide_defect_trajectories,
     msd_fft,
-    rdf_histogram,
+    nernst_einstein_conductivity_S_per_m,
+    pair_vectors,
+    persistent_transfers,
     rdf_normalise,
+    yeh_hummer_correction,
 )
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.reference_data import experimental, koh_conductivity_S_per_m
 
 BOX = np.array([20.0, 20.0, 20.0])
 
@@ -31,12 +37,16 @@ def water_dimer(acceptor_rotation_deg=0.0):
     return Atoms("OHHOHH", positions=np.array(positions) + 5.0, cell=BOX, pbc=True)
 
 
+def geometry(atoms, box=BOX):
+    return ChunkGeometry.of(atoms.positions, {s: np.flatnonzero(atoms.symbols == s) for s in "KOH"}, box, 3.5)
+
+
 def bonds_of(atoms, criterion=None):
+    """(donor, hydrogen, acceptor) rows of a single frame, and each H's owner O."""
     criterion = criterion or HBondCriterion()
-    o = np.flatnonzero(atoms.numbers == 8)
-    h = np.flatnonzero(atoms.numbers == 1)
-    owner = assign_hydrogens(atoms.positions, o, h, BOX)
-    return hydrogen_bonds(atoms.positions, o, h, owner, BOX, criterion), owner
+    index = {s: np.flatnonzero(atoms.symbols == s) for s in "KOH"}
+    g = ChunkGeometry.of(atoms.positions, index, BOX, criterion.donor_acceptor_cutoff_A)
+    return hydrogen_bonds(g, criterion)[:, 1:], g.owner[0]
 
 
 def test_water_dimer_has_exactly_one_hbond():
@@ -54,6 +64,16 @@ def test_dimer_beyond_distance_cutoff_has_none():
     assert len(bonds_of(water_dimer(), HBondCriterion(donor_acceptor_cutoff_A=2.8))[0]) == 0
 
 
+def test_alternative_criteria():
+    # H···O(acceptor) = 2.9 − 0.957 Å; the O–H···O angle of the straight dimer is 180°
+    only_distance = HBondCriterion(angle_cutoff_deg=None, hydrogen_acceptor_cutoff_A=2.0)
+    assert len(bonds_of(water_dimer(), only_distance)[0]) == 1
+    assert len(bonds_of(water_dimer(), HBondCriterion(angle_cutoff_deg=None, hydrogen_acceptor_cutoff_A=1.9))[0]) == 0
+    dha = HBondCriterion(angle_cutoff_deg=None, donor_hydrogen_acceptor_min_angle_deg=150)
+    assert len(bonds_of(water_dimer(), dha)[0]) == 1
+    assert len(bonds_of(water_dimer(40.0), dha)[0]) == 0
+
+
 def test_hbond_across_the_periodic_boundary():
     dimer = water_dimer()
     dimer.positions += [13.0, 0, 0]  # acceptor now wraps to the other side of the 20 Å box
@@ -64,39 +84,49 @@ def test_hbond_across_the_periodic_boundary():
 def test_species_and_classes():
     atoms = water_dimer()
     del atoms[2]  # donor loses an H: it is now OH⁻ donating to water
-    o, h = np.flatnonzero(atoms.numbers == 8), np.flatnonzero(atoms.numbers == 1)
-    owner = assign_hydrogens(atoms.positions, o, h, BOX)
-    assert hydrogen_counts(owner, 2).tolist() == [1, 2]
-    bonds = hydrogen_bonds(atoms.positions, o, h, owner, BOX, HBondCriterion())
-    counts = classify_hbonds(bonds, ["OH-", "H2O"])
-    assert counts["OH-->water"] == 1 and sum(counts.values()) == 1
+    g = geometry(atoms)
+    assert g.hydrogen_counts.tolist() == [[1, 2]]
+    counts = classify_hbonds(hydrogen_bonds(g, HBondCriterion()), g.hydrogen_counts)
+    assert counts["OH-->water"].tolist() == [1] and sum(c.sum() for c in counts.values()) == 1
+
+
+def distances(a, b, box):
+    return np.linalg.norm(pair_vectors(a, b, box), axis=-1)
 
 
 def test_rdf_of_uniform_points_tends_to_one():
     rng = np.random.default_rng(0)
-    box = np.array([15.0] * 3)
+    box, n, frames = np.array([15.0] * 3), 300, 20
     edges = np.arange(0, 7.5, 0.25)
     counts = np.zeros(len(edges) - 1)
-    idx = np.arange(300)
-    for _ in range(20):
-        counts += rdf_histogram(rng.uniform(0, 15, (300, 3)), idx, idx, box, edges)
-    g, _ = rdf_normalise(counts, edges, 300, 300, 300, 15.0**3, 20)
+    for _ in range(frames):
+        d = distances(*(2 * [rng.uniform(0, 15, (n, 3))]), box)
+        counts += np.histogram(d[~np.eye(n, dtype=bool)], bins=edges)[0]
+    g, cn = rdf_normalise(counts, edges, frames * n * (n - 1) / 15.0**3, frames * n)
     assert np.abs(g[4:] - 1).max() < 0.1
+    assert cn[-1] == pytest.approx(counts.sum() / (frames * n))
 
 
 def test_rdf_matches_ase():
     composition = Composition(5, 27)
     atoms = build_box(composition, cubic_box_length_A(composition), seed=2)
     r_max, n_bins = atoms.cell.lengths().min() / 2 - 0.01, 40
-    ase_g, ase_r = get_rdf(atoms, r_max, n_bins, elements=(8, 8))
+    ase_g, _ = get_rdf(atoms, r_max, n_bins, elements=(8, 8))
     edges = np.linspace(0, r_max, n_bins + 1)
-    o = np.flatnonzero(atoms.numbers == 8)
-    counts = rdf_histogram(atoms.positions, o, o, atoms.cell.lengths(), edges)
-    g, cn = rdf_normalise(counts, edges, len(o), len(o), len(o), atoms.get_volume(), 1)
-    # ASE divides by N_O² pairs, we by the N_O(N_O − 1) distinct ones (so that an ideal gas gives 1 exactly)
+    o = atoms.positions[atoms.numbers == 8]
     n = len(o)
+    d = distances(o, o, atoms.cell.lengths())
+    counts = np.histogram(d[~np.eye(n, dtype=bool)], bins=edges)[0]
+    g, _ = rdf_normalise(counts, edges, n * (n - 1) / atoms.get_volume(), n)
+    # ASE divides by N_O² pairs, we by the N_O(N_O − 1) distinct ones (so that an ideal gas gives 1 exactly)
     assert np.allclose(g * (n - 1) / n, ase_g, rtol=1e-6, atol=1e-9)
-    assert cn[-1] == pytest.approx(counts.sum() / len(o))
+
+
+def test_first_shell_of_a_constructed_rdf():
+    r = np.arange(0.025, 6, 0.05)
+    g = np.exp(-((r - 2.8) ** 2) / 0.02) * 2 + 1 - np.exp(-((r - 3.3) ** 2) / 0.05)
+    r_min, _ = first_shell(r, g, np.cumsum(g))
+    assert r_min == pytest.approx(3.3, abs=0.06)
 
 
 def test_fft_msd_equals_direct_average_over_origins():
@@ -104,6 +134,14 @@ def test_fft_msd_equals_direct_average_over_origins():
     x = np.cumsum(rng.normal(size=(50, 4, 3)), axis=0)
     direct = [np.mean([np.sum((x[t + m] - x[t]) ** 2, axis=-1) for t in range(50 - m)]) for m in range(50)]
     assert np.allclose(msd_fft(x), direct)
+
+
+def test_fft_msd_equals_tidynamics():
+    tidynamics = pytest.importorskip("tidynamics")
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.normal(size=(400, 6, 3)), axis=0)
+    reference = np.mean([tidynamics.msd(x[:, i]) for i in range(x.shape[1])], axis=0)
+    assert np.allclose(msd_fft(x), reference)
 
 
 def test_random_walk_gives_its_diffusion_coefficient():
@@ -123,23 +161,104 @@ def test_constructed_proton_transfer_moves_the_defect_by_one_hop():
     box = np.array([10.0] * 3)
     o = np.array([[[1.0, 5, 5], [3.5, 5, 5], [9.5, 5, 5]]] * 3)  # static oxygens
     counts = np.array([[1, 2, 2], [2, 1, 2], [2, 2, 1]])  # OH⁻ hops 0 → 1 → 2
-    track = hydroxide_defect_trajectories(o, counts, box)
-    assert track.shape == (3, 1, 3)
+    track, hosts = hydroxide_defect_trajectories(o, counts, box)
+    assert track.shape == (3, 1, 3) and hosts[:, 0].tolist() == [0, 1, 2]
     assert np.allclose(track[:, 0, 0], [1.0, 3.5, -0.5])  # the second hop crosses the boundary: 3.5 → 9.5 ≡ -0.5
 
 
-def test_solution_analysis_on_a_jittered_box():
+def test_rattling_is_not_a_transfer_but_a_settled_hop_is():
+    # host oxygen per frame of one defect: 0 rattles to 1 for 2 frames, then moves to 2 for good
+    hosts = np.array([[0, 0, 0, 1, 1, 0, 0, 0, 2, 2, 2, 2, 2]]).T
+    assert persistent_transfers(hosts, persistence_frames=3) == 1
+    assert persistent_transfers(hosts, persistence_frames=1) == 3
+
+
+def test_hbond_correlation_functions():
+    # bond 1 is always present; bond 2 breaks at frame 2 and comes back at frame 3
+    keys = [np.array([1, 2]), np.array([1, 2]), np.array([1]), np.array([1, 2])]
+    c_i, c_c = hbond_correlations(keys, max_lag=3, origin_stride=10)
+    assert c_i.tolist() == [1.0, 1.0, 0.5, 1.0]
+    assert c_c.tolist() == [1.0, 1.0, 0.5, 0.5]
+
+
+def test_yeh_hummer_and_nernst_einstein_values():
+    # ξ k_B T / (6π η L) for water (0.89 mPa s) at 298.15 K in a 20 Å box: 0.348e-9 m²/s
+    assert yeh_hummer_correction(298.15, 0.89, 20.0) == pytest.approx(0.3481, rel=1e-3)
+    # 1 mol/L of a 1:1 salt: σ = F² c (D+ + D−) / (R T)
+    volume_A3 = 1e27 / 6.02214076e23  # one ion pair per 1/N_A litre
+    faraday, gas = 96485.33212, 8.314462618
+    expected = faraday**2 * 1000 * (2.0 + 5.0) * 1e-9 / (gas * 298.15)
+    assert nernst_einstein_conductivity_S_per_m(1, volume_A3, 298.15, 2.0, 5.0) == pytest.approx(expected, rel=1e-6)
+
+
+def test_gilliam_conductivity_and_reference_data():
+    # 30 wt % KOH (6.9 mol/L) at 25 °C conducts about 0.62 S/cm
+    assert koh_conductivity_S_per_m(6.9, 298.15) == pytest.approx(62.1, abs=0.5)
+    assert experimental()["infinite_dilution_diffusion_1e-9_m2_per_s"]["K+"]["value"] == 1.957
+
+
+def jittered_frames(n_frames, seed=0, scale=0.02):
     composition = Composition(3, 29)
     atoms = build_box(composition, cubic_box_length_A(composition), seed=5)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     frames = []
-    for _ in range(12):
+    for _ in range(n_frames):
         frame = atoms.copy()
-        frame.positions += rng.normal(scale=0.02, size=frame.positions.shape)
+        frame.positions += rng.normal(scale=scale, size=frame.positions.shape)
         frames.append(frame)
-    analysis = SolutionAnalysis(frame_interval_ps=0.01, diffusion_window_ps=(0.02, 0.1), skip_frames=2).run(frames)
+    return frames
+
+
+def test_solution_analysis_on_a_jittered_box():
+    analysis = SolutionAnalysis(
+        frame_interval_ps=0.01, diffusion_window_ps=(0.02, 0.04), n_blocks=2, viscosity_mPa_s=1.0, skip_frames=2
+    ).run(chunks_from_atoms(jittered_frames(12), chunk_frames=5))
     per_frame = analysis.results["frames"]
-    assert len(per_frame) == 10 and (per_frame["n_OH-"] == 3).all() and (per_frame["n_H2O"] == 29).all()
-    assert set(analysis.results["diffusion"]["species"]) == {"K+", "OH-", "H2O"}
-    assert {"g_O-O", "cn_K-O"} <= set(analysis.results["rdf"].columns)
-    assert analysis.results["hbonds"]["mean_n_OH-"].iloc[0] == 3
+    assert len(per_frame) == 10 and (per_frame["n_OH-"] == 3).all() and per_frame["charge_balanced"].all()
+    diffusion = analysis.results["diffusion"]
+    assert set(diffusion["species"]) == {"K+", "OH-", "H2O"}
+    assert (diffusion["D_yeh_hummer_1e-9_m2_per_s"] > diffusion["D_1e-9_m2_per_s"]).all()
+    assert diffusion["D_error_1e-9_m2_per_s"].notna().all()
+    summary = analysis.results["hbonds"].iloc[0]
+    assert summary["mean_n_OH-"] == 3 and summary["proton_transfers"] == 0
+    assert {"g_O*-O*", "cn_K-O"} <= set(analysis.results["rdf"].columns)
+
+
+def test_cutoff_beyond_half_box_is_refused():
+    with pytest.raises(ValueError, match="half the box"):
+        SolutionAnalysis(frame_interval_ps=0.01, k_o_cutoff_A=5.0).run(chunks_from_atoms(jittered_frames(2)))
+
+
+def test_hydrogen_bonds_agree_with_mdanalysis():
+    mda = pytest.importorskip("MDAnalysis")
+    from MDAnalysis.analysis.hydrogenbonds import HydrogenBondAnalysis
+
+    frames = jittered_frames(10, scale=0.07)  # O–H bonds stay below MDAnalysis' donor–H cutoff
+    n_atoms = len(frames[0])
+    universe = mda.Universe.empty(n_atoms, trajectory=True)
+    universe.add_TopologyAttr("name", frames[0].get_chemical_symbols())
+    universe.add_TopologyAttr("type", frames[0].get_chemical_symbols())
+    universe.load_new(np.array([f.positions for f in frames], dtype=np.float32), order="fac")
+    for ts in universe.trajectory:
+        ts.dimensions = [*frames[0].cell.lengths(), 90, 90, 90]
+    hba = HydrogenBondAnalysis(
+        universe,
+        donors_sel="name O",
+        hydrogens_sel="name H",
+        acceptors_sel="name O",
+        d_a_cutoff=3.5,
+        d_h_a_angle_cutoff=150,
+        d_h_cutoff=1.3,
+        update_selections=False,
+    )
+    hba.run()
+    criterion = HBondCriterion(angle_cutoff_deg=None, donor_hydrogen_acceptor_min_angle_deg=150)
+    o_atoms = np.flatnonzero(frames[0].numbers == 8)
+    h_atoms = np.flatnonzero(frames[0].numbers == 1)
+    positions = np.array([f.positions for f in frames])
+    index = {s: np.flatnonzero(frames[0].symbols == s) for s in "KOH"}
+    g = ChunkGeometry.of(positions, index, frames[0].cell.lengths(), 3.5)
+    ours = {(t, o_atoms[d], h_atoms[h], o_atoms[a]) for t, d, h, a in hydrogen_bonds(g, criterion)}
+    theirs = {(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in hba.results.hbonds}
+    assert len(ours) > 30  # a packed (unrelaxed) box: fewer H-bonds than liquid water
+    assert ours == theirs

@@ -1,23 +1,26 @@
+import h5py
 import numpy as np
 import pytest
 from ase.calculators.lj import LennardJones
-from ase.io import Trajectory
 
+from mlip_transfer.analysis import read_chunks
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.md import run_nvt
+from mlip_transfer.md import read_h5md, run_nvt
+
+
+@pytest.fixture
+def box():
+    return build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
 
 
 @pytest.mark.parametrize(
     "thermostat", [{"type": "bussi", "time_constant_fs": 20.0}, {"type": "langevin", "friction_per_fs": 0.01}]
 )
-def test_nvt_writes_every_interval_with_unwrapped_positions(tmp_path, thermostat):
-    composition = Composition(1, 8)
-    atoms = build_box(composition, cubic_box_length_A(composition), seed=1)
-    calculator = LennardJones(sigma=1.0, epsilon=0.001, rc=3.0)
-    path = tmp_path / "md.traj"
+def test_nvt_writes_h5md_every_interval_with_unwrapped_positions(tmp_path, box, thermostat):
+    path = tmp_path / "md.h5"
     n = run_nvt(
-        atoms,
-        calculator,
+        box,
+        LennardJones(sigma=1.0, epsilon=0.001, rc=3.0),
         path,
         temperature_K=300,
         timestep_fs=0.5,
@@ -26,20 +29,25 @@ def test_nvt_writes_every_interval_with_unwrapped_positions(tmp_path, thermostat
         thermostat=thermostat,
         seed=1,
     )
-    with Trajectory(path) as traj:
-        frames = list(traj)
-    assert n == len(frames) == 5
-    assert np.isfinite(frames[-1].get_potential_energy())
-    assert not np.allclose(frames[0].positions, frames[-1].positions)
+    numbers, edges, positions = read_h5md(path)
+    assert n == len(positions) == 5 and positions.dtype == np.float64
+    assert np.array_equal(numbers, box.numbers) and np.allclose(edges, box.cell.lengths())
+    assert np.allclose(positions[0], box.positions)
+    assert not np.allclose(positions[0], positions[-1])
+    with h5py.File(path) as f:  # H5MD layout, readable by other tools
+        assert f["particles/all/position/step"][:].tolist() == [0, 5, 10, 15, 20]
+        assert f["particles/all/position/time"][-1] == pytest.approx(0.01)
+        assert np.isfinite(f["observables/potential_energy/value"][:]).all()
+    chunks = list(read_chunks(path, chunk_frames=2))
+    assert [len(c.positions) for c in chunks] == [2, 2, 1] and list(chunks[0].symbols[:2]) == ["K", "O"]
 
 
-def test_unknown_thermostat_is_named(tmp_path):
-    atoms = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+def test_unknown_thermostat_is_named(tmp_path, box):
     with pytest.raises(ValueError, match="md.thermostat.type"):
         run_nvt(
-            atoms,
+            box,
             LennardJones(),
-            tmp_path / "x.traj",
+            tmp_path / "x.h5",
             temperature_K=300,
             timestep_fs=0.5,
             steps=1,

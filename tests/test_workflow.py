@@ -85,8 +85,10 @@ def test_tiny_config_end_to_end(tmp_path):
     assert (hbonds.loc[hbonds["model"] == "AIMD", "mean_n_OH-"] > 0).all()
     diffusion = pd.read_csv(run / "tables" / "diffusion.csv")
     assert {"K+", "OH-"} <= set(diffusion["species"])
-    for fig in ("hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"):
+    for fig in ("hbonds_per_OH", "OH_OH_hbonds", "proton_transfer", "diffusion", "conductivity", "rdf"):
         assert (run / "figures" / f"{fig}.pdf").exists()
+    assert {"experimental_conductivity_S_per_m", "nernst_einstein_S_per_m"} <= set(diffusion.columns)
+    assert (run / "analysis" / "AIMD" / "c3_78" / "hbond_correlation.csv").exists()
     # every rule left a benchmark and the trainings kept their files out of results/<run>/ root
     assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
     assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .evaluation import Predictions  # noqa: E402
+from .reference_data import experimental  # noqa: E402
 
 
 def save(fig, stem: str | os.PathLike) -> None:
@@ -76,17 +77,52 @@ def versus_concentration(
 
 
 def diffusion_panels(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
-    """D against concentration, one panel per species, one line per model."""
+    """D against concentration, one panel per species, one line per model (AIMD included), with block
+    errors; the experimental infinite-dilution value of each species as a dashed line."""
+    reference = experimental()["infinite_dilution_diffusion_1e-9_m2_per_s"]
     species = list(dict.fromkeys(diffusion["species"]))
     fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.5), squeeze=False)
     for ax, sp in zip(axes[0], species, strict=True):
         rows = diffusion[diffusion["species"] == sp].sort_values("molarity_mol_per_L")
         for model, by_model in rows.groupby("model"):
-            ax.plot(by_model["molarity_mol_per_L"], by_model["D_1e-9_m2_per_s"], marker="o", label=model)
+            ax.errorbar(
+                by_model["molarity_mol_per_L"],
+                by_model["D_1e-9_m2_per_s"],
+                yerr=by_model["D_error_1e-9_m2_per_s"],
+                marker="o",
+                capsize=3,
+                label=model,
+            )
+        if sp in reference:
+            ax.axhline(reference[sp]["value"], ls="--", color="grey", label="experiment, infinite dilution")
         ax.set_title(sp)
         ax.set_xlabel("KOH concentration (mol/L)")
     axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
-    axes[0, -1].legend(fontsize=8)
+    axes[0, -1].legend(fontsize=7)
+    save(fig, stem)
+
+
+def conductivity(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
+    """Nernst–Einstein conductivity from D(K⁺) and D(OH⁻) per model beside the experimental correlation."""
+    rows = diffusion.drop_duplicates(["model", "concentration"]).sort_values("molarity_mol_per_L")
+    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    for model, by_model in rows.groupby("model"):
+        ax.plot(
+            by_model["molarity_mol_per_L"],
+            by_model["nernst_einstein_S_per_m"],
+            marker="o",
+            label=f"{model} (Nernst–Einstein)",
+        )
+    experiment = rows.drop_duplicates("concentration")
+    ax.plot(
+        experiment["molarity_mol_per_L"],
+        experiment["experimental_conductivity_S_per_m"],
+        "k--",
+        label="experiment (Gilliam 2007)",
+    )
+    ax.set_xlabel("KOH concentration (mol/L)")
+    ax.set_ylabel("conductivity (S/m)")
+    ax.legend(fontsize=7)
     save(fig, stem)
 
 

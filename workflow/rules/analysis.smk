@@ -20,6 +20,10 @@ rule analyse_trajectory:
     params:
         analysis=config["analysis"],
         timing=trajectory_timing,
+        temperature_K=lambda w: system_temperature_K(w.system),
+        viscosity_mPa_s=lambda w: config["analysis"]
+        .get("viscosity_mPa_s", {})
+        .get(w.system),
     script:
         "../scripts/analyse_trajectory.py"
 
@@ -35,9 +39,7 @@ rule summarise_analysis:
         hbonds=f"{RUN}/tables/hbonds.csv",
         diffusion=f"{RUN}/tables/diffusion.csv",
         figures=expand(
-            f"{RUN}/figures/{{fig}}.{{ext}}",
-            fig=["hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"],
-            ext=["png", "pdf"],
+            f"{RUN}/figures/{{fig}}.{{ext}}", fig=ANALYSIS_FIGURES, ext=["png", "pdf"]
         ),
     log:
         log("summarise_analysis"),
@@ -48,5 +50,6 @@ rule summarise_analysis:
     params:
         runs=analysed_runs(),
         molarities={c: molarity(c) for c in CONCENTRATIONS},
+        temperatures_K={c: system_temperature_K(c) for c in CONCENTRATIONS},
     script:
         "../scripts/summarise_analysis.py"

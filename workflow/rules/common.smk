@@ -20,6 +20,14 @@ MODELS = ["foundation", *FINE_TUNED, *MULTI_MODELS]
 MD_RUNS = [
     (m, c) for m in config["md"]["models"] for c in config["md"]["concentrations"]
 ]
+ANALYSIS_FIGURES = [
+    "hbonds_per_OH",
+    "OH_OH_hbonds",
+    "proton_transfer",
+    "diffusion",
+    "conductivity",
+    "rdf",
+]
 METRICS = [
     "force_rmse_meV_per_A",
     "force_mae_meV_per_A",
@@ -106,7 +114,7 @@ def test_sets(wildcards=None):
 def analysis_tables(source, system):
     return {
         t: f"{RUN}/analysis/{source}/{system}/{t}.csv"
-        for t in ("frames", "hbonds", "rdf", "diffusion", "msd")
+        for t in ("frames", "hbonds", "hbond_correlation", "rdf", "diffusion", "msd")
     }
 
 
@@ -114,7 +122,7 @@ def analysis_input(wildcards):
     """The trajectory of an analysed run: AIMD frames or an MD trajectory."""
     if wildcards.source == "AIMD":
         return f"{RUN}/frames/{wildcards.system}.extxyz"
-    return f"{RUN}/md/{wildcards.source}/{wildcards.system}.traj"
+    return f"{RUN}/md/{wildcards.source}/{wildcards.system}.h5"
 
 
 def trajectory_timing(wildcards):

@@ -6,7 +6,7 @@ rule run_md:
         model=model_file("{model}"),
         start=rules.extract_frames.output[0],
     output:
-        f"{RUN}/md/{{model}}/{{system}}.traj",
+        f"{RUN}/md/{{model}}/{{system}}.h5",
     log:
         log("run_md", "model", "system"),
     benchmark:

@@ -4,30 +4,39 @@ import pandas as pd
 
 from mlip_transfer import plotting
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference_data import koh_conductivity_S_per_m
 
 log_to(snakemake.log[0])
-runs, molarities = snakemake.params.runs, snakemake.params.molarities
+runs, molarities, temperatures = snakemake.params.runs, snakemake.params.molarities, snakemake.params.temperatures_K
 folder = Path(snakemake.output.figures[0]).parent
 
 
 def gather(table):
+    """One table per analysed run, labelled with its source (model or AIMD) and concentration."""
     frames = []
-    for model, conc in runs:
-        path = next(f for f in snakemake.input if f.endswith(f"/{model}/{conc}/{table}.csv"))
-        frames.append(pd.read_csv(path).assign(model=model, concentration=conc, molarity_mol_per_L=molarities[conc]))
+    for source, conc in runs:
+        path = next(f for f in snakemake.input if f.endswith(f"/{source}/{conc}/{table}.csv"))
+        frames.append(pd.read_csv(path).assign(model=source, concentration=conc, molarity_mol_per_L=molarities[conc]))
     return frames
 
 
 hbonds = pd.concat(gather("hbonds"), ignore_index=True)
 diffusion = pd.concat(gather("diffusion"), ignore_index=True)
+diffusion["experimental_conductivity_S_per_m"] = [
+    koh_conductivity_S_per_m(molarities[c], temperatures[c]) for c in diffusion["concentration"]
+]
 hbonds.to_csv(snakemake.output.hbonds, index=False)
 diffusion.to_csv(snakemake.output.diffusion, index=False)
 plotting.versus_concentration(
-    hbonds, "hbonds_accepted_per_OH-", "model", "H-bonds accepted per OH⁻", folder / "hbonds_per_OH"
+    hbonds, "hbonds_accepted_per_OH-", "model", "H bonds accepted per OH⁻", folder / "hbonds_per_OH"
 )
 plotting.versus_concentration(
-    hbonds, "hbonds_OH-->OH-_per_OH-", "model", "OH⁻→OH⁻ H-bonds per OH⁻", folder / "OH_OH_hbonds"
+    hbonds, "hbonds_OH-->OH-_per_OH-", "model", "OH⁻→OH⁻ H bonds per OH⁻", folder / "OH_OH_hbonds"
+)
+plotting.versus_concentration(
+    hbonds, "proton_transfers_per_OH-_per_ps", "model", "proton transfers per OH⁻ per ps", folder / "proton_transfer"
 )
 plotting.diffusion_panels(diffusion, folder / "diffusion")
+plotting.conductivity(diffusion, folder / "conductivity")
 rdfs = {f"{m} {c}": df for (m, c), df in zip(runs, gather("rdf"), strict=True)}
 plotting.rdf_panels(rdfs, folder / "rdf")
