@@ -8,6 +8,8 @@
 # test set (transferability matrix) → production MD → hydroxide, H-bond, RDF and diffusion analysis → figures.
 from snakemake.utils import min_version, validate
 
+from mlip_transfer.validation import check_config
+
 min_version("8.0")
 
 
@@ -19,6 +21,9 @@ if not config:
 
 
 validate(config, "config/schema.yaml")
+check_config(
+    config
+)  # what the schema cannot express: references, physical limits, empty outputs
 
 
 include: "workflow/rules/common.smk"

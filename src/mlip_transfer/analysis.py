@@ -2,11 +2,12 @@
 K⁺ coordination, RDFs, MSDs and self-diffusion.
 
 Built like an MDAnalysis analysis class: :class:`SolutionAnalysis` prepares on the first frame, processes
-frames one at a time as they stream from the trajectory (keeping only what later steps need: K/O positions,
-hydrogen counts and hydrogen-bond keys, never whole frames), and concludes into tables in ``results``.
-All distances of a frame are computed once (O–O, H–O, K–O, minimum image) and shared by species,
-H-bond, coordination and RDF steps. Boxes are orthorhombic; every cutoff must stay below half the box.
-Units: Å, ps, degrees; diffusion coefficients in 10⁻⁹ m²/s, conductivities in S/m.
+the trajectory as it streams in chunks of frames (:func:`read_chunks`; keeping only what later steps need:
+K/O positions, hydrogen counts and hydrogen-bond keys, never whole frames), and concludes into tables in
+``results``. Each chunk's neighbour lists (:class:`ChunkGeometry`) are built once and shared by the
+species, H-bond, coordination and RDF steps, which are vectorised over the chunk's frames. Boxes are
+orthorhombic; every cutoff must stay below half the box. Units: Å, ps, degrees; diffusion coefficients in
+10⁻⁹ m²/s, conductivities in S/m.
 """
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ class ChunkGeometry:
 
     Verlet lists: one periodic KD-tree search on the chunk's first frame (scipy's cKDTree) finds the
     candidate O···O pairs within the cutoff plus ``skin``; every frame then evaluates only those
-    candidates, vectorised over the whole chunk (the few K⁺ are paired with every O). The lists are exact while no atom
-    has moved more than skin/2 from the first frame: :meth:`of` raises :class:`SkinExceeded` otherwise,
-    and callers split the chunk. Each H belongs to its nearest O.
+    candidates, vectorised over the whole chunk (the few K⁺ are paired with every O). The lists are
+    exact while no atom has moved more than skin/2 from the first frame: :meth:`of` raises
+    :class:`SkinExceeded` otherwise, and :func:`chunk_geometries` splits the chunk there. Each H
+    belongs to its nearest O.
     """
 
     box_A: np.ndarray
@@ -176,16 +178,21 @@ def chunk_geometries(
             start += exceeded.first_frame
 
 
+def _slot_table(keys: np.ndarray, n_keys: int, values: np.ndarray, fill: int) -> np.ndarray:
+    """(n_keys, largest group) table of ``values`` grouped by integer ``keys``, padded with ``fill``."""
+    order = np.argsort(keys, kind="stable")
+    per_key = np.bincount(keys, minlength=n_keys)
+    slot = np.arange(len(keys)) - (np.cumsum(per_key) - per_key)[keys[order]]
+    table = np.full((n_keys, max(int(per_key.max(initial=0)), 1)), fill)
+    table[keys[order], slot] = values[order]
+    return table
+
+
 def _nearest_listed_distance(pairs: np.ndarray, d2: np.ndarray, n_points: int, cap_A: float) -> np.ndarray:
     """(n, n_points): distance from each point to its nearest partner among ``pairs`` (i, j), given the
     squared distances ``d2`` (n, n_pairs) of every frame; at most ``cap_A``."""
     ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    which = np.tile(np.arange(len(pairs)), 2)
-    order = np.argsort(ends, kind="stable")
-    per_point = np.bincount(ends, minlength=n_points)
-    slot = np.arange(len(ends)) - (np.cumsum(per_point) - per_point)[ends[order]]
-    table = np.full((n_points, max(int(per_point.max(initial=0)), 1)), len(pairs))  # index len(pairs): padding
-    table[ends[order], slot] = which[order]
+    table = _slot_table(ends, n_points, np.tile(np.arange(len(pairs)), 2), fill=len(pairs))  # len(pairs): padding
     padded = np.concatenate([d2, np.full((len(d2), 1), cap_A**2)], axis=1)
     return np.sqrt(np.minimum(padded[:, table].min(axis=-1), cap_A**2))
 
@@ -219,11 +226,7 @@ def hydrogen_bonds(g: ChunkGeometry, criterion: HBondCriterion) -> np.ndarray:
     n_o = g.positions["O"].shape[1]
     # the hydrogens of every (frame, O), one column per hydrogen slot
     owner_key = (g.owner + n_o * np.arange(n)[:, None]).ravel()
-    order = np.argsort(owner_key, kind="stable")
-    per_oxygen = np.bincount(owner_key, minlength=n * n_o)
-    slot = np.arange(len(order)) - (np.cumsum(per_oxygen) - per_oxygen)[owner_key[order]]
-    table = np.full((n * n_o, int(per_oxygen.max()) if len(order) else 0), -1)
-    table[owner_key[order], slot] = order  # flat hydrogen index frame·n_H + h
+    table = _slot_table(owner_key, n * n_o, np.arange(len(owner_key)), fill=-1)  # flat H index frame·n_H + h
     h_vectors = g.h_vectors.reshape(-1, 3)
     frame = np.concatenate([g.oo_pairs[:, 0], g.oo_pairs[:, 0]])
     donor = np.concatenate([g.oo_pairs[:, 1], g.oo_pairs[:, 2]])
@@ -678,7 +681,10 @@ class SolutionAnalysis:
                 }
             )
         table = pd.DataFrame(rows)
-        d_of = dict(zip(table["species"], table["D_yeh_hummer_1e-9_m2_per_s"], strict=True))
+        # Nernst–Einstein from finite-size-corrected D where a viscosity was given, else from the box's D
+        d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
+        d_of = dict(zip(table["species"], table[d_column], strict=True))
+        table["nernst_einstein_from"] = d_column
         table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
             len(self._index["K"]),
             float(np.prod(self._box)),

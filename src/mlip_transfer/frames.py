@@ -51,6 +51,8 @@ def read_cp2k_xyz(path: str | os.PathLike) -> list[XYZBlock]:
         if match is None:
             raise FramesError(f"{path}: comment line {i + 2} has no 'i = <step>'")
         fields = [line.split() for line in body]
+        if any(len(f) < 4 for f in fields):
+            raise FramesError(f"{path}: frame {len(blocks)} is cut off (an atom line has fewer than 4 fields)")
         blocks.append(
             XYZBlock(int(match.group(1)), [f[0] for f in fields], np.array([f[1:4] for f in fields], dtype=float))
         )
@@ -98,6 +100,8 @@ def cp2k_frames(
         if label:
             atoms.info["concentration"] = label
         atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
+        if not (np.isfinite(atoms.info[ENERGY_KEY]) and np.isfinite(atoms.arrays[FORCES_KEY]).all()):
+            raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
         frames.append(atoms)
     return frames[::stride]
 

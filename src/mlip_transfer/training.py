@@ -7,11 +7,13 @@ and nothing is written into the workflow's ``results/``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import urllib.request
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .frames import ENERGY_KEY, FORCES_KEY
@@ -108,3 +110,42 @@ def trained_model_path(work_dir: str | os.PathLike, name: str) -> Path:
     if not path.exists():
         raise TrainingError(f"mace_run_train finished but wrote no {path}")
     return path
+
+
+def provide_foundation_model(
+    file: str | os.PathLike, url: str | None, sha256: str | None, destination: str | os.PathLike
+) -> Path:
+    """Copy the foundation model to ``destination``, fetching it from ``url`` first if ``file`` is absent
+    and checking its SHA-256 when one is recorded. Runs where the network is (the login node)."""
+    source = Path(file)
+    if not source.exists():
+        if not url:
+            raise FileNotFoundError(
+                f"foundation_model.file {source} does not exist and foundation_model.url is not set"
+            )
+        source.parent.mkdir(parents=True, exist_ok=True)
+        urllib.request.urlretrieve(url, source)
+    if sha256:
+        with open(source, "rb") as handle:
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+        if actual != sha256:
+            raise ValueError(
+                f"foundation_model.file {source}: sha256 {actual} differs from foundation_model.sha256 {sha256}"
+            )
+    return Path(shutil.copyfile(source, destination))
+
+
+def check_foundation_model(path: str | os.PathLike, atomic_numbers: Iterable[int]) -> None:
+    """Fail unless ``path`` loads as a MACE model that covers every element of the data."""
+    import torch
+
+    try:
+        model = torch.load(path, map_location="cpu", weights_only=False)
+        known = {int(z) for z in model.atomic_numbers}
+    except Exception as err:  # any unreadable or foreign file
+        raise TrainingError(f"foundation model {path} is not a readable MACE model: {err}") from err
+    missing = sorted(set(atomic_numbers) - known)
+    if missing:
+        raise TrainingError(
+            f"foundation model {path} lacks elements {missing} (atomic numbers) of the data; it has {sorted(known)}"
+        )

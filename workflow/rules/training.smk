@@ -44,6 +44,7 @@ else:
             file=config["foundation_model"]["file"],
             url=config["foundation_model"].get("url"),
             sha256=config["foundation_model"].get("sha256"),
+            atomic_numbers=[1, 8, 19],
         script:
             "../scripts/provide_foundation_model.py"
 

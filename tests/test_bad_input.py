@@ -1,0 +1,294 @@
+"""Bad input fails early with a message naming the config key or file and what is wrong.
+
+Config cases run the same two checks the Snakefile runs before any job: the JSON schema
+(``snakemake.utils.validate``) and :func:`mlip_transfer.validation.check_config`.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from ase.io import write
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from conftest import REPO, needs_cp2k
+from mlip_transfer import cp2k, training
+from mlip_transfer.analysis import SolutionAnalysis, chunks_from_atoms
+from mlip_transfer.box import BoxError, Composition, build_box, composition_for_molarity
+from mlip_transfer.datasets import SplitError, time_block_split
+from mlip_transfer.frames import FramesError, cp2k_frames
+from mlip_transfer.validation import ConfigError, check_config
+
+TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+PRODUCTION = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def check(config):
+    validate(config, str(REPO / "config" / "schema.yaml"))
+    check_config(config)
+
+
+def mutated(change, base=TINY):
+    config = copy.deepcopy(base)
+    change(config)
+    return config
+
+
+def set_path(path, value):
+    def change(config):
+        *parents, last = path
+        node = config
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return change
+
+
+def delete(path):
+    def change(config):
+        *parents, last = path
+        node = config
+        for key in parents:
+            node = node[key]
+        del node[last]
+
+    return change
+
+
+SCHEMA_CASES = {
+    "unknown top-level key": (set_path(["temprature_K"], 300), "Additional properties are not allowed ('temprature_K'"),
+    "unknown nested key": (set_path(["md", "stepz"], 10), "'stepz' was unexpected"),
+    "wrong type": (set_path(["md", "steps"], "many"), "'many' is not of type 'integer'"),
+    "zero concentration": (
+        set_path(["concentrations"], [{"label": "c0", "molarity_mol_per_L": 0.0, "n_oxygen": 96}]),
+        "0.0 is less than or equal to the minimum of 0",
+    ),
+    "negative concentration": (
+        set_path(["concentrations"], [{"label": "cneg", "molarity_mol_per_L": -1.0, "n_oxygen": 96}]),
+        "-1.0 is less than or equal to the minimum of 0",
+    ),
+    "label unsafe in paths and shells": (
+        set_path(["concentrations", 0, "label"], "c3;rm -rf"),
+        "'c3;rm -rf' does not match '^[A-Za-z][A-Za-z0-9_]*$'",
+    ),
+    "label with a slash": (set_path(["concentrations", 0, "label"], "a/b"), "does not match"),
+    "unknown CP2K method": (set_path(["cp2k", "method"], "pbe"), "'pbe' is not one of ['xtb', 'dft']"),
+    "missing required section": (delete(["md"]), "'md' is a required property"),
+    "negative AIMD steps": (set_path(["cp2k", "aimd", "steps"], -3), "-3 is less than the minimum of 1"),
+    "unknown thermostat": (set_path(["md", "thermostat", "type"], "berendsen"), "'berendsen' is not one of"),
+    "unknown training device": (set_path(["training", "device"], "tpu"), "'tpu' is not one of"),
+    "bad sha256": (
+        set_path(["foundation_model"], {"file": "f.model", "sha256": "abc"}),
+        "'abc' does not match",
+    ),
+}
+
+CONFIG_CASES = {
+    "above solubility without opt-in": (
+        lambda c: c.pop("allow_supersaturated"),
+        "config key 'foundation_model.pretrain.system': pretrain at 18.27 mol/L is above KOH's solubility",
+    ),
+    "composition does not match its stated molarity": (
+        set_path(["concentrations", 0, "molarity_mol_per_L"], 6.26),
+        "config key 'concentrations[0].molarity_mol_per_L': 1 KOH + 14 H2O is 3.78 mol/L",
+    ),
+    "duplicate concentration labels": (
+        set_path(["concentrations", 1, "label"], "c3_78"),
+        "config key 'concentrations[1].label': label 'c3_78' is already used by concentrations[0].label",
+    ),
+    "reserved label": (set_path(["concentrations", 0, "label"], "AIMD"), "label 'AIMD' is reserved"),
+    "box shorter than twice the H-bond cutoff": (
+        set_path(["analysis", "donor_acceptor_cutoff_A"], 4.0),
+        "config key 'analysis.donor_acceptor_cutoff_A': 4.0 Å is not below half the c3_78 box",
+    ),
+    "box shorter than twice the K-O cutoff": (
+        set_path(["concentrations", 1, "box_length_A"], 6.0),
+        "config key 'analysis.donor_acceptor_cutoff_A': 3.5 Å is not below half the c11_34 box (3.00 Å",
+    ),
+    "dft method without dft section": (
+        set_path(["cp2k", "method"], "dft"),
+        "config key 'cp2k.dft': method 'dft' needs",
+    ),
+    "equilibration longer than the AIMD": (
+        set_path(["cp2k", "aimd", "equilibration_steps"], 30),
+        "config key 'cp2k.aimd.equilibration_steps': 30 equilibration steps leave no frames of a 30-step AIMD",
+    ),
+    "split fractions do not add up": (
+        set_path(["split", "test"], 0.5),
+        "config key 'split': train + valid + test must add up to 1",
+    ),
+    "split left empty": (
+        set_path(["split", "gap_frames"], 12),
+        "config key 'split': 27 AIMD frames after equilibration: 27 frames (gap 12) leave the valid, test split empty",
+    ),
+    "multi model with unknown concentration": (
+        set_path(["training", "multi_concentration_models", 0, "concentrations"], ["c3_78", "c9_99"]),
+        "config key 'training.multi_concentration_models[0].concentrations': unknown concentration labels ['c9_99']",
+    ),
+    "multi model name collides": (
+        set_path(["training", "multi_concentration_models", 0, "name"], "ft_c3_78"),
+        "collides with the names 'foundation' and 'ft_<label>'",
+    ),
+    "MD with an unknown model": (
+        set_path(["md", "models"], ["ft_c9_99"]),
+        "config key 'md.models[0]': unknown model 'ft_c9_99'",
+    ),
+    "MD at an unknown concentration": (
+        set_path(["md", "concentrations"], ["c1"]),
+        "config key 'md.concentrations[0]': unknown concentration label 'c1'",
+    ),
+    "thermostat without its parameter": (
+        set_path(["md", "thermostat"], {"type": "langevin"}),
+        "config key 'md.thermostat.friction_per_fs': the langevin thermostat needs friction_per_fs",
+    ),
+    "diffusion window beyond the MD": (
+        set_path(["analysis", "diffusion_window_ps"], [0.002, 1.0]),
+        "config key 'analysis.diffusion_window_ps': the fit window ends at 1.0 ps",
+    ),
+    "diffusion window reversed": (
+        set_path(["analysis", "aimd_diffusion_window_ps"], [0.008, 0.002]),
+        "config key 'analysis.aimd_diffusion_window_ps': window start 0.008 ps is not before its end",
+    ),
+    "viscosity for an unknown label": (
+        set_path(["analysis", "viscosity_mPa_s"], {"c1": 1.0}),
+        "config key 'analysis.viscosity_mPa_s': unknown concentration labels ['c1']",
+    ),
+}
+
+
+@pytest.mark.parametrize("change, message", SCHEMA_CASES.values(), ids=SCHEMA_CASES.keys())
+def test_schema_rejects(change, message):
+    with pytest.raises(WorkflowError) as error:
+        check(mutated(change))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("change, message", CONFIG_CASES.values(), ids=CONFIG_CASES.keys())
+def test_config_check_rejects(change, message):
+    with pytest.raises(ConfigError) as error:
+        check(mutated(change))
+    assert message in str(error.value)
+
+
+def test_shipped_configs_pass_and_production_must_opt_into_supersaturation():
+    for name in ("config.yaml", "demo.yaml", "tiny.yaml"):
+        check(yaml.safe_load((REPO / "config" / name).read_text()))
+    with pytest.raises(ConfigError, match=r"'concentrations\[6\]': c17_98 at 17.98 mol/L is above"):
+        check(mutated(lambda c: c.pop("allow_supersaturated"), PRODUCTION))
+
+
+def test_missing_cp2k_binary_is_named(tmp_path):
+    with pytest.raises(cp2k.CP2KError, match="cp2k.command: CP2K binary 'cp2k.nonexistent' not found on PATH"):
+        cp2k.write_input_schema(["cp2k.nonexistent"], tmp_path / "schema.xml")
+
+
+@needs_cp2k
+def test_unknown_basis_set_is_rejected_by_cp2k(tmp_path):
+    method = {
+        "method": "dft",
+        "dft": {
+            "functional": "BLYP",
+            "dispersion": "none",
+            "basis_set_file": "BASIS_MOLOPT",
+            "potential_file": "GTH_POTENTIALS",
+            "basis_sets": {"H": "NO-SUCH-BASIS", "O": "DZVP-MOLOPT-SR-GTH", "K": "DZVP-MOLOPT-SR-GTH"},
+            "potentials": {"H": "GTH-BLYP-q1", "O": "GTH-BLYP-q6", "K": "GTH-BLYP-q9"},
+            "cutoff_Ry": 100,
+            "rel_cutoff_Ry": 20,
+        },
+    }
+    tree = cp2k.isolated_atom_input_tree("H", method, box_length_A=6)
+    with pytest.raises(cp2k.CP2KError, match="NO-SUCH-BASIS"):
+        cp2k.run_input(tree, tmp_path, "atom", command=["cp2k.psmp"], threads=1)
+
+
+def test_missing_foundation_model_file(tmp_path):
+    with pytest.raises(
+        FileNotFoundError, match="foundation_model.file .*absent.model does not exist and foundation_model.url"
+    ):
+        training.provide_foundation_model(tmp_path / "absent.model", None, None, tmp_path / "out.model")
+
+
+def test_foundation_model_checksum_mismatch(tmp_path):
+    (tmp_path / "f.model").write_bytes(b"weights")
+    with pytest.raises(
+        ValueError, match="foundation_model.file .*f.model: sha256 .* differs from foundation_model.sha256"
+    ):
+        training.provide_foundation_model(tmp_path / "f.model", None, "0" * 64, tmp_path / "out.model")
+
+
+def test_corrupt_foundation_model(tmp_path):
+    (tmp_path / "f.model").write_bytes(b"not a torch file")
+    with pytest.raises(training.TrainingError, match="f.model is not a readable MACE model"):
+        training.check_foundation_model(tmp_path / "f.model", [1, 8, 19])
+
+
+class HydrogenOxygenModel(torch.nn.Module):
+    """Stands in for a MACE model trained on H and O only (MACE keeps its elements in ``atomic_numbers``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("atomic_numbers", torch.tensor([1, 8]))
+
+
+def test_foundation_model_lacking_an_element(tmp_path):
+    torch.save(HydrogenOxygenModel(), tmp_path / "f.model")
+    with pytest.raises(training.TrainingError, match=r"lacks elements \[19\] \(atomic numbers\) of the data"):
+        training.check_foundation_model(tmp_path / "f.model", [1, 8, 19])
+
+
+def write_cp2k_files(folder, energies=(-17.0, -17.1), forces_value="1.0"):
+    for name, value in (("p.xyz", "0.0"), ("f.xyz", forces_value)):
+        with open(folder / name, "w") as f:
+            for step in range(2):
+                f.write(f"1\n i = {step}, time = 0.0, E = -17.0\n H {value} 0.0 0.0\n")
+    with open(folder / "e.ener", "w") as f:
+        for step, energy in enumerate(energies):
+            f.write(f"{step} 0.0 0.0 300.0 {energy} 0.0 0.0\n")
+
+
+def test_nan_in_reference_data(tmp_path):
+    write_cp2k_files(tmp_path, forces_value="nan")
+    with pytest.raises(FramesError, match="step 0: NaN or infinite energy or forces"):
+        cp2k_frames(tmp_path / "p.xyz", tmp_path / "f.xyz", tmp_path / "e.ener", [5.0] * 3)
+
+
+def test_empty_split():
+    with pytest.raises(SplitError, match="leave the valid, test split empty"):
+        time_block_split([build_box(Composition(1, 8), 7.0, seed=1)] * 3, {"train": 0.8, "valid": 0.1, "test": 0.1})
+
+
+def test_trajectory_shorter_than_the_diffusion_fit_window():
+    atoms = build_box(Composition(3, 29), 10.5, seed=5)
+    with pytest.raises(ValueError, match="diffusion fit window .* holds 1 MSD points"):
+        SolutionAnalysis(frame_interval_ps=0.01, diffusion_window_ps=(0.05, 0.1)).run(chunks_from_atoms([atoms] * 6))
+
+
+def test_box_too_dense_to_pack():
+    with pytest.raises(BoxError, match="box too dense"):
+        build_box(Composition(5, 30), 6.0, seed=1, attempts_per_molecule=50)
+
+
+def test_truncated_xyz_is_read_only_to_its_last_whole_frame_or_refused(tmp_path):
+    write_cp2k_files(tmp_path)
+    (tmp_path / "p.xyz").write_text((tmp_path / "p.xyz").read_text()[:-10])
+    with pytest.raises(FramesError, match=r"p\.xyz: frame 1 is cut off"):
+        cp2k_frames(tmp_path / "p.xyz", tmp_path / "f.xyz", tmp_path / "e.ener", [5.0] * 3)
+
+
+def test_molarity_must_be_positive():
+    with pytest.raises(BoxError, match="molarity must be positive, got -2"):
+        composition_for_molarity(-2, 96)
+
+
+def test_nonorthorhombic_cell_is_refused(tmp_path):
+    atoms = build_box(Composition(1, 8), 7.0, seed=1)
+    atoms.set_cell([[7, 0, 0], [1, 7, 0], [0, 0, 7]], scale_atoms=False)
+    write(tmp_path / "x.extxyz", atoms)
+    with pytest.raises(ValueError, match="orthorhombic"):
+        SolutionAnalysis(frame_interval_ps=0.01).run(chunks_from_atoms([atoms]))
+    assert np.isfinite(atoms.positions).all()
