@@ -13,3 +13,19 @@ needs_cp2k = pytest.mark.skipif(shutil.which("cp2k.psmp") is None, reason="CP2K 
 def snakemake_executable() -> str:
     local = BIN / "snakemake"
     return str(local) if local.exists() else "snakemake"
+
+
+# CP2K DFT settings of the production config (BLYP-D3, DZVP-MOLOPT-SR-GTH, GTH pseudopotentials)
+DFT = {
+    "method": "dft",
+    "dft": {
+        "functional": "BLYP",
+        "dispersion": "D3",
+        "basis_set_file": "BASIS_MOLOPT",
+        "potential_file": "GTH_POTENTIALS",
+        "basis_sets": {"H": "DZVP-MOLOPT-SR-GTH", "O": "DZVP-MOLOPT-SR-GTH", "K": "DZVP-MOLOPT-SR-GTH"},
+        "potentials": {"H": "GTH-BLYP-q1", "O": "GTH-BLYP-q6", "K": "GTH-BLYP-q9"},
+        "cutoff_Ry": 400,
+        "rel_cutoff_Ry": 60,
+    },
+}

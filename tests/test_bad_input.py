@@ -14,7 +14,7 @@ from ase.io import write
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from conftest import REPO, needs_cp2k
+from conftest import DFT, REPO, needs_cp2k
 from mlip_transfer import cp2k, training
 from mlip_transfer.analysis import SolutionAnalysis, chunks_from_atoms
 from mlip_transfer.box import BoxError, Composition, build_box, composition_for_molarity
@@ -188,19 +188,9 @@ def test_missing_cp2k_binary_is_named(tmp_path):
 
 @needs_cp2k
 def test_unknown_basis_set_is_rejected_by_cp2k(tmp_path):
-    method = {
-        "method": "dft",
-        "dft": {
-            "functional": "BLYP",
-            "dispersion": "none",
-            "basis_set_file": "BASIS_MOLOPT",
-            "potential_file": "GTH_POTENTIALS",
-            "basis_sets": {"H": "NO-SUCH-BASIS", "O": "DZVP-MOLOPT-SR-GTH", "K": "DZVP-MOLOPT-SR-GTH"},
-            "potentials": {"H": "GTH-BLYP-q1", "O": "GTH-BLYP-q6", "K": "GTH-BLYP-q9"},
-            "cutoff_Ry": 100,
-            "rel_cutoff_Ry": 20,
-        },
-    }
+    method = copy.deepcopy(DFT)
+    method["dft"].update(dispersion="none", cutoff_Ry=100, rel_cutoff_Ry=20)  # small: CP2K stops at the basis
+    method["dft"]["basis_sets"]["H"] = "NO-SUCH-BASIS"
     tree = cp2k.isolated_atom_input_tree("H", method, box_length_A=6)
     with pytest.raises(cp2k.CP2KError, match="NO-SUCH-BASIS"):
         cp2k.run_input(tree, tmp_path, "atom", command=["cp2k.psmp"], threads=1)

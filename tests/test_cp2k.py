@@ -2,23 +2,10 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from conftest import needs_cp2k
+from conftest import DFT, needs_cp2k
 from mlip_transfer import cp2k
 
 XTB = {"method": "xtb"}
-DFT = {
-    "method": "dft",
-    "dft": {
-        "functional": "BLYP",
-        "dispersion": "D3",
-        "basis_set_file": "BASIS_MOLOPT",
-        "potential_file": "GTH_POTENTIALS",
-        "basis_sets": {"H": "DZVP-MOLOPT-SR-GTH", "O": "DZVP-MOLOPT-SR-GTH", "K": "DZVP-MOLOPT-SR-GTH"},
-        "potentials": {"H": "GTH-BLYP-q1", "O": "GTH-BLYP-q6", "K": "GTH-BLYP-q9"},
-        "cutoff_Ry": 400,
-        "rel_cutoff_Ry": 60,
-    },
-}
 
 
 @pytest.fixture

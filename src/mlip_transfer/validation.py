@@ -7,6 +7,7 @@ settings that would only fail hours later (no frames left after equilibration, a
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 
@@ -23,28 +24,33 @@ class ConfigError(ValueError):
     """A configuration that cannot run as written."""
 
 
+def _quietly(function):
+    """The density correlation's range warnings belong to the run's log, not to validation."""
+
+    @functools.wraps(function)
+    def wrapper(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(*args)
+
+    return wrapper
+
+
+@_quietly
 def system_composition(system: Mapping) -> Composition:
     if "n_koh" in system:
         return Composition(system["n_koh"], system["n_water"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # range warnings belong to the run's log, not to validation
-        return composition_for_molarity(system["molarity_mol_per_L"], system["n_oxygen"])
+    return composition_for_molarity(system["molarity_mol_per_L"], system["n_oxygen"])
 
 
+@_quietly
 def system_box_length_A(system: Mapping) -> float:
-    if "box_length_A" in system:
-        return system["box_length_A"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return cubic_box_length_A(system_composition(system))
+    return system.get("box_length_A") or cubic_box_length_A(system_composition(system))
 
 
+@_quietly
 def system_molarity(system: Mapping) -> float:
-    if "molarity_mol_per_L" in system:
-        return system["molarity_mol_per_L"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return composition_molarity(system_composition(system))
+    return system.get("molarity_mol_per_L") or composition_molarity(system_composition(system))
 
 
 def check_config(config: Mapping) -> None:
@@ -83,7 +89,7 @@ def _systems(config: Mapping) -> None:
     solubility = experimental()["solubility_25C_mol_per_L"]["value"]
     for label, (key, system) in _systems_of(config).items():
         if "n_koh" in system and "molarity_mol_per_L" in system:
-            actual = composition_molarity(Composition(system["n_koh"], system["n_water"]))
+            actual = _quietly(composition_molarity)(Composition(system["n_koh"], system["n_water"]))
             stated = system["molarity_mol_per_L"]
             if abs(actual - stated) > MOLARITY_TOLERANCE * stated:
                 _fail(
