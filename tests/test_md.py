@@ -55,3 +55,60 @@ def test_unknown_thermostat_is_named(tmp_path, box):
             thermostat={"type": "berendsen"},
             seed=1,
         )
+
+
+def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
+    settings = dict(
+        temperature_K=300,
+        timestep_fs=0.5,
+        write_interval=5,
+        thermostat={"type": "bussi", "time_constant_fs": 20.0},
+        seed=3,
+    )
+    run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "whole.h5", steps=40, **settings)
+    # an interrupted run leaves its partial file: 20 of 40 steps, and a frame cut off between datasets
+    run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "cut.h5", steps=20, **settings)
+    (tmp_path / "cut.h5").replace(tmp_path / "cut.h5.partial")
+    with h5py.File(tmp_path / "cut.h5.partial", "a") as f:
+        value = f["particles/all/position/value"]
+        value.resize(value.shape[0] + 1, axis=0)
+    assert read_h5md(tmp_path / "cut.h5.partial")[2].shape[0] == 5  # read up to the last whole frame
+    n = run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "cut.h5", steps=40, **settings)
+    with h5py.File(tmp_path / "cut.h5") as f:
+        assert f["particles/all/position/step"][:].tolist() == [0, 5, 10, 15, 20, 25, 30, 35, 40]
+    assert n == 9 and not (tmp_path / "cut.h5.partial").exists()
+    assert np.abs(read_h5md(tmp_path / "whole.h5")[2] - read_h5md(tmp_path / "cut.h5")[2]).max() < 1e-12
+
+
+def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
+    from mlip_transfer.md import MDError, SanityLimits
+
+    hot = SanityLimits(max_temperature_K=350.0)
+    with pytest.raises(MDError, match=r"temperature \d+ K exceeds md.max_temperature_K = 350"):
+        run_nvt(
+            box,
+            LennardJones(sigma=2.5, epsilon=0.5, rc=5.0),
+            tmp_path / "hot.h5",
+            temperature_K=300,
+            timestep_fs=0.5,
+            steps=200,
+            write_interval=1,
+            thermostat={"type": "bussi", "time_constant_fs": 1000.0},
+            seed=1,
+            limits=hot,
+        )
+    kept = read_h5md(tmp_path / "hot.h5.partial")[2]
+    assert not (tmp_path / "hot.h5").exists() and np.isfinite(kept).all()
+    with pytest.raises(MDError, match="two atoms are 0.9"):
+        run_nvt(
+            box,
+            LennardJones(),
+            tmp_path / "close.h5",
+            temperature_K=300,
+            timestep_fs=0.5,
+            steps=1,
+            write_interval=1,
+            thermostat={"type": "bussi", "time_constant_fs": 20.0},
+            seed=1,
+            limits=SanityLimits(min_distance_A=1.2),
+        )

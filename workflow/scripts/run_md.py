@@ -20,5 +20,6 @@ n_frames = md.run_nvt(
     write_interval=settings["write_interval"],
     thermostat=settings["thermostat"],
     seed=snakemake.params.seed,
+    limits=md.SanityLimits(settings.get("max_temperature_K", 2000.0), settings.get("min_distance_A", 0.6)),
 )
 log.info("%d frames written", n_frames)
