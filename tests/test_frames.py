@@ -61,3 +61,14 @@ def test_truncated_frame_is_an_error(tmp_path):
     write_xyz(tmp_path / "p.xyz", [0, 1, 2], [0, 0, 0], truncate=True)
     with pytest.raises(FramesError, match="cut off"):
         read_cp2k_xyz(tmp_path / "p.xyz")
+
+
+def test_steps_repeated_by_a_restart_are_kept_once_latest_wins(tmp_path):
+    # a run killed after step 6 and restarted from its step-4 restart file writes steps 4 and 6 again
+    steps = [0, 2, 4, 6, 4, 6, 8]
+    write_xyz(tmp_path / "p.xyz", steps, [0.1 * s + (1.0 if i > 3 else 0.0) for i, s in enumerate(steps)])
+    write_xyz(tmp_path / "f.xyz", steps, [1.0] * len(steps))
+    write_ener(tmp_path / "e.ener", steps)
+    frames = cp2k_frames(tmp_path / "p.xyz", tmp_path / "f.xyz", tmp_path / "e.ener", [9.0] * 3)
+    assert [f.info["md_step"] for f in frames] == [0, 2, 4, 6, 8]
+    assert frames[2].positions[0, 0] == pytest.approx(1.4)  # the restarted run's step 4

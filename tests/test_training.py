@@ -1,8 +1,17 @@
-from mlip_transfer.training import format_e0s, mace_train_command, resolve_device
+import pytest
+
+from mlip_transfer.training import TrainingError, check_training_log, format_e0s, mace_train_command, resolve_device
 
 
 def arguments(command):
-    return dict(zip(command[1::2], command[2::2], strict=True))
+    """``{--flag: value}``; switches without a value map to True."""
+    parsed, i = {}, 1
+    while i < len(command):
+        if i + 1 < len(command) and not command[i + 1].startswith("--"):
+            parsed[command[i]], i = command[i + 1], i + 2
+        else:
+            parsed[command[i]], i = True, i + 1
+    return parsed
 
 
 def test_fine_tune_command_isolates_work_dir_and_names_foundation(tmp_path):
@@ -25,7 +34,7 @@ def test_fine_tune_command_isolates_work_dir_and_names_foundation(tmp_path):
     assert args["--foundation_model"] == "f.model" and args["--multiheads_finetuning"] == "False"
     assert args["--E0s"] == "{1: -13.0000000000, 8: -100.0000000000}"
     assert args["--energy_key"] == "REF_energy" and args["--forces_key"] == "REF_forces"
-    assert args["--ema"] == "True" and args["--max_num_epochs"] == "3"
+    assert args["--ema"] is True and args["--max_num_epochs"] == "3"  # --ema is a switch without value
 
 
 def test_from_scratch_has_no_foundation(tmp_path):
@@ -48,3 +57,25 @@ def test_auto_device_is_cpu_without_gpu():
 
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     assert format_e0s({19: -5.5}) == "{19: -5.5000000000}"
+
+
+def test_diverged_training_fails_with_its_epoch():
+    healthy = "INFO: Epoch 0: head: Default, loss=0.3, RMSE_E_per_atom= 3.1 meV, RMSE_F= 140.2 meV / A\n"
+    check_training_log(healthy)
+    with pytest.raises(TrainingError, match="training diverged: the loss became NaN at epoch 3"):
+        check_training_log(healthy + "INFO: Epoch 3: head: Default, loss=nan, RMSE_E_per_atom= nan meV\n")
+
+
+def test_training_resumes_from_checkpoints(tmp_path):
+    command = mace_train_command(
+        name="f",
+        train_file="t",
+        valid_file="v",
+        work_dir=tmp_path,
+        e0s_eV={1: -1.0},
+        hyperparameters={},
+        device="cpu",
+        default_dtype="float64",
+        seed=0,
+    )
+    assert arguments(command)["--restart_latest"] is True

@@ -9,6 +9,7 @@ times, K for temperatures, Ry for cutoffs, Hartree for energies.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -258,6 +259,60 @@ def run_input(
     output_file = directory / f"{name}.out"
     run_cp2k(command, input_file, output_file, threads=threads)
     return output_file
+
+
+def run_resumable(
+    tree: Mapping,
+    directory: str | os.PathLike,
+    project: str,
+    *,
+    command: Sequence[str],
+    threads: int,
+    xmlspec: str | os.PathLike | None = None,
+) -> Path:
+    """Run a CP2K MD in ``directory``, continuing an interrupted run of the same input from its restart file.
+
+    An interrupted run leaves ``<project>-1.restart`` (written every ``print_every`` steps) and its
+    trajectory files. If the input is unchanged (its SHA-256 is kept beside it), the trajectory files are
+    cut back to their last whole frame and CP2K restarts from the restart file (&EXT_RESTART: positions,
+    velocities, thermostat and step counter), appending to them; steps between the restart file and the
+    interruption are written twice, and :func:`mlip_transfer.frames.cp2k_frames` keeps the later copy.
+    A changed input starts over. Returns the output file.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    text = render_input(tree, xmlspec)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    stamp, restart = directory / "input.sha256", directory / f"{project}-1.restart"
+    resuming = restart.exists() and stamp.exists() and stamp.read_text() == digest
+    if resuming:
+        for trajectory in directory.glob(f"{project}-*-1.xyz"):
+            truncate_xyz_to_whole_frames(trajectory)
+        # with restored counters CP2K runs STEPS more steps after STEP_START_VAL: ask for what is left
+        done = int(re.search(r"STEP_START_VAL\s+(\d+)", restart.read_text()).group(1))
+        md = {**tree["+motion"]["+md"], "steps": tree["+motion"]["+md"]["steps"] - done}
+        if md["steps"] <= 0:
+            return directory / f"{project}.out"
+        tree = {**tree, "+motion": {**tree["+motion"], "+md": md}, "+ext_restart": {"restart_file_name": restart.name}}
+    else:
+        for stale in directory.glob(f"{project}*"):
+            stale.unlink()
+        stamp.write_text(digest)
+    return run_input(tree, directory, project, command=command, threads=threads, xmlspec=xmlspec)
+
+
+def truncate_xyz_to_whole_frames(path: str | os.PathLike) -> None:
+    """Cut an XYZ trajectory after its last complete frame (a killed writer may leave half a frame)."""
+    lines = Path(path).read_text().splitlines(keepends=True)
+    i = keep = 0
+    while i < len(lines) and lines[i].strip():
+        n_atoms = int(lines[i])
+        block = lines[i + 2 : i + 2 + n_atoms]
+        if len(block) < n_atoms or any(len(line.split()) < 4 or not line.endswith("\n") for line in block):
+            break
+        i += 2 + n_atoms
+        keep = i
+    Path(path).write_text("".join(lines[:keep]))
 
 
 def final_energy_eV(output_file: str | os.PathLike) -> float:

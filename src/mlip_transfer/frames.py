@@ -61,7 +61,8 @@ def read_cp2k_xyz(path: str | os.PathLike) -> list[XYZBlock]:
 
 
 def read_cp2k_energies(path: str | os.PathLike) -> dict[int, tuple[float, float]]:
-    """``{step: (time in fs, potential energy in Hartree)}`` from a CP2K ``.ener`` file."""
+    """``{step: (time in fs, potential energy in Hartree)}`` from a CP2K ``.ener`` file (a repeated
+    step keeps its last line)."""
     table = np.loadtxt(path, comments="#", ndmin=2)
     return {int(row[0]): (float(row[1]), float(row[4])) for row in table}
 
@@ -77,7 +78,7 @@ def cp2k_frames(
     label: str = "",
 ) -> list[Atoms]:
     """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th."""
-    positions, forces = read_cp2k_xyz(positions_file), read_cp2k_xyz(forces_file)
+    positions, forces = (_latest_per_step(read_cp2k_xyz(f)) for f in (positions_file, forces_file))
     energies = read_cp2k_energies(energies_file)
     pos_steps, frc_steps = [b.step for b in positions], [b.step for b in forces]
     if pos_steps != frc_steps:
@@ -104,6 +105,12 @@ def cp2k_frames(
             raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
         frames.append(atoms)
     return frames[::stride]
+
+
+def _latest_per_step(blocks: list[XYZBlock]) -> list[XYZBlock]:
+    """One block per MD step, the last one written: a run restarted from its restart file repeats the
+    steps between that file and the interruption, and the repeat is what the trajectory continues from."""
+    return sorted({b.step: b for b in blocks}.values(), key=lambda b: b.step)
 
 
 def _first_mismatch(a: Sequence[int], b: Sequence[int]) -> int:

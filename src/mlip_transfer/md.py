@@ -78,6 +78,8 @@ class H5MDWriter:
                     self._file[name][key].resize(n, axis=0)
             self._file[RNG_STATE].resize(n, axis=0)
             return
+        # Not SWMR: a killed SWMR writer leaves consistency flags that only the h5clear tool removes.
+        # The file on disk is the state of the last flush (one per frame), plus at most part of a frame.
         self._file = h5py.File(path, "w")
         h5md = self._file.create_group("h5md")
         h5md.attrs["version"] = np.array([1, 1])

@@ -8,7 +8,9 @@ and nothing is written into the workflow's ``results/``.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,24 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .frames import ENERGY_KEY, FORCES_KEY
+
+# mace_run_train flags that take no value (argparse store_true); other booleans are written True/False
+MACE_SWITCHES = {
+    "distributed",
+    "pair_repulsion",
+    "amsgrad",
+    "swa",
+    "stage_two",
+    "lbfgs",
+    "ema",
+    "keep_checkpoints",
+    "save_all_checkpoints",
+    "restart_latest",
+    "save_cpu",
+    "dry_run",
+    "wandb",
+    "compute_statistics",
+}
 
 
 class TrainingError(RuntimeError):
@@ -63,7 +83,7 @@ def mace_train_command(
 
     With ``foundation_model`` the run is a naive fine-tune (all weights start from the file; the
     architecture comes from it); without, ``hyperparameters`` also define the architecture.
-    Booleans become ``True``/``False`` strings as mace's argparse expects.
+    Booleans become bare flags for mace's switches (``MACE_SWITCHES``) and ``True``/``False`` otherwise.
     """
     work_dir = Path(work_dir)
     args = {
@@ -86,22 +106,51 @@ def mace_train_command(
     if foundation_model is not None:
         args["foundation_model"] = str(foundation_model)
         args["multiheads_finetuning"] = False  # replay fine-tuning needs the foundation's training data
+    args["restart_latest"] = True  # a killed run continues from its last checkpoint in work_dir
     command = [mace_run_train_executable()]
     for key, value in args.items():
-        command += [f"--{key}", str(value)]
+        if key in MACE_SWITCHES:
+            command += [f"--{key}"] if value else []
+        else:
+            command += [f"--{key}", str(value)]
     return command
 
 
-def run_training(command: list[str], *, threads: int, log_file: str | os.PathLike) -> None:
-    """Run ``mace_run_train`` with ``threads`` CPU threads, its output appended to ``log_file``."""
+def run_training(command: list[str], *, threads: int, log_file: str | os.PathLike, work_dir: str | os.PathLike) -> None:
+    """Run ``mace_run_train`` with ``threads`` CPU threads, its output appended to ``log_file``.
+
+    Checkpoints in ``work_dir`` from an interrupted run of the same command are resumed
+    (``--restart_latest``); those of a different command (changed settings) are removed first.
+    A loss that became NaN fails the run even if mace_run_train exited normally.
+    """
+    work_dir = Path(work_dir)
+    record = work_dir / "command.json"
+    if record.exists() and json.loads(record.read_text()) != command:
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(command))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     with open(log_file, "a") as log:
         log.write(" ".join(command) + "\n")
         log.flush()
         proc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    output = Path(log_file).read_text()
     if proc.returncode != 0:
-        tail = Path(log_file).read_text()[-3000:]
-        raise TrainingError(f"mace_run_train exited with {proc.returncode}; end of {log_file}:\n{tail}")
+        raise TrainingError(f"mace_run_train exited with {proc.returncode}; end of {log_file}:\n{output[-3000:]}")
+    check_training_log(output, log_file)
+
+
+_NAN_EPOCH = re.compile(r"Epoch (\d+):[^\n]*loss=nan", re.IGNORECASE)
+
+
+def check_training_log(output: str, log_file: str | os.PathLike = "mace_run_train output") -> None:
+    """Fail if the training loss became NaN (a diverged model is not a result)."""
+    match = _NAN_EPOCH.search(output)
+    if match:
+        raise TrainingError(
+            f"training diverged: the loss became NaN at epoch {match.group(1)} ({log_file}); "
+            "lower the learning rate (lr) or check the training data"
+        )
 
 
 def trained_model_path(work_dir: str | os.PathLike, name: str) -> Path:

@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 from ase.io import read
@@ -19,8 +20,11 @@ tree = cp2k.aimd_input_tree(
     print_every=aimd["print_every"],
     seed=snakemake.params.seed,
 )
-folder = Path(snakemake.output.positions).parent
-cp2k.run_input(
-    tree, folder, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema
+# CP2K works in run/, which Snakemake does not own: a killed job's restart file and frames survive there
+run_dir = Path(snakemake.output.positions).parent / "run"
+cp2k.run_resumable(
+    tree, run_dir, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema
 )
+for name in ("positions", "forces", "energies"):
+    shutil.copyfile(run_dir / Path(snakemake.output[name]).name, snakemake.output[name])
 log.info("AIMD of %s: %d steps done", snakemake.wildcards.system, aimd["steps"])

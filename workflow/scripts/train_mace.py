@@ -22,5 +22,5 @@ command = training.mace_train_command(
     seed=snakemake.params.seed,
     foundation_model=snakemake.input.get("foundation"),
 )
-training.run_training(command, threads=snakemake.threads, log_file=snakemake.log[0])
+training.run_training(command, threads=snakemake.threads, log_file=snakemake.log[0], work_dir=work_dir)
 shutil.copyfile(training.trained_model_path(work_dir, name), model)

@@ -1,0 +1,199 @@
+"""Kill and resume, for real: each long step is killed with SIGKILL part-way and run again.
+
+Checked: the rerun continues from the last checkpoint (not from zero), frames written before the kill
+are kept exactly once, and the final output is complete.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import h5py
+import numpy as np
+from ase.calculators.lj import LennardJones
+from ase.io import write
+
+from conftest import needs_cp2k
+from mlip_transfer import cp2k, training
+from mlip_transfer.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames, read_cp2k_xyz
+from mlip_transfer.md import read_h5md, run_nvt
+
+
+def start(code: str, cwd) -> subprocess.Popen:
+    """A Python child in its own process group, so that SIGKILL reaches what it started (CP2K, mace)."""
+    return subprocess.Popen([sys.executable, "-c", code], cwd=cwd, start_new_session=True)
+
+
+def kill_when(proc: subprocess.Popen, ready, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if proc.poll() is not None:
+            raise AssertionError(f"the step finished (exit {proc.returncode}) before it could be killed")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError("the step never reached its kill point")
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def frames_on_disk(path) -> int:
+    try:
+        return len(read_cp2k_xyz(path))
+    except (OSError, ValueError):
+        return 0
+
+
+@needs_cp2k
+def test_killed_aimd_resumes_from_its_restart_file(tmp_path):
+    box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    tree = cp2k.aimd_input_tree(
+        box,
+        {"method": "xtb"},
+        project="aimd",
+        steps=24,
+        timestep_fs=0.5,
+        temperature_K=300,
+        thermostat_time_constant_fs=50,
+        print_every=2,
+        seed=1,
+    )
+    (tmp_path / "tree.json").write_text(json.dumps(tree))
+    run = tmp_path / "run"
+    code = (
+        "import json; from mlip_transfer import cp2k; "
+        "cp2k.run_resumable(json.load(open('tree.json')), 'run', 'aimd', command=['cp2k.psmp'], threads=1)"
+    )
+    proc = start(code, tmp_path)
+    kill_when(proc, lambda: (run / "aimd-1.restart").exists() and frames_on_disk(run / "aimd-pos-1.xyz") >= 6)
+    before = cp2k_frames(run / "aimd-pos-1.xyz", run / "aimd-frc-1.xyz", run / "aimd-1.ener", [10.0] * 3)
+    assert 0 < before[-1].info["md_step"] < 24
+
+    cp2k.run_resumable(tree, run, "aimd", command=["cp2k.psmp"], threads=1)
+    assert "EXT_RESTART" in (run / "aimd.inp").read_text()
+    steps_run = [
+        int(line.split()[0]) for line in (run / "aimd-1.ener").read_text().splitlines() if not line.startswith("#")
+    ]
+    assert steps_run.count(0) == 1  # the rerun did not start from step 0 again
+    after = cp2k_frames(run / "aimd-pos-1.xyz", run / "aimd-frc-1.xyz", run / "aimd-1.ener", [10.0] * 3)
+    assert [f.info["md_step"] for f in after] == list(range(0, 25, 2))  # every printed step exactly once
+    for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
+        new = after[old.info["md_step"] // 2]
+        assert np.array_equal(new.positions, old.positions)
+
+
+def labelled_frames(n, seed):
+    """Small KOH boxes labelled with a Lennard-Jones potential: enough to train on, cheap to make."""
+    frames = []
+    for i in range(n):
+        atoms = build_box(Composition(1, 4), 6.0, seed=seed + i, min_heavy_distance_A=2.0, attempts_per_molecule=5000)
+        atoms.calc = LennardJones(sigma=1.5, epsilon=0.01, rc=3.0)
+        atoms.info[ENERGY_KEY] = atoms.get_potential_energy()
+        atoms.arrays[FORCES_KEY] = atoms.get_forces()
+        atoms.calc = None
+        frames.append(atoms)
+    return frames
+
+
+def test_killed_training_resumes_from_its_checkpoint(tmp_path):
+    write(tmp_path / "train.xyz", labelled_frames(12, 0), format="extxyz")
+    write(tmp_path / "valid.xyz", labelled_frames(4, 100), format="extxyz")
+    command = training.mace_train_command(
+        name="m",
+        train_file=tmp_path / "train.xyz",
+        valid_file=tmp_path / "valid.xyz",
+        work_dir=tmp_path / "work",
+        e0s_eV={1: -1.0, 8: -2.0, 19: -0.5},
+        device="cpu",
+        default_dtype="float64",
+        seed=1,
+        hyperparameters={
+            "model": "MACE",
+            "num_channels": 4,
+            "max_L": 0,
+            "r_max": 3.0,
+            "num_interactions": 1,
+            "correlation": 1,
+            "max_num_epochs": 12,
+            "batch_size": 4,
+            "lr": 0.01,
+            "patience": 1000,
+        },
+    )
+    code = (
+        "import json; from mlip_transfer import training; "
+        f"training.run_training(json.loads({json.dumps(json.dumps(command))}), threads=1, "
+        f"log_file='first.log', work_dir={str(tmp_path / 'work')!r})"
+    )
+    proc = start(code, tmp_path)
+    checkpoints = tmp_path / "work" / "checkpoints"
+    kill_when(
+        proc,
+        lambda: (
+            checkpoints.exists()
+            and any(checkpoints.glob("*.pt"))
+            and "Epoch 3:" in (tmp_path / "first.log").read_text()
+        ),
+    )
+    assert not (tmp_path / "work" / "m.model").exists()
+
+    training.run_training(command, threads=1, log_file=tmp_path / "second.log", work_dir=tmp_path / "work")
+    log = (tmp_path / "second.log").read_text()
+    assert "Loading checkpoint" in log and "Epoch 0:" not in log
+    assert training.trained_model_path(tmp_path / "work", "m").exists()
+
+
+def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
+    box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    write(tmp_path / "start.extxyz", box)
+    code = textwrap.dedent(
+        """
+        import time
+        from ase.calculators.lj import LennardJones
+        from ase.io import read
+        from mlip_transfer import md
+
+        class Slow(LennardJones):
+            def calculate(self, *args, **kwargs):
+                time.sleep(0.02)
+                super().calculate(*args, **kwargs)
+
+        md.run_nvt(read("start.extxyz"), Slow(sigma=1.0, epsilon=0.001, rc=3.0), "md.h5", temperature_K=300,
+                   timestep_fs=0.5, steps=400, write_interval=10,
+                   thermostat={"type": "bussi", "time_constant_fs": 20.0}, seed=4)
+        """
+    )
+    proc = start(code, tmp_path)
+    partial = tmp_path / "md.h5.partial"
+
+    def some_frames():
+        try:  # read beside the writer, as a monitoring tool would
+            with h5py.File(partial, "r", locking=False) as f:
+                return f["particles/all/position/step"].shape[0] >= 8
+        except (OSError, KeyError):  # not created yet
+            return False
+
+    kill_when(proc, some_frames)
+    before = read_h5md(partial)[2]
+    assert not (tmp_path / "md.h5").exists()
+
+    run_nvt(
+        box,
+        LennardJones(sigma=1.0, epsilon=0.001, rc=3.0),
+        tmp_path / "md.h5",
+        temperature_K=300,
+        timestep_fs=0.5,
+        steps=400,
+        write_interval=10,
+        thermostat={"type": "bussi", "time_constant_fs": 20.0},
+        seed=4,
+    )
+    with h5py.File(tmp_path / "md.h5") as f:
+        assert f["particles/all/position/step"][:].tolist() == list(range(0, 401, 10))
+    after = read_h5md(tmp_path / "md.h5")[2]
+    assert np.array_equal(after[: len(before)], before)
