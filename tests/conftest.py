@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from mlip_transfer import cp2k
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -29,3 +31,18 @@ DFT = {
         "rel_cutoff_Ry": 60,
     },
 }
+
+
+def aimd_tree(atoms, method, steps=3, print_every=1, project="p"):
+    """A short NVT AIMD input (0.5 fs steps, 300 K, CSVR 50 fs)."""
+    return cp2k.aimd_input_tree(
+        atoms,
+        method,
+        project=project,
+        steps=steps,
+        timestep_fs=0.5,
+        temperature_K=300,
+        thermostat_time_constant_fs=50,
+        print_every=print_every,
+        seed=1,
+    )

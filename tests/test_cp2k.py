@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from conftest import DFT, needs_cp2k
+from conftest import DFT, aimd_tree, needs_cp2k
 from mlip_transfer import cp2k
 
 XTB = {"method": "xtb"}
@@ -11,20 +11,6 @@ XTB = {"method": "xtb"}
 @pytest.fixture
 def water():
     return Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]], cell=[8, 8, 8], pbc=True)
-
-
-def aimd_tree(atoms, method):
-    return cp2k.aimd_input_tree(
-        atoms,
-        method,
-        project="p",
-        steps=3,
-        timestep_fs=0.5,
-        temperature_K=300,
-        thermostat_time_constant_fs=50,
-        print_every=1,
-        seed=1,
-    )
 
 
 @pytest.mark.parametrize("method", [XTB, DFT], ids=["xtb", "dft"])

@@ -17,7 +17,7 @@ import numpy as np
 from ase.calculators.lj import LennardJones
 from ase.io import write
 
-from conftest import needs_cp2k
+from conftest import aimd_tree, needs_cp2k
 from mlip_transfer import cp2k, training
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames, read_cp2k_xyz
@@ -52,17 +52,7 @@ def frames_on_disk(path) -> int:
 @needs_cp2k
 def test_killed_aimd_resumes_from_its_restart_file(tmp_path):
     box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
-    tree = cp2k.aimd_input_tree(
-        box,
-        {"method": "xtb"},
-        project="aimd",
-        steps=24,
-        timestep_fs=0.5,
-        temperature_K=300,
-        thermostat_time_constant_fs=50,
-        print_every=2,
-        seed=1,
-    )
+    tree = aimd_tree(box, {"method": "xtb"}, steps=24, print_every=2, project="aimd")
     (tmp_path / "tree.json").write_text(json.dumps(tree))
     run = tmp_path / "run"
     code = (

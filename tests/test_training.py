@@ -1,6 +1,6 @@
 import pytest
 
-from mlip_transfer.training import TrainingError, check_training_log, format_e0s, mace_train_command, resolve_device
+from mlip_transfer.training import TrainingError, check_training_log, mace_train_command
 
 
 def arguments(command):
@@ -37,7 +37,7 @@ def test_fine_tune_command_isolates_work_dir_and_names_foundation(tmp_path):
     assert args["--ema"] is True and args["--max_num_epochs"] == "3"  # --ema is a switch without value
 
 
-def test_from_scratch_has_no_foundation(tmp_path):
+def test_from_scratch_has_no_foundation_and_always_resumes(tmp_path):
     command = mace_train_command(
         name="f",
         train_file="t",
@@ -50,13 +50,7 @@ def test_from_scratch_has_no_foundation(tmp_path):
         seed=0,
     )
     assert "--foundation_model" not in command
-
-
-def test_auto_device_is_cpu_without_gpu():
-    import torch
-
-    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert format_e0s({19: -5.5}) == "{19: -5.5000000000}"
+    assert arguments(command)["--restart_latest"] is True  # a killed run continues from its checkpoint
 
 
 def test_diverged_training_fails_with_its_epoch():
@@ -64,18 +58,3 @@ def test_diverged_training_fails_with_its_epoch():
     check_training_log(healthy)
     with pytest.raises(TrainingError, match="training diverged: the loss became NaN at epoch 3"):
         check_training_log(healthy + "INFO: Epoch 3: head: Default, loss=nan, RMSE_E_per_atom= nan meV\n")
-
-
-def test_training_resumes_from_checkpoints(tmp_path):
-    command = mace_train_command(
-        name="f",
-        train_file="t",
-        valid_file="v",
-        work_dir=tmp_path,
-        e0s_eV={1: -1.0},
-        hyperparameters={},
-        device="cpu",
-        default_dtype="float64",
-        seed=0,
-    )
-    assert arguments(command)["--restart_latest"] is True
