@@ -8,6 +8,7 @@
 # test set (transferability matrix) → production MD → hydroxide, H-bond, RDF and diffusion analysis → figures.
 from snakemake.utils import min_version, validate
 
+from mlip_transfer.provenance import write_manifest
 from mlip_transfer.validation import check_config
 
 min_version("8.0")
@@ -33,6 +34,16 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/analysis.smk"
+
+
+onsuccess:
+    # config, versions, git commit and the checksums behind every output: results/<run>/manifest.json
+    write_manifest(
+        RUN,
+        config,
+        cp2k_command=config["cp2k"]["command"],
+        workflow_dir=workflow.basedir,
+    )
 
 
 rule all:

@@ -282,3 +282,9 @@ def test_nonorthorhombic_cell_is_refused(tmp_path):
     with pytest.raises(ValueError, match="orthorhombic"):
         SolutionAnalysis(frame_interval_ps=0.01).run(chunks_from_atoms([atoms]))
     assert np.isfinite(atoms.positions).all()
+
+
+def test_unconverged_scf_is_an_error():
+    cp2k.check_scf_converged(" *** SCF run converged in    12 steps ***\n")
+    with pytest.raises(cp2k.CP2KError, match="the SCF did not converge 1 time"):
+        cp2k.check_scf_converged(" *** SCF run converged in    12 steps ***\n  *** SCF run NOT converged ***\n")

@@ -1,11 +1,13 @@
 """The Snakemake workflow: schema validation, dry runs of every config, lint, targets, and a real run."""
 
+import json
 import subprocess
 
 import pandas as pd
 import pytest
 
 from conftest import REPO, needs_cp2k, snakemake_executable
+from mlip_transfer.provenance import trace
 
 
 def snakemake(*args, workdir, check=True):
@@ -89,6 +91,14 @@ def test_tiny_config_end_to_end(tmp_path):
         assert (run / "figures" / f"{fig}.pdf").exists()
     assert {"experimental_conductivity_S_per_m", "nernst_einstein_S_per_m"} <= set(diffusion.columns)
     assert (run / "analysis" / "AIMD" / "c3_78" / "hbond_correlation.csv").exists()
+    # the manifest traces a figure back to the frames and models it was made from
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["config"]["run_name"] == "tiny" and manifest["cp2k"].startswith("CP2K version")
+    upstream = trace(manifest, "results/tiny/figures/hbonds_per_OH.png")
+    assert {"results/tiny/frames/c11_34.extxyz", "results/tiny/models/ft_c3_78.model"} <= upstream
+    assert all(
+        len(sha) == 64 for sha in manifest["outputs"]["results/tiny/matrix/transferability.csv"]["inputs"].values()
+    )
     # every rule left a benchmark and the trainings kept their files out of results/<run>/ root
     assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
     assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()

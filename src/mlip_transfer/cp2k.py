@@ -237,9 +237,22 @@ def run_cp2k(
         proc = subprocess.run(
             [*command, "-i", input_file.name], cwd=input_file.parent, stdout=out, stderr=subprocess.STDOUT, env=env
         )
-    tail = output_file.read_text()[-2000:]
-    if proc.returncode != 0 or "PROGRAM ENDED AT" not in tail:
-        raise CP2KError(f"CP2K failed on {input_file} (exit {proc.returncode}); end of {output_file}:\n{tail}")
+    output = output_file.read_text()
+    if proc.returncode != 0 or "PROGRAM ENDED AT" not in output[-2000:]:
+        raise CP2KError(
+            f"CP2K failed on {input_file} (exit {proc.returncode}); end of {output_file}:\n{output[-2000:]}"
+        )
+    check_scf_converged(output, output_file)
+
+
+def check_scf_converged(output: str, output_file: str | os.PathLike = "CP2K output") -> None:
+    """CP2K carries on after an unconverged SCF; its energies and forces are then not a reference."""
+    failures = output.count("SCF run NOT converged")
+    if failures:
+        raise CP2KError(
+            f"{output_file}: the SCF did not converge {failures} time(s); energies and forces of those steps are "
+            "not converged — raise max_scf or change the SCF settings, then rerun"
+        )
 
 
 def run_input(
