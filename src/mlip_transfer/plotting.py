@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .evaluation import Predictions  # noqa: E402
+from .files import atomic_path  # noqa: E402
 from .reference_data import experimental  # noqa: E402
 
 
@@ -25,7 +26,8 @@ def save(fig, stem: str | os.PathLike) -> None:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     for suffix in (".png", ".pdf"):
-        fig.savefig(stem.with_suffix(suffix), dpi=150, bbox_inches="tight")
+        with atomic_path(stem.with_suffix(suffix)) as path:
+            fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
 
 

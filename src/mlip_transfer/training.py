@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .files import atomic_path
 from .frames import ENERGY_KEY, FORCES_KEY
 
 # mace_run_train flags that take no value (argparse store_true); other booleans are written True/False
@@ -181,7 +182,9 @@ def provide_foundation_model(
             raise ValueError(
                 f"foundation_model.file {source}: sha256 {actual} differs from foundation_model.sha256 {sha256}"
             )
-    return Path(shutil.copyfile(source, destination))
+    with atomic_path(destination) as partial:
+        shutil.copyfile(source, partial)
+    return Path(destination)
 
 
 def check_foundation_model(path: str | os.PathLike, atomic_numbers: Iterable[int]) -> None:

@@ -1,4 +1,5 @@
 from mlip_transfer.analysis import HBondCriterion, SolutionAnalysis, read_chunks
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
@@ -23,4 +24,5 @@ analysis = SolutionAnalysis(
     skip_frames=timing["skip_frames"],
 ).run(read_chunks(snakemake.input[0]))
 for table, path in snakemake.output.items():
-    analysis.results[table].to_csv(path, index=False)
+    with atomic_path(path) as partial:
+        analysis.results[table].to_csv(partial, index=False)

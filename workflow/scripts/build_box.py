@@ -1,6 +1,7 @@
 from ase.io import write
 
 from mlip_transfer.box import build_box, cubic_box_length_A
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -14,4 +15,5 @@ log.info(
     composition.n_water,
     length,
 )
-write(snakemake.output[0], atoms, format="extxyz")
+with atomic_path(snakemake.output[0]) as path:
+    write(path, atoms, format="extxyz")

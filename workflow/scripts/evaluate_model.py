@@ -3,17 +3,20 @@ import torch
 from ase.io import read
 
 from mlip_transfer import evaluation
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 calculator = evaluation.load_mace_calculator(snakemake.input.model, snakemake.params.device, snakemake.params.dtype)
 predictions = evaluation.predict(calculator, read(snakemake.input.test, index=":"))
-predictions.save(snakemake.output.predictions)
+with atomic_path(snakemake.output.predictions) as path:
+    predictions.save(path)
 errors = {
     "model": snakemake.wildcards.model,
     "test_concentration": snakemake.wildcards.system,
     **evaluation.error_metrics(predictions),
 }
 log.info("%s", errors)
-pd.DataFrame([errors]).to_csv(snakemake.output.errors, index=False)
+with atomic_path(snakemake.output.errors) as path:
+    pd.DataFrame([errors]).to_csv(path, index=False)

@@ -1,5 +1,6 @@
 from ase.io import read, write
 
+from mlip_transfer.files import atomic_path
 from mlip_transfer.frames import cp2k_frames
 from mlip_transfer.logs import log_to
 
@@ -14,4 +15,5 @@ frames = cp2k_frames(
     label=snakemake.wildcards.system,
 )
 log.info("%d frames after dropping the first %d MD steps", len(frames), snakemake.params.skip_steps)
-write(snakemake.output[0], frames, format="extxyz")
+with atomic_path(snakemake.output[0]) as path:
+    write(path, frames, format="extxyz")

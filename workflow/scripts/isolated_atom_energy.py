@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from mlip_transfer import cp2k
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -16,4 +17,5 @@ output = cp2k.run_input(
 )
 energy = cp2k.final_energy_eV(output)
 log.info("E0(%s) = %.6f eV", element, energy)
-Path(snakemake.output[0]).write_text(f"{energy!r}\n")
+with atomic_path(snakemake.output[0]) as path:
+    path.write_text(f"{energy!r}\n")

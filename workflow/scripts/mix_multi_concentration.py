@@ -1,6 +1,7 @@
 from ase.io import read, write
 
 from mlip_transfer.datasets import equal_budget_mix
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -14,4 +15,5 @@ for split in ("train", "valid"):
     )
     mix = equal_budget_mix(sources, budget)
     log.info("%s: %d frames from %d concentrations", split, len(mix), len(sources))
-    write(snakemake.output[split], mix, format="extxyz")
+    with atomic_path(snakemake.output[split]) as path:
+        write(path, mix, format="extxyz")

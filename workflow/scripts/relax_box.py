@@ -3,6 +3,7 @@ from pathlib import Path
 from ase.io import read, write
 
 from mlip_transfer import cp2k
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -17,4 +18,5 @@ if settings["relax_max_iterations"] > 0:
     relaxed = read(folder / "relax-pos-1.xyz", index=-1)
     atoms.positions = relaxed.positions
     log.info("relaxed %s: final energy %.4f eV", snakemake.wildcards.system, cp2k.final_energy_eV(folder / "relax.out"))
-write(snakemake.output[0], atoms, format="extxyz")
+with atomic_path(snakemake.output[0]) as path:
+    write(path, atoms, format="extxyz")

@@ -4,6 +4,7 @@ from pathlib import Path
 from ase.io import read
 
 from mlip_transfer import cp2k
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -26,5 +27,6 @@ cp2k.run_resumable(
     tree, run_dir, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema
 )
 for name in ("positions", "forces", "energies"):
-    shutil.copyfile(run_dir / Path(snakemake.output[name]).name, snakemake.output[name])
+    with atomic_path(snakemake.output[name]) as path:
+        shutil.copyfile(run_dir / Path(snakemake.output[name]).name, path)
 log.info("AIMD of %s: %d steps done", snakemake.wildcards.system, aimd["steps"])

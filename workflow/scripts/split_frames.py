@@ -1,6 +1,7 @@
 from ase.io import read, write
 
 from mlip_transfer.datasets import SPLITS, time_block_split
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -8,4 +9,5 @@ settings = snakemake.params.split
 splits = time_block_split(read(snakemake.input[0], index=":"), settings, gap_frames=settings["gap_frames"])
 for name in SPLITS:
     log.info("%s: %d frames", name, len(splits[name]))
-    write(snakemake.output[name], splits[name], format="extxyz")
+    with atomic_path(snakemake.output[name]) as path:
+        write(path, splits[name], format="extxyz")

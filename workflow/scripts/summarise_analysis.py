@@ -3,6 +3,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlip_transfer import plotting
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference_data import koh_conductivity_S_per_m
 
@@ -25,8 +26,9 @@ diffusion = pd.concat(gather("diffusion"), ignore_index=True)
 diffusion["experimental_conductivity_S_per_m"] = [
     koh_conductivity_S_per_m(molarities[c], temperatures[c]) for c in diffusion["concentration"]
 ]
-hbonds.to_csv(snakemake.output.hbonds, index=False)
-diffusion.to_csv(snakemake.output.diffusion, index=False)
+for table, name in ((hbonds, "hbonds"), (diffusion, "diffusion")):
+    with atomic_path(snakemake.output[name]) as path:
+        table.to_csv(path, index=False)
 plotting.versus_concentration(
     hbonds, "hbonds_accepted_per_OH-", "model", "H bonds accepted per OH⁻", folder / "hbonds_per_OH"
 )

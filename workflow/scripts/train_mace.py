@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 from mlip_transfer import training
+from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -23,4 +24,5 @@ command = training.mace_train_command(
     foundation_model=snakemake.input.get("foundation"),
 )
 training.run_training(command, threads=snakemake.threads, log_file=snakemake.log[0], work_dir=work_dir)
-shutil.copyfile(training.trained_model_path(work_dir, name), model)
+with atomic_path(model) as path:
+    shutil.copyfile(training.trained_model_path(work_dir, name), path)
