@@ -1,10 +1,16 @@
 """The Snakemake workflow: schema validation, dry runs of every config, lint, targets, and a real run."""
 
 import json
+import os
+import re
+import signal
 import subprocess
+import time
 
+import h5py
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import REPO, needs_cp2k, snakemake_executable
 from mlip_transfer.provenance import trace
@@ -102,3 +108,52 @@ def test_tiny_config_end_to_end(tmp_path):
     # every rule left a benchmark and the trainings kept their files out of results/<run>/ root
     assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
     assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()
+    kill_md_and_resume_the_workflow(tmp_path, run)
+
+
+def kill_md_and_resume_the_workflow(tmp_path, run):
+    """Longer MD (changed params rerun it): SIGKILL Snakemake and its jobs part-way, rerun, check the MD
+    resumed from its last frame and kept every frame once."""
+    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    # the resume is under test, not the 3-epoch model's physics: looser guards
+    config["md"].update(steps=1000, write_interval=10, min_distance_A=0.3, max_temperature_K=1.0e5)
+    config["analysis"]["diffusion_window_ps"] = [0.002, 0.4]
+    (tmp_path / "long_md.yaml").write_text(yaml.safe_dump(config))
+    command = [
+        snakemake_executable(),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "--configfile",
+        str(tmp_path / "long_md.yaml"),
+    ]
+    proc = subprocess.Popen(
+        command, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    partial = run / "md" / "ft_c3_78" / "c11_34.h5.partial"
+    deadline = time.monotonic() + 600
+    while not (partial.exists() and _frames(partial) >= 20):
+        assert proc.poll() is None and time.monotonic() < deadline, "MD finished or stalled before it could be killed"
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = _frames(partial)
+    snakemake("--unlock", "--configfile", str(tmp_path / "long_md.yaml"), workdir=tmp_path)  # the kill left the lock
+    snakemake("--cores", "2", "--configfile", str(tmp_path / "long_md.yaml"), "--rerun-incomplete", workdir=tmp_path)
+    log = (run / "logs" / "run_md" / "ft_c3_78_c11_34.log").read_text()
+    assert re.search(r"resuming .* from step \d+ of 1000", log)
+    with h5py.File(run / "md" / "ft_c3_78" / "c11_34.h5") as f:
+        steps = f["particles/all/position/step"][:].tolist()
+    assert steps == list(range(0, 1001, 10)) and killed_at < len(steps)
+    assert not partial.exists() and (run / "tables" / "diffusion.csv").exists()
+
+
+def _frames(path):
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            return f["particles/all/position/step"].shape[0]
+    except (OSError, KeyError):
+        return 0

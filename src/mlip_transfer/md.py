@@ -11,6 +11,7 @@ continues exactly where its last frame left it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -213,6 +214,7 @@ def run_nvt(
     resume = checkpoint is not None
     if resume:
         dynamics.nsteps, dynamics.rng.bit_generator.state = checkpoint
+        logging.getLogger(__name__).info("resuming %s from step %d of %d", partial, dynamics.nsteps, steps)
     with H5MDWriter(partial, atoms, timestep_ps=timestep_fs / 1000.0, append=resume) as writer:
 
         def write() -> None:
