@@ -12,6 +12,7 @@ orthorhombic; every cutoff must stay below half the box. Units: Å, ps, degrees;
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,8 +95,8 @@ class ChunkGeometry:
     h_vectors: np.ndarray  # (n, n_H, 3) minimum-image vector from each H's owner O to the H
     oo_pairs: np.ndarray  # (m, 3) rows (frame, O i, O j), i ≠ j listed once, closer than the O···O cutoff
     oo_vectors: np.ndarray  # (m, 3) vector from O i to O j
-    ko_pairs: np.ndarray  # (m, 3) rows (frame, K, O) closer than the K–O cutoff
-    positions: dict[str, np.ndarray]  # "O", "H", "K": (n, n_kind, 3), for the all-pairs RDFs
+    positions: dict[str, np.ndarray]  # "O", "H", "K": (n, n_kind, 3), for K–O pairs and the all-pairs RDFs
+    ko_cutoff_A: float
 
     @classmethod
     def of(
@@ -117,7 +118,7 @@ class ChunkGeometry:
         outside = np.einsum("fac,fac->fa", moved, moved).max(axis=1) > (skin_A / 2) ** 2
         if outside.any():
             raise SkinExceeded(int(np.argmax(outside)))
-        o, h, k = kinds["O"], kinds["H"], kinds["K"]
+        o, h = kinds["O"], kinds["H"]
         box64 = box_A.astype(np.float64)  # float32 x % L can round up to L itself, outside cKDTree's box
         tree = cKDTree(o[0].astype(np.float64) % box64, boxsize=box64)
         oo = tree.query_pairs(oo_cutoff_A + skin_A, output_type="ndarray")
@@ -127,17 +128,22 @@ class ChunkGeometry:
         first_owner = tree.query(h[0].astype(np.float64) % box64, k=1)[1]
         nearest_oo = _nearest_listed_distance(oo, oo_d2, o.shape[1], oo_cutoff_A)
         owner, h_vectors = _nearest_owner(o, h, box_A, nearest_oo, first_owner)
-        ko_vectors = minimum_image(o[:, None, :, :] - k[:, :, None, :], box_A)  # few K: all pairs
-        ko_frame, ko_k, ko_o = np.nonzero(np.einsum("fkoc,fkoc->fko", ko_vectors, ko_vectors) < ko_cutoff_A**2)
         return cls(
             box_A=box_A,
             owner=owner,
             h_vectors=h_vectors,
             oo_pairs=np.column_stack([frame, oo[pair, 0], oo[pair, 1]]),
             oo_vectors=oo_vec[frame, pair],
-            ko_pairs=np.column_stack([ko_frame, ko_k, ko_o]),
             positions=kinds,
+            ko_cutoff_A=ko_cutoff_A,
         )
+
+    @functools.cached_property
+    def ko_pairs(self) -> np.ndarray:
+        """(m, 3) rows (frame, K, O) closer than the K–O cutoff; computed when first asked for."""
+        o, k = self.positions["O"], self.positions["K"]
+        vectors = minimum_image(o[:, None, :, :] - k[:, :, None, :], self.box_A)  # few K: all pairs
+        return np.column_stack(np.nonzero(np.einsum("fkoc,fkoc->fko", vectors, vectors) < self.ko_cutoff_A**2))
 
     @property
     def hydrogen_counts(self) -> np.ndarray:
