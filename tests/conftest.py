@@ -46,3 +46,21 @@ def aimd_tree(atoms, method, steps=3, print_every=1, project="p"):
         print_every=print_every,
         seed=1,
     )
+
+
+def run_md(atoms, path, calculator=None, **overrides):
+    """A short Bussi NVT run at 300 K (0.5 fs steps) with a weak Lennard-Jones potential unless told otherwise."""
+    from ase.calculators.lj import LennardJones
+
+    from mlip_transfer.md import run_nvt
+
+    settings = dict(
+        temperature_K=300,
+        timestep_fs=0.5,
+        steps=1,
+        write_interval=1,
+        seed=1,
+        thermostat={"type": "bussi", "time_constant_fs": 20.0},
+    )
+    settings.update(overrides)
+    return run_nvt(atoms, calculator or LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), path, **settings)

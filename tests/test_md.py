@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from ase.calculators.lj import LennardJones
 
+from conftest import run_md
 from mlip_transfer.analysis import read_chunks
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.md import read_h5md, run_nvt
@@ -44,17 +45,7 @@ def test_nvt_writes_h5md_every_interval_with_unwrapped_positions(tmp_path, box, 
 
 def test_unknown_thermostat_is_named(tmp_path, box):
     with pytest.raises(ValueError, match="md.thermostat.type"):
-        run_nvt(
-            box,
-            LennardJones(),
-            tmp_path / "x.h5",
-            temperature_K=300,
-            timestep_fs=0.5,
-            steps=1,
-            write_interval=1,
-            thermostat={"type": "berendsen"},
-            seed=1,
-        )
+        run_md(box, tmp_path / "x.h5", LennardJones(), thermostat={"type": "berendsen"})
 
 
 def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
@@ -85,30 +76,15 @@ def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
 
     hot = SanityLimits(max_temperature_K=350.0)
     with pytest.raises(MDError, match=r"temperature \d+ K exceeds md.max_temperature_K = 350"):
-        run_nvt(
+        run_md(
             box,
-            LennardJones(sigma=2.5, epsilon=0.5, rc=5.0),
             tmp_path / "hot.h5",
-            temperature_K=300,
-            timestep_fs=0.5,
+            LennardJones(sigma=2.5, epsilon=0.5, rc=5.0),
             steps=200,
-            write_interval=1,
             thermostat={"type": "bussi", "time_constant_fs": 1000.0},
-            seed=1,
             limits=hot,
         )
     kept = read_h5md(tmp_path / "hot.h5.partial")[2]
     assert not (tmp_path / "hot.h5").exists() and np.isfinite(kept).all()
     with pytest.raises(MDError, match="two atoms are 0.9"):
-        run_nvt(
-            box,
-            LennardJones(),
-            tmp_path / "close.h5",
-            temperature_K=300,
-            timestep_fs=0.5,
-            steps=1,
-            write_interval=1,
-            thermostat={"type": "bussi", "time_constant_fs": 20.0},
-            seed=1,
-            limits=SanityLimits(min_distance_A=1.2),
-        )
+        run_md(box, tmp_path / "close.h5", LennardJones(), limits=SanityLimits(min_distance_A=1.2))

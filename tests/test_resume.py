@@ -17,11 +17,11 @@ import numpy as np
 from ase.calculators.lj import LennardJones
 from ase.io import write
 
-from conftest import aimd_tree, needs_cp2k
+from conftest import aimd_tree, needs_cp2k, run_md
 from mlip_transfer import cp2k, training
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames, read_cp2k_xyz
-from mlip_transfer.md import read_h5md, run_nvt
+from mlip_transfer.md import read_h5md
 
 
 def start(code: str, cwd) -> subprocess.Popen:
@@ -172,17 +172,7 @@ def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
     before = read_h5md(partial)[2]
     assert not (tmp_path / "md.h5").exists()
 
-    run_nvt(
-        box,
-        LennardJones(sigma=1.0, epsilon=0.001, rc=3.0),
-        tmp_path / "md.h5",
-        temperature_K=300,
-        timestep_fs=0.5,
-        steps=400,
-        write_interval=10,
-        thermostat={"type": "bussi", "time_constant_fs": 20.0},
-        seed=4,
-    )
+    run_md(box, tmp_path / "md.h5", steps=400, write_interval=10, seed=4)
     with h5py.File(tmp_path / "md.h5") as f:
         assert f["particles/all/position/step"][:].tolist() == list(range(0, 401, 10))
     after = read_h5md(tmp_path / "md.h5")[2]
