@@ -14,9 +14,9 @@ from mlip_transfer.analysis import (
     hbond_correlations,
     hydrogen_bonds,
     hydroxide_defect_trajectories,
+    minimum_image,
     msd_fft,
     nernst_einstein_conductivity_S_per_m,
-    pair_vectors,
     persistent_transfers,
     rdf_normalise,
     yeh_hummer_correction,
@@ -91,7 +91,8 @@ def test_species_and_classes():
 
 
 def distances(a, b, box):
-    return np.linalg.norm(pair_vectors(a, b, box), axis=-1)
+    """All minimum-image distances between two point sets."""
+    return np.linalg.norm(minimum_image(b[None, :, :] - a[:, None, :], box), axis=-1)
 
 
 def test_rdf_of_uniform_points_tends_to_one():

@@ -10,7 +10,6 @@ from mlip_transfer.box import (
     composition_molarity,
     cubic_box_length_A,
     koh_density_kg_per_m3,
-    mass_percent_for_molarity,
 )
 
 
@@ -28,12 +27,6 @@ def test_paper_compositions_match_their_molarities():
     with pytest.warns(UserWarning, match="outside"):
         assert composition_for_molarity(17.98, 96) == Composition(31, 65)
     assert composition_for_molarity(0.56, 96) == Composition(1, 95)
-
-
-def test_mass_percent_inverts_molarity():
-    w = mass_percent_for_molarity(6.26)
-    assert composition_molarity(Composition(1, 1)) > 6.26  # sanity: 1:1 is very concentrated
-    assert 25.0 < w < 30.0
 
 
 def test_box_length_gives_the_correlated_density():

@@ -56,11 +56,6 @@ def orthorhombic_box(atoms: Atoms) -> np.ndarray:
     return np.diag(cell).copy()
 
 
-def pair_vectors(a: np.ndarray, b: np.ndarray, box_A: np.ndarray) -> np.ndarray:
-    """Minimum-image vectors from every point of ``a`` to every point of ``b``, shape (len(a), len(b), 3)."""
-    return minimum_image(b[None, :, :] - a[:, None, :], box_A)
-
-
 @dataclass(frozen=True)
 class HBondCriterion:
     """Geometric hydrogen bond, the conjunction of the conditions that are set (not ``None``).

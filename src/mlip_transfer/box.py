@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 from ase.data import atomic_masses, atomic_numbers
-from scipy.optimize import brentq
 from scipy.spatial.transform import Rotation
 
 AVOGADRO = 6.02214076e23
@@ -84,12 +83,6 @@ def warn_outside_correlation(molarity: float) -> None:
             f"{molarity} mol/L is outside the 0–12 mol/L fitted by Gilliam et al. (2007); density extrapolated",
             stacklevel=3,
         )
-
-
-def mass_percent_for_molarity(molarity: float) -> float:
-    """Invert the density correlation: the KOH wt % whose solution has this molarity (mol/L)."""
-    warn_outside_correlation(molarity)
-    return brentq(lambda w: molarity_mol_per_L(w, koh_density_kg_per_m3(w)) - molarity, 1e-9, 99.0)
 
 
 def composition_for_molarity(molarity: float, n_oxygen: int) -> Composition:
