@@ -17,6 +17,8 @@ from ase import Atoms
 from ase.data import atomic_masses, atomic_numbers
 from scipy.spatial.transform import Rotation
 
+from .analysis import minimum_image
+
 AVOGADRO = 6.02214076e23
 GILLIAM_A_25C_KG_PER_M3 = 997.03
 GILLIAM_EXPONENT_PER_WT_PERCENT = 0.0086
@@ -134,9 +136,7 @@ def potassium_ion() -> Atoms:
 
 
 def _min_image_distances(points: np.ndarray, others: np.ndarray, box_length: float) -> np.ndarray:
-    delta = points[:, None, :] - others[None, :, :]
-    delta -= box_length * np.round(delta / box_length)
-    return np.linalg.norm(delta, axis=-1)
+    return np.linalg.norm(minimum_image(points[:, None, :] - others[None, :, :], np.full(3, box_length)), axis=-1)
 
 
 def build_box(

@@ -24,6 +24,8 @@ from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
+from .analysis import minimum_image
+
 THERMOSTATS = ("bussi", "langevin")
 ANGSTROM_PER_PS = units.Angstrom / (1000 * units.fs)  # ASE velocity unit → Å/ps conversion divisor
 SERIES = ("particles/all/position", "particles/all/velocity", "observables/potential_energy", "observables/temperature")
@@ -53,9 +55,7 @@ def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
         raise MDError(
             f"step {step}: temperature {temperature:.0f} K exceeds md.max_temperature_K = {limits.max_temperature_K}"
         )
-    box = atoms.cell.lengths()
-    delta = atoms.positions[:, None, :] - atoms.positions[None, :, :]
-    delta -= box * np.round(delta / box)
+    delta = minimum_image(atoms.positions[:, None, :] - atoms.positions[None, :, :], atoms.cell.lengths())
     distances = np.linalg.norm(delta, axis=-1)[np.triu_indices(len(atoms), 1)]
     if distances.min() < limits.min_distance_A:
         raise MDError(
