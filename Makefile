@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CORES ?= 2
 
-.PHONY: setup cp2k demo test lint format clean-demo
+.PHONY: setup cp2k slurm demo test lint format clean-demo
 
 setup: $(VENV)/.installed cp2k
 
@@ -22,11 +22,16 @@ $(VENV)/.installed: pyproject.toml
 cp2k:
 	@command -v cp2k.psmp >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cp2k; }
 
+# SLURM, munge and PMIx (for MPI programs started by srun) for the test suite's one-node cluster on
+# localhost (tests/local_slurm.py).
+slurm:
+	@dpkg -s slurm-wlm munge libpmix-dev >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge libpmix-dev; }
+
 # --prioritize: the pretraining AIMD and foundation model gate every fine-tune, so they go first.
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --prioritize results/demo/models/foundation.model
 
-test: setup
+test: setup slurm
 	$(BIN)/pytest -v -rs tests
 
 lint: setup

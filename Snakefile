@@ -8,6 +8,7 @@
 # test set (transferability matrix) → production MD → hydroxide, H-bond, RDF and diffusion analysis → figures.
 from snakemake.utils import min_version, validate
 
+from mlip_transfer.cluster import check_slurm_settings
 from mlip_transfer.provenance import write_manifest
 from mlip_transfer.validation import check_config
 
@@ -27,6 +28,9 @@ check_config(
 )  # what the schema cannot express: references, physical limits, empty outputs
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/aimd.smk"
 include: "workflow/rules/datasets.smk"
@@ -34,6 +38,12 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/analysis.smk"
+
+
+onstart:
+    # before anything is submitted: what only the user can know (the executor is not known while parsing)
+    if workflow.executor_plugin.name == "slurm":
+        check_slurm_settings(config, " and ".join(map(str, workflow.configfiles)))
 
 
 onsuccess:

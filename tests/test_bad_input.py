@@ -81,6 +81,16 @@ SCHEMA_CASES = {
     "negative AIMD steps": (set_path(["cp2k", "aimd", "steps"], -3), "-3 is less than the minimum of 1"),
     "unknown thermostat": (set_path(["md", "thermostat", "type"], "berendsen"), "'berendsen' is not one of"),
     "unknown training device": (set_path(["training", "device"], "tpu"), "'tpu' is not one of"),
+    "SLURM runtime not in minutes": (
+        set_path(["cluster", "resources", "cp2k", "runtime"], "1 day"),
+        "'1 day' is not of type 'integer'",
+    ),
+    "SLURM account unsafe in a shell": (
+        set_path(["cluster", "account"], "chem; rm -rf ~"),
+        "'chem; rm -rf ~' does not match",
+    ),
+    "unknown kind of SLURM job": (set_path(["cluster", "resources", "gpu"], {"gpu": 1}), "'gpu' was unexpected"),
+    "AIMD segment of zero steps": (set_path(["cp2k", "aimd", "segment_steps"], 0), "0 is less than the minimum of 1"),
     "bad sha256": (
         set_path(["foundation_model"], {"file": "f.model", "sha256": "abc"}),
         "'abc' does not match",

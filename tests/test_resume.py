@@ -50,31 +50,52 @@ def frames_on_disk(path) -> int:
 
 
 @needs_cp2k
-def test_killed_aimd_resumes_from_its_restart_file(tmp_path):
+def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
+    """Two walltime segments (steps 0-12, 12-24); the second is killed part-way and run again."""
     box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    first, second = tmp_path / "segment_0", tmp_path / "segment_1"
+    cp2k.run_resumable(
+        aimd_tree(box, {"method": "xtb"}, steps=12, print_every=2, project="aimd"),
+        first,
+        "aimd",
+        command=["cp2k.psmp"],
+        threads=1,
+    )
+    first_files = {f.name: f.read_bytes() for f in first.iterdir()}
     tree = aimd_tree(box, {"method": "xtb"}, steps=24, print_every=2, project="aimd")
     (tmp_path / "tree.json").write_text(json.dumps(tree))
-    run = tmp_path / "run"
     code = (
         "import json; from mlip_transfer import cp2k; "
-        "cp2k.run_resumable(json.load(open('tree.json')), 'run', 'aimd', command=['cp2k.psmp'], threads=1)"
+        "cp2k.run_resumable(json.load(open('tree.json')), 'segment_1', 'aimd', command=['cp2k.psmp'], threads=1, "
+        "start_from='segment_0/aimd-1.restart')"
     )
     proc = start(code, tmp_path)
-    kill_when(proc, lambda: (run / "aimd-1.restart").exists() and frames_on_disk(run / "aimd-pos-1.xyz") >= 6)
-    before = cp2k_frames(run / "aimd-pos-1.xyz", run / "aimd-frc-1.xyz", run / "aimd-1.ener", [10.0] * 3)
-    assert 0 < before[-1].info["md_step"] < 24
+    kill_when(proc, lambda: cp2k_restart_step(second / "aimd-1.restart") >= 16)
+    before = cp2k_frames(second / "aimd-pos-1.xyz", second / "aimd-frc-1.xyz", second / "aimd-1.ener", [10.0] * 3)
+    assert 12 <= before[-1].info["md_step"] < 24
 
-    cp2k.run_resumable(tree, run, "aimd", command=["cp2k.psmp"], threads=1)
-    assert "EXT_RESTART" in (run / "aimd.inp").read_text()
+    cp2k.run_resumable(tree, second, "aimd", command=["cp2k.psmp"], threads=1, start_from=first / "aimd-1.restart")
+    assert "EXT_RESTART" in (second / "aimd.inp").read_text()
     steps_run = [
-        int(line.split()[0]) for line in (run / "aimd-1.ener").read_text().splitlines() if not line.startswith("#")
+        int(line.split()[0]) for line in (second / "aimd-1.ener").read_text().splitlines() if not line.startswith("#")
     ]
-    assert steps_run.count(0) == 1  # the rerun did not start from step 0 again
-    after = cp2k_frames(run / "aimd-pos-1.xyz", run / "aimd-frc-1.xyz", run / "aimd-1.ener", [10.0] * 3)
-    assert [f.info["md_step"] for f in after] == list(range(0, 25, 2))  # every printed step exactly once
+    assert min(steps_run) == 13 and steps_run.count(13) == 1  # continued from step 12, and not again after the kill
+    assert {f.name: f.read_bytes() for f in first.iterdir()} == first_files  # the finished segment is untouched
+    joined = cp2k_frames(
+        *([d / name for d in (first, second)] for name in ("aimd-pos-1.xyz", "aimd-frc-1.xyz", "aimd-1.ener")),
+        [10.0] * 3,
+    )
+    assert [f.info["md_step"] for f in joined] == list(range(0, 25, 2))  # every printed step exactly once
     for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
-        new = after[old.info["md_step"] // 2]
+        new = joined[old.info["md_step"] // 2]
         assert np.array_equal(new.positions, old.positions)
+
+
+def cp2k_restart_step(path) -> int:
+    try:
+        return cp2k.restart_step(path)
+    except (OSError, cp2k.CP2KError):
+        return -1
 
 
 def labelled_frames(n, seed):

@@ -41,10 +41,23 @@ def job_counts(output):
 
 def test_production_dry_run_lists_the_full_dag(tmp_path):
     counts = job_counts(dry_run("config.yaml", tmp_path).stdout)
-    assert counts["run_aimd"] == 7 and counts["fine_tune"] == 9  # 7 concentrations + 2 multi models
+    assert counts["run_aimd"] == 7 * 15 and counts["fine_tune"] == 9  # 15 AIMD segments each; 2 multi models
     assert counts["evaluate_model"] == 10 * 7  # foundation + 9 fine-tunes, on 7 test sets
     assert counts["run_md"] == 28 and counts["provide_foundation_model"] == 1
     assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
+
+
+def test_slurm_profile_dry_run_gives_each_kind_of_job_its_resources(tmp_path):
+    (tmp_path / "site.yaml").write_text("cluster: {account: chem, partition: cpu, gpu_partition: gpu}\n")
+    out = snakemake(
+        "-n", "--profile", "slurm", "--configfile", str(REPO / "config" / "config.yaml"), str(tmp_path / "site.yaml"),
+        workdir=tmp_path,
+    ).stdout  # fmt: skip
+    jobs = {block.split("\n", 1)[0].strip(): block for block in re.split(r"\n(?:local)?rule ", out)}
+    assert "slurm_account=chem" in jobs["run_aimd:"] and "tasks=32" in jobs["run_aimd:"]
+    assert "mpi=srun" in jobs["run_aimd:"] and "slurm_partition=cpu" in jobs["run_aimd:"]
+    assert "gpu=1" in jobs["fine_tune:"] and "slurm_partition=gpu" in jobs["fine_tune:"]
+    assert "slurm_partition" not in jobs["build_box:"]  # local rules run on the login node
 
 
 def test_demo_configfile_replaces_the_production_config(tmp_path):

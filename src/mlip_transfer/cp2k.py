@@ -282,36 +282,52 @@ def run_resumable(
     command: Sequence[str],
     threads: int,
     xmlspec: str | os.PathLike | None = None,
+    start_from: str | os.PathLike | None = None,
 ) -> Path:
-    """Run a CP2K MD in ``directory``, continuing an interrupted run of the same input from its restart file.
+    """Run a CP2K MD (or one walltime-sized segment of it) in ``directory`` up to MD step ``STEPS`` of ``tree``.
 
+    ``start_from`` is the restart file of the previous segment: the run continues from its positions,
+    velocities, thermostat and step counter (&EXT_RESTART) and runs the steps left up to ``STEPS``.
     An interrupted run leaves ``<project>-1.restart`` (written every ``print_every`` steps) and its
-    trajectory files. If the input is unchanged (its SHA-256 is kept beside it), the trajectory files are
-    cut back to their last whole frame and CP2K restarts from the restart file (&EXT_RESTART: positions,
-    velocities, thermostat and step counter), appending to them; steps between the restart file and the
-    interruption are written twice, and :func:`mlip_transfer.frames.cp2k_frames` keeps the later copy.
-    A changed input starts over. Returns the output file.
+    trajectory files. If the input and the starting restart file are unchanged (their SHA-256 is kept
+    beside them), the trajectory files are cut back to their last whole frame and CP2K continues from that
+    restart file, appending to them; steps between the restart file and the interruption are written
+    twice, and :func:`mlip_transfer.frames.cp2k_frames` keeps the later copy. Anything else starts over.
+    Returns the output file.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     text = render_input(tree, xmlspec)
+    if start_from is not None:
+        text += hashlib.sha256(Path(start_from).read_bytes()).hexdigest()
     digest = hashlib.sha256(text.encode()).hexdigest()
     stamp, restart = directory / "input.sha256", directory / f"{project}-1.restart"
-    resuming = restart.exists() and stamp.exists() and stamp.read_text() == digest
-    if resuming:
+    if restart.exists() and stamp.exists() and stamp.read_text() == digest:
         for trajectory in directory.glob(f"{project}-*-1.xyz"):
             truncate_xyz_to_whole_frames(trajectory)
-        # with restored counters CP2K runs STEPS more steps after STEP_START_VAL: ask for what is left
-        done = int(re.search(r"STEP_START_VAL\s+(\d+)", restart.read_text()).group(1))
-        md = {**tree["+motion"]["+md"], "steps": tree["+motion"]["+md"]["steps"] - done}
-        if md["steps"] <= 0:
-            return directory / f"{project}.out"
-        tree = {**tree, "+motion": {**tree["+motion"], "+md": md}, "+ext_restart": {"restart_file_name": restart.name}}
     else:
         for stale in directory.glob(f"{project}*"):
             stale.unlink()
         stamp.write_text(digest)
+        restart = None
+        if start_from is not None:
+            restart = directory / "start.restart"
+            shutil.copyfile(start_from, restart)
+    if restart is not None:
+        # with restored counters CP2K runs STEPS more steps after STEP_START_VAL: ask for what is left
+        md = {**tree["+motion"]["+md"], "steps": tree["+motion"]["+md"]["steps"] - restart_step(restart)}
+        if md["steps"] <= 0:
+            return directory / f"{project}.out"
+        tree = {**tree, "+motion": {**tree["+motion"], "+md": md}, "+ext_restart": {"restart_file_name": restart.name}}
     return run_input(tree, directory, project, command=command, threads=threads, xmlspec=xmlspec)
+
+
+def restart_step(restart_file: str | os.PathLike) -> int:
+    """The MD step a CP2K restart file was written at."""
+    match = re.search(r"STEP_START_VAL\s+(\d+)", Path(restart_file).read_text())
+    if match is None:
+        raise CP2KError(f"{restart_file}: no STEP_START_VAL; not the restart file of an MD run")
+    return int(match.group(1))
 
 
 def truncate_xyz_to_whole_frames(path: str | os.PathLike) -> None:

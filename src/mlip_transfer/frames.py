@@ -68,18 +68,30 @@ def read_cp2k_energies(path: str | os.PathLike) -> dict[int, tuple[float, float]
 
 
 def cp2k_frames(
-    positions_file: str | os.PathLike,
-    forces_file: str | os.PathLike,
-    energies_file: str | os.PathLike,
+    positions_files: str | os.PathLike | Sequence[str | os.PathLike],
+    forces_files: str | os.PathLike | Sequence[str | os.PathLike],
+    energies_files: str | os.PathLike | Sequence[str | os.PathLike],
     cell_A: Sequence[float],
     *,
     skip_steps: int = 0,
     stride: int = 1,
     label: str = "",
 ) -> list[Atoms]:
-    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th."""
-    positions, forces = (_latest_per_step(read_cp2k_xyz(f)) for f in (positions_file, forces_file))
-    energies = read_cp2k_energies(energies_file)
+    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th.
+
+    Each file argument is one file or the files of consecutive segments of one run, in order; a step
+    written by two segments (the restart point) is kept once.
+    """
+    positions_files, forces_files, energies_files = (
+        _file_list(f) for f in (positions_files, forces_files, energies_files)
+    )
+    positions, forces = (
+        _latest_per_step([b for f in files for b in read_cp2k_xyz(f)]) for files in (positions_files, forces_files)
+    )
+    energies = {step: row for f in energies_files for step, row in read_cp2k_energies(f).items()}
+    positions_file, forces_file, energies_file = (
+        ", ".join(map(str, files)) for files in (positions_files, forces_files, energies_files)
+    )
     pos_steps, frc_steps = [b.step for b in positions], [b.step for b in forces]
     if pos_steps != frc_steps:
         raise FramesError(
@@ -105,6 +117,10 @@ def cp2k_frames(
             raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
         frames.append(atoms)
     return frames[::stride]
+
+
+def _file_list(files) -> list:
+    return [files] if isinstance(files, str | os.PathLike) else list(files)
 
 
 def _latest_per_step(blocks: list[XYZBlock]) -> list[XYZBlock]:

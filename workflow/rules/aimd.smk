@@ -17,6 +17,8 @@ rule cp2k_input_schema:
         bench("cp2k_input_schema")
     conda:
         "../../envs/cp2k.yaml"
+    envmodules:
+        *CP2K_ENVMODULES,
     params:
         command=config["cp2k"]["command"],
     script:
@@ -52,7 +54,11 @@ rule relax_box:
         bench("relax_box", "system")
     conda:
         "../../envs/cp2k.yaml"
+    envmodules:
+        *CP2K_ENVMODULES,
     threads: config["cp2k"]["threads"]
+    resources:
+        **slurm_resources("cp2k"),
     params:
         cp2k=config["cp2k"],
     script:
@@ -70,7 +76,11 @@ rule isolated_atom_energy:
         bench("isolated_atom_energy", "element")
     conda:
         "../../envs/cp2k.yaml"
+    envmodules:
+        *CP2K_ENVMODULES,
     threads: 1
+    resources:
+        **slurm_resources("cp2k"),
     params:
         cp2k=config["cp2k"],
     script:
@@ -96,23 +106,33 @@ rule collect_reference_energies:
         "../scripts/collect_reference_energies.py"
 
 
+# One walltime-sized segment of a system's AIMD. CP2K works in run/ beside the outputs, which Snakemake
+# does not own: a segment cut off by the walltime or a node failure continues there from its restart file
+# (`retries` in the SLURM profile resubmits it), and finished segments are never recomputed.
 rule run_aimd:
     input:
+        unpack(previous_aimd_segment),
         box=rules.relax_box.output[0],
         schema=rules.cp2k_input_schema.output[0],
     output:
-        positions=f"{RUN}/cp2k/aimd/{{system}}/aimd-pos-1.xyz",
-        forces=f"{RUN}/cp2k/aimd/{{system}}/aimd-frc-1.xyz",
-        energies=f"{RUN}/cp2k/aimd/{{system}}/aimd-1.ener",
+        **{
+            name: aimd_segment_file("{system}", "{segment}", name)
+            for name in ("positions", "forces", "energies", "restart")
+        },
     log:
-        log("run_aimd", "system"),
+        log("run_aimd", "system", "segment"),
     benchmark:
-        bench("run_aimd", "system")
+        bench("run_aimd", "system", "segment")
     conda:
         "../../envs/cp2k.yaml"
+    envmodules:
+        *CP2K_ENVMODULES,
     threads: config["cp2k"]["threads"]
+    resources:
+        **slurm_resources("cp2k"),
     params:
         cp2k=config["cp2k"],
+        end_step=aimd_segment_end_step,
         temperature_K=lambda w: system_temperature_K(w.system),
         seed=config["seed"],
     script:

@@ -17,6 +17,8 @@ rule analyse_trajectory:
         bench("analyse_trajectory", "source", "system")
     conda:
         "../../envs/analysis.yaml"
+    resources:
+        **slurm_resources("analysis"),
     params:
         analysis=config["analysis"],
         timing=trajectory_timing,
@@ -38,9 +40,7 @@ rule summarise_analysis:
     output:
         hbonds=f"{RUN}/tables/hbonds.csv",
         diffusion=f"{RUN}/tables/diffusion.csv",
-        figures=expand(
-            f"{RUN}/figures/{{fig}}.{{ext}}", fig=ANALYSIS_FIGURES, ext=["png", "pdf"]
-        ),
+        figures=figures(f"{RUN}/figures", ANALYSIS_FIGURES, "Analysis"),
     log:
         log("summarise_analysis"),
     benchmark:

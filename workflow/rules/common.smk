@@ -5,6 +5,7 @@ from mlip_transfer.box import (
     composition_for_molarity,
     composition_molarity,
 )
+from mlip_transfer.cluster import job_resources
 
 RUN = f"results/{config['run_name']}"
 ELEMENTS = ["H", "O", "K"]
@@ -28,6 +29,8 @@ ANALYSIS_FIGURES = [
     "conductivity",
     "rdf",
 ]
+# Loaded by rules that run CP2K under --software-deployment-method env-modules (clusters with a CP2K module).
+CP2K_ENVMODULES = config.get("cluster", {}).get("envmodules", {}).get("cp2k", [])
 METRICS = [
     "force_rmse_meV_per_A",
     "force_mae_meV_per_A",
@@ -42,6 +45,12 @@ wildcard_constraints:
     source="[A-Za-z][A-Za-z0-9_]*",
     element="[A-Z][a-z]?",
     split="train|valid|test",
+    segment=r"\d+",
+
+
+def slurm_resources(kind):
+    """Account, partition, runtime, memory, MPI tasks or GPUs of a kind of job (config: cluster)."""
+    return job_resources(config, kind)
 
 
 def composition(system):
@@ -72,6 +81,48 @@ def log(rule, *wildcards):
 
 def bench(rule, *wildcards):
     return f"{RUN}/benchmarks/{rule}/{_job_name(wildcards)}.tsv"
+
+
+AIMD = config["cp2k"]["aimd"]
+# A production AIMD does not fit one job's walltime: it runs as equal segments of at most
+# `segment_steps` MD steps, each continuing from the restart file of the one before.
+AIMD_SEGMENTS = -(-AIMD["steps"] // AIMD.get("segment_steps", AIMD["steps"]))
+
+
+def aimd_segment_file(system, segment, name):
+    """`positions`, `forces`, `energies` or `restart` file of one AIMD segment."""
+    files = {
+        "positions": "aimd-pos-1.xyz",
+        "forces": "aimd-frc-1.xyz",
+        "energies": "aimd-1.ener",
+        "restart": "aimd-1.restart",
+    }
+    return f"{RUN}/cp2k/aimd/{system}/segment_{segment}/{files[name]}"
+
+
+def aimd_segment_end_step(wildcards):
+    """The MD step a segment runs up to."""
+    return min(
+        (int(wildcards.segment) + 1) * AIMD["steps"] // AIMD_SEGMENTS, AIMD["steps"]
+    )
+
+
+def previous_aimd_segment(wildcards):
+    """The restart file a segment continues from (none for the first)."""
+    segment = int(wildcards.segment)
+    if segment == 0:
+        return {}
+    return {"start": aimd_segment_file(wildcards.system, segment - 1, "restart")}
+
+
+def aimd_trajectory(wildcards):
+    """Every segment's positions, forces and energies, in order: the whole AIMD of a system."""
+    return {
+        name: [
+            aimd_segment_file(wildcards.system, k, name) for k in range(AIMD_SEGMENTS)
+        ]
+        for name in ("positions", "forces", "energies")
+    }
 
 
 def split_file(system, split):
@@ -151,9 +202,32 @@ def analysed_runs():
     return [*MD_RUNS, *(("AIMD", c) for c in CONCENTRATIONS)]
 
 
+def in_report(path, caption, category, **labels):
+    """A figure shown in `snakemake --report`, with its caption from workflow/report/<caption>.rst."""
+    return report(
+        path,
+        caption=f"../report/{caption}.rst",
+        category=category,
+        labels=labels or None,
+    )
+
+
 def matrix_outputs():
     return [f"{RUN}/matrix/transferability.csv"] + [
         f"{RUN}/matrix/{metric}.{ext}" for metric in METRICS for ext in ("png", "pdf")
+    ]
+
+
+def figures(folder, names, category, caption=None):
+    """PNG and PDF of each named figure; the PNGs go into `snakemake --report` with the caption
+    workflow/report/<caption or name>.rst."""
+    return [
+        path
+        for name in names
+        for path in (
+            in_report(f"{folder}/{name}.png", caption or name, category, figure=name),
+            f"{folder}/{name}.pdf",
+        )
     ]
 
 

@@ -7,9 +7,7 @@ localrules:
 
 rule extract_frames:
     input:
-        positions=rules.run_aimd.output.positions,
-        forces=rules.run_aimd.output.forces,
-        energies=rules.run_aimd.output.energies,
+        unpack(aimd_trajectory),
         box=rules.relax_box.output[0],
     output:
         f"{RUN}/frames/{{system}}.extxyz",
@@ -19,6 +17,8 @@ rule extract_frames:
         bench("extract_frames", "system")
     conda:
         "../../envs/analysis.yaml"
+    resources:
+        **slurm_resources("analysis"),
     params:
         skip_steps=config["cp2k"]["aimd"]["equilibration_steps"],
     script:
@@ -36,6 +36,8 @@ rule split_frames:
         bench("split_frames", "system")
     conda:
         "../../envs/analysis.yaml"
+    resources:
+        **slurm_resources("analysis"),
     params:
         split=config["split"],
     script:

@@ -19,6 +19,8 @@ rule evaluate_model:
     conda:
         "../../envs/mace.yaml"
     threads: 1
+    resources:
+        **slurm_resources("evaluation"),
     params:
         device=config["evaluation"]["device"],
         dtype=config["training"]["default_dtype"],
@@ -30,7 +32,13 @@ rule transferability_matrix:
     input:
         expand(rules.evaluate_model.output.errors, model=MODELS, system=CONCENTRATIONS),
     output:
-        matrix_outputs(),
+        f"{RUN}/matrix/transferability.csv",
+        figures(
+            f"{RUN}/matrix",
+            METRICS,
+            "Transferability matrix",
+            caption="transferability_matrix",
+        ),
     log:
         log("transferability_matrix"),
     benchmark:
@@ -54,7 +62,12 @@ rule parity_plot:
             allow_missing=True,
         ),
     output:
-        png=f"{RUN}/figures/parity_{{model}}.png",
+        png=in_report(
+            f"{RUN}/figures/parity_{{model}}.png",
+            "parity",
+            "Parity plots",
+            model="{model}",
+        ),
         pdf=f"{RUN}/figures/parity_{{model}}.pdf",
     log:
         log("parity_plot", "model"),
@@ -62,6 +75,8 @@ rule parity_plot:
         bench("parity_plot", "model")
     conda:
         "../../envs/analysis.yaml"
+    resources:
+        **slurm_resources("analysis"),
     params:
         concentrations=list(CONCENTRATIONS),
     script:

@@ -14,6 +14,8 @@ rule run_md:
     conda:
         "../../envs/mace.yaml"
     threads: config["md"]["threads"]
+    resources:
+        **slurm_resources("md"),
     params:
         md=config["md"],
         temperature_K=lambda w: system_temperature_K(w.system),

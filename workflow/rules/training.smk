@@ -18,6 +18,8 @@ if PRETRAIN:
         conda:
             "../../envs/mace.yaml"
         threads: config["training"]["threads"]
+        resources:
+            **slurm_resources("training"),
         params:
             hyperparameters=PRETRAIN["hyperparameters"],
             training=config["training"],
@@ -65,6 +67,8 @@ rule fine_tune:
     conda:
         "../../envs/mace.yaml"
     threads: config["training"]["threads"]
+    resources:
+        **slurm_resources("training"),
     params:
         hyperparameters=config["training"]["fine_tune"],
         training=config["training"],

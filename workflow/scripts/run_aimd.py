@@ -14,19 +14,29 @@ tree = cp2k.aimd_input_tree(
     read(snakemake.input.box),
     settings,
     project="aimd",
-    steps=aimd["steps"],
+    steps=snakemake.params.end_step,
     timestep_fs=aimd["timestep_fs"],
     temperature_K=snakemake.params.temperature_K,
     thermostat_time_constant_fs=aimd["thermostat_time_constant_fs"],
     print_every=aimd["print_every"],
     seed=snakemake.params.seed,
 )
-# CP2K works in run/, which Snakemake does not own: a killed job's restart file and frames survive there
 run_dir = Path(snakemake.output.positions).parent / "run"
 cp2k.run_resumable(
-    tree, run_dir, "aimd", command=settings["command"], threads=snakemake.threads, xmlspec=snakemake.input.schema
+    tree,
+    run_dir,
+    "aimd",
+    command=settings["command"],
+    threads=snakemake.threads,
+    xmlspec=snakemake.input.schema,
+    start_from=snakemake.input.get("start"),
 )
-for name in ("positions", "forces", "energies"):
+for name in ("positions", "forces", "energies", "restart"):
     with atomic_path(snakemake.output[name]) as path:
         shutil.copyfile(run_dir / Path(snakemake.output[name]).name, path)
-log.info("AIMD of %s: %d steps done", snakemake.wildcards.system, aimd["steps"])
+log.info(
+    "AIMD of %s, segment %s: MD steps up to %d done",
+    snakemake.wildcards.system,
+    snakemake.wildcards.segment,
+    snakemake.params.end_step,
+)

@@ -1,0 +1,111 @@
+"""`snakemake --profile slurm` for real: the tiny config on a one-node SLURM cluster on localhost.
+
+Only the partition and the resources (no GPUs on this node) are overridden; everything else is the
+repository's `slurm` profile. The plugin's status checks use squeue (there is no accounting database)
+and start after 1 s instead of 40.
+"""
+
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+import yaml
+from ase.io import read
+
+import local_slurm
+from conftest import REPO, needs_cp2k, snakemake_executable
+
+pytestmark = [
+    pytest.mark.e2e,
+    needs_cp2k,
+    pytest.mark.skipif(local_slurm.unavailable_because() is not None, reason=str(local_slurm.unavailable_because())),
+]
+
+LOCAL_NODE = {
+    "cluster": {
+        "partition": "local",
+        "resources": {
+            kind: {"gpu": 0, "mem_mb": 1000, "runtime": 20}
+            for kind in ("cp2k", "training", "evaluation", "md", "analysis")
+        },
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with local_slurm.LocalSlurm(tmp_path_factory.mktemp("slurm")) as running:
+        yield running
+
+
+def profile_command(workdir, *targets, configfiles=(), options=()):
+    (workdir / "local_node.yaml").write_text(yaml.safe_dump(LOCAL_NODE))
+    return [
+        snakemake_executable(), *targets, *options, "--profile", "slurm", "--snakefile", str(REPO / "Snakefile"),
+        "--directory", str(workdir), "--configfile", str(REPO / "config" / "tiny.yaml"),
+        str(workdir / "local_node.yaml"), *map(str, configfiles), "--slurm-status-command", "squeue",
+        "--slurm-init-seconds-before-status-checks", "1",
+    ]  # fmt: skip
+
+
+def slurm_jobs(cluster) -> dict[str, str]:
+    """{job id: comment} of the jobs SLURM knows (the plugin puts rule and wildcards in the comment)."""
+    out = subprocess.run(
+        ["squeue", "-h", "-t", "all", "-o", "%i %k %T"], capture_output=True, text=True, env=cluster.env, check=True
+    ).stdout
+    return {line.split()[0]: line.split(maxsplit=1)[1] for line in out.splitlines() if line.strip()}
+
+
+def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
+    run = tmp_path / "results" / "tiny"
+    segment = run / "cp2k" / "aimd" / "c3_78" / "segment_1"
+    proc = subprocess.Popen(
+        profile_command(tmp_path),
+        cwd=REPO,
+        env=cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # a node failure part-way through the second AIMD segment: SLURM kills the job, Snakemake retries it
+    deadline = time.monotonic() + 900
+    while restart_step(segment / "run" / "aimd-1.restart") < 18:
+        assert proc.poll() is None and time.monotonic() < deadline, "the AIMD segment never got going"
+        time.sleep(0.2)
+    victim = [i for i, comment in slurm_jobs(cluster).items() if "run_aimd" in comment and "c3_78" in comment][-1]
+    subprocess.run(["scancel", victim], env=cluster.env, check=True)
+    output, _ = proc.communicate(timeout=1800)
+    assert proc.returncode == 0, output[-4000:]
+
+    jobs = slurm_jobs(cluster)
+    assert any("CANCELLED" in state for state in jobs.values())
+    assert sum("COMPLETED" in state for state in jobs.values()) >= 30  # every non-local rule ran as a SLURM job
+    assert "RESTART_FILE_NAME aimd-1.restart" in (segment / "run" / "aimd.inp").read_text()  # resumed, not restarted
+    steps = [f.info["md_step"] for f in read(run / "frames" / "c3_78.extxyz", ":")]
+    assert steps == list(range(4, 31))  # after the equilibration steps, every step once across both segments
+    matrix = pd.read_csv(run / "matrix" / "transferability.csv")
+    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
+    assert matrix["force_rmse_meV_per_A"].notna().all()
+
+
+def test_failed_slurm_job_is_reported_as_failed(cluster, tmp_path):
+    """A job that dies on the node fails its rule and the run, naming the rule and the SLURM job."""
+    target = "results/tiny/cp2k/atoms/H/energy_eV.txt"
+    # the launcher fails on the node (nice rejects its argument); the CP2K schema rule, local, still works
+    (tmp_path / "bad_cp2k.yaml").write_text(yaml.safe_dump({"cp2k": {"command": ["nice", "-n", "x", "cp2k.psmp"]}}))
+    proc = subprocess.run(
+        profile_command(tmp_path, target, configfiles=[tmp_path / "bad_cp2k.yaml"], options=["--retries", "0"]),
+        cwd=REPO, env=cluster.env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Error in rule isolated_atom_energy" in output and "SLURM" in output
+    assert any("isolated_atom_energy" in job and job.endswith("FAILED") for job in slurm_jobs(cluster).values())
+
+
+def restart_step(path) -> int:
+    try:
+        return int(path.read_text().split("STEP_START_VAL")[1].split()[0])
+    except (OSError, IndexError):
+        return -1
