@@ -7,6 +7,7 @@ from mlip_transfer.analysis import (
     ChunkGeometry,
     HBondCriterion,
     SolutionAnalysis,
+    chunk_geometries,
     chunks_from_atoms,
     classify_hbonds,
     diffusion_coefficient,
@@ -263,3 +264,36 @@ def test_hydrogen_bonds_agree_with_mdanalysis():
     theirs = {(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in hba.results.hbonds}
     assert len(ours) > 30  # a packed (unrelaxed) box: fewer H-bonds than liquid water
     assert ours == theirs
+
+
+def chunked_bonds(positions, index, box, criterion):
+    """(frame, donor, H, acceptor) rows over a whole trajectory analysed as one chunk, and its pieces."""
+    rows, pieces = [], 0
+    for start, g in chunk_geometries(positions, index, box, criterion.donor_acceptor_cutoff_A):
+        bonds = hydrogen_bonds(g, criterion)
+        rows += [(start + f, d, h, a) for f, d, h, a in bonds]
+        pieces += 1
+    return set(rows), pieces
+
+
+def test_chunk_split_where_an_oxygen_leaves_the_skin_gives_frame_by_frame_results():
+    frames = jittered_frames(12, scale=0.05)
+    positions = np.array([f.positions for f in frames])
+    symbols = frames[0].symbols
+    index = {s: np.flatnonzero(symbols == s) for s in "KOH"}
+    box = frames[0].cell.lengths()
+    criterion = HBondCriterion()
+    # a water hydrogen swings 1.6 Å (a libration or a hop): H owners are checked per frame, no split
+    h = index["H"][5]
+    positions[4:, h] += [1.6, 0.0, 0.0]
+    whole, pieces = chunked_bonds(positions, index, box, criterion)
+    assert pieces == 1
+    # an oxygen moves 1.8 Å (more than half the 2 Å skin) from frame 7 on: the chunk splits there
+    positions[7:, index["O"][3]] += [0.0, 1.8, 0.0]
+    whole, pieces = chunked_bonds(positions, index, box, criterion)
+    assert pieces == 2
+    frame_by_frame = {
+        (t, d, hh, a) for t in range(len(positions))
+        for _, d, hh, a in hydrogen_bonds(ChunkGeometry.of(positions[t], index, box, 3.5), criterion)
+    }  # fmt: skip
+    assert whole == frame_by_frame and len(whole) > 100

@@ -49,8 +49,17 @@ def test_from_scratch_has_no_foundation_and_always_resumes(tmp_path):
         default_dtype="float32",
         seed=0,
     )
-    assert "--foundation_model" not in command
+    assert "--foundation_model" not in command and "--enable_cueq" not in command
     assert arguments(command)["--restart_latest"] is True  # a killed run continues from its checkpoint
+
+
+def test_cuequivariance_is_asked_for_only_when_configured(tmp_path):
+    command = mace_train_command(
+        name="f", train_file="t", valid_file="v", work_dir=tmp_path, e0s_eV={1: -1.0}, hyperparameters={},
+        device="cuda", default_dtype="float32", seed=0, enable_cueq=True,
+    )  # fmt: skip
+    args = arguments(command)
+    assert args["--enable_cueq"] == "True" and args["--device"] == "cuda" and args["--default_dtype"] == "float32"
 
 
 def test_diverged_training_fails_with_its_epoch():

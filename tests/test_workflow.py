@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from conftest import REPO, needs_cp2k, snakemake_executable
+from mlip_transfer import cp2k
+from mlip_transfer.frames import cp2k_frames
 from mlip_transfer.provenance import trace
 
 
@@ -121,46 +123,115 @@ def test_tiny_config_end_to_end(tmp_path):
     # every rule left a benchmark and the trainings kept their files out of results/<run>/ root
     assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
     assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()
+    report = tmp_path / "report.html"
+    snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
+    html = report.read_text(errors="replace")
+    for figure in ("force_rmse_meV_per_A.png", "parity_ft_c3_78.png", "OH_OH_hbonds.png", "diffusion.png"):
+        assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
+    assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
+    assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
     kill_md_and_resume_the_workflow(tmp_path, run)
+    kill_training_and_resume_the_workflow(tmp_path, run)
+    kill_aimd_and_resume_the_workflow(tmp_path, run)
+
+
+def variant(tmp_path, name, change):
+    """The tiny config with ``change`` applied, written to ``<name>.yaml``."""
+    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    change(config)
+    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(config))
+    return str(tmp_path / f"{name}.yaml")
+
+
+def kill_part_way_then_rerun(tmp_path, configfile, ready, *targets):
+    """Run Snakemake until ``ready()``, SIGKILL it and its jobs, then unlock and rerun as the README says."""
+    command = [snakemake_executable(), *targets, "--snakefile", str(REPO / "Snakefile"), "--directory",
+               str(tmp_path), "--cores", "2", "--configfile", configfile]  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 600
+    while not ready():
+        assert proc.poll() is None and time.monotonic() < deadline, "the step finished or stalled before the kill"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    snakemake("--unlock", "--configfile", configfile, workdir=tmp_path)  # the kill left the lock
+    snakemake(*targets, "--cores", "2", "--configfile", configfile, "--rerun-incomplete", workdir=tmp_path)
+
+
+def kill_aimd_and_resume_the_workflow(tmp_path, run):
+    """Longer AIMD in two 30-step segments: SIGKILL during the second, rerun; it continues from its own
+    restart file, the first segment is not recomputed, every step is kept once."""
+    configfile = variant(tmp_path, "long_aimd", lambda c: c["cp2k"]["aimd"].update(steps=60, segment_steps=30))
+    aimd = run / "cp2k" / "aimd" / "c3_78"
+    target = "results/tiny/cp2k/aimd/c3_78/segment_1/aimd-1.restart"
+
+    def second_segment_under_way():
+        try:
+            return cp2k.restart_step(aimd / "segment_1" / "run" / "aimd-1.restart") >= 40
+        except (OSError, cp2k.CP2KError):
+            return False
+
+    first_segment = {}
+
+    def remember_first_segment():
+        done = second_segment_under_way()
+        if done:
+            first_segment.update({f.name: f.stat().st_mtime_ns for f in (aimd / "segment_0").glob("aimd*")})
+        return done
+
+    kill_part_way_then_rerun(tmp_path, configfile, remember_first_segment, target)
+    assert "RESTART_FILE_NAME aimd-1.restart" in (aimd / "segment_1" / "run" / "aimd.inp").read_text()
+    assert {f.name: f.stat().st_mtime_ns for f in (aimd / "segment_0").glob("aimd*")} == first_segment
+    segments = [aimd / f"segment_{k}" for k in (0, 1)]
+    frames = cp2k_frames(
+        *([d / name for d in segments] for name in ("aimd-pos-1.xyz", "aimd-frc-1.xyz", "aimd-1.ener")), [10.0] * 3
+    )
+    assert [f.info["md_step"] for f in frames] == list(range(61))
+
+
+def kill_training_and_resume_the_workflow(tmp_path, run):
+    """Longer fine-tune: SIGKILL after a few epochs, rerun; mace_run_train continues from its checkpoint."""
+    configfile = variant(tmp_path, "long_training", lambda c: c["training"]["fine_tune"].update(max_num_epochs=30))
+    log = run / "logs" / "fine_tune" / "ft_c3_78.log"
+    checkpoints = run / "models" / "ft_c3_78_mace_run_train" / "checkpoints"
+
+    def a_few_epochs_done():
+        epochs = [int(m.group(1)) for f in checkpoints.glob("*.pt") if (m := re.search(r"epoch-(\d+)", f.name))]
+        return max(epochs, default=0) >= 3
+
+    kill_part_way_then_rerun(tmp_path, configfile, a_few_epochs_done, "results/tiny/models/ft_c3_78.model")
+    text = log.read_text()
+    assert "Loading checkpoint" in text and "Epoch 0:" not in text and "Epoch 29:" in text
+    assert (run / "models" / "ft_c3_78.model").stat().st_size > 10_000
 
 
 def kill_md_and_resume_the_workflow(tmp_path, run):
     """Longer MD (changed params rerun it): SIGKILL Snakemake and its jobs part-way, rerun, check the MD
     resumed from its last frame and kept every frame once."""
-    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
-    # the resume is under test, not the 3-epoch model's physics: looser guards
-    config["md"].update(steps=1000, write_interval=10, min_distance_A=0.3, max_temperature_K=1.0e5)
-    config["analysis"]["diffusion_window_ps"] = [0.002, 0.4]
-    (tmp_path / "long_md.yaml").write_text(yaml.safe_dump(config))
-    command = [
-        snakemake_executable(),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--cores",
-        "2",
-        "--configfile",
-        str(tmp_path / "long_md.yaml"),
-    ]
-    proc = subprocess.Popen(
-        command, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+
+    def longer_md(config):
+        # the resume is under test, not the 3-epoch model's physics: looser guards
+        config["md"].update(steps=1000, write_interval=10, min_distance_A=0.3, max_temperature_K=1.0e5)
+        config["analysis"]["diffusion_window_ps"] = [0.002, 0.4]
+
+    configfile = variant(tmp_path, "long_md", longer_md)
     partial = run / "md" / "ft_c3_78" / "c11_34.h5.partial"
-    deadline = time.monotonic() + 600
-    while not (partial.exists() and _frames(partial) >= 20):
-        assert proc.poll() is None and time.monotonic() < deadline, "MD finished or stalled before it could be killed"
-        time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    killed_at = _frames(partial)
-    snakemake("--unlock", "--configfile", str(tmp_path / "long_md.yaml"), workdir=tmp_path)  # the kill left the lock
-    snakemake("--cores", "2", "--configfile", str(tmp_path / "long_md.yaml"), "--rerun-incomplete", workdir=tmp_path)
+    killed_at = []
+
+    def twenty_frames_written():
+        if partial.exists() and _frames(partial) >= 20:
+            killed_at.append(_frames(partial))
+            return True
+        return False
+
+    kill_part_way_then_rerun(tmp_path, configfile, twenty_frames_written)
     log = (run / "logs" / "run_md" / "ft_c3_78_c11_34.log").read_text()
     assert re.search(r"resuming .* from step \d+ of 1000", log)
     with h5py.File(run / "md" / "ft_c3_78" / "c11_34.h5") as f:
         steps = f["particles/all/position/step"][:].tolist()
-    assert steps == list(range(0, 1001, 10)) and killed_at < len(steps)
+    assert steps == list(range(0, 1001, 10)) and killed_at[0] < len(steps)
     assert not partial.exists() and (run / "tables" / "diffusion.csv").exists()
 
 

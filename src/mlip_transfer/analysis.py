@@ -79,10 +79,10 @@ class ChunkGeometry:
 
     Verlet lists: one periodic KD-tree search on the chunk's first frame (scipy's cKDTree) finds the
     candidate O···O pairs within the cutoff plus ``skin``; every frame then evaluates only those
-    candidates, vectorised over the whole chunk (the few K⁺ are paired with every O). The lists are
-    exact while no atom has moved more than skin/2 from the first frame: :meth:`of` raises
+    candidates, vectorised over the whole chunk (the few K⁺ are paired with every O). The list is
+    exact while no oxygen has moved more than skin/2 from the first frame: :meth:`of` raises
     :class:`SkinExceeded` otherwise, and :func:`chunk_geometries` splits the chunk there. Each H
-    belongs to its nearest O.
+    belongs to its nearest O, verified in every frame.
     """
 
     box_A: np.ndarray
@@ -109,11 +109,12 @@ class ChunkGeometry:
         positions = positions.reshape(-1, *positions.shape[-2:]).astype(np.float32)
         box_A = np.asarray(box_A, dtype=np.float32)
         kinds = {s: positions[:, index[s]] for s in ("O", "H", "K")}
-        moved = minimum_image(positions - positions[:1], box_A)
+        o, h = kinds["O"], kinds["H"]
+        # only the O···O list is a Verlet list (H owners are verified per frame, K pairs are all pairs)
+        moved = minimum_image(o - o[:1], box_A)
         outside = np.einsum("fac,fac->fa", moved, moved).max(axis=1) > (skin_A / 2) ** 2
         if outside.any():
             raise SkinExceeded(int(np.argmax(outside)))
-        o, h = kinds["O"], kinds["H"]
         box64 = box_A.astype(np.float64)  # float32 x % L can round up to L itself, outside cKDTree's box
         tree = cKDTree(o[0].astype(np.float64) % box64, boxsize=box64)
         oo = tree.query_pairs(oo_cutoff_A + skin_A, output_type="ndarray")
@@ -155,11 +156,11 @@ class ChunkGeometry:
 
 
 class SkinExceeded(ValueError):
-    """An atom moved more than half the Verlet skin within a chunk: the chunk must be split before
+    """An oxygen moved more than half the Verlet skin within a chunk: the chunk must be split before
     ``first_frame``."""
 
     def __init__(self, first_frame: int):
-        super().__init__(f"an atom left the neighbour-list skin at frame {first_frame} of the chunk")
+        super().__init__(f"an oxygen left the neighbour-list skin at frame {first_frame} of the chunk")
         self.first_frame = first_frame
 
 
@@ -167,7 +168,7 @@ def chunk_geometries(
     positions: np.ndarray, index: dict[str, np.ndarray], box_A: np.ndarray, oo_cutoff_A: float, ko_cutoff_A: float = 3.5
 ) -> Iterator[tuple[int, ChunkGeometry]]:
     """``(first frame, geometry)`` of consecutive pieces of a chunk, each piece ending before the first
-    frame in which an atom has left the neighbour list's skin."""
+    frame in which an oxygen has left the neighbour list's skin."""
     start = 0
     while start < len(positions):
         piece = positions[start:]

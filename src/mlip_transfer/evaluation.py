@@ -43,11 +43,19 @@ class Predictions:
             return cls(**{k: data[k] for k in data.files})
 
 
-def load_mace_calculator(model_path: str | os.PathLike, device: str = "auto", default_dtype: str = "float64"):
-    """ASE calculator for a MACE model file on the requested device (``auto``: CUDA when present)."""
+def load_mace_calculator(
+    model_path: str | os.PathLike, device: str = "auto", default_dtype: str = "float64", enable_cueq: bool = False
+):
+    """ASE calculator for a MACE model file on the requested device (``auto``: CUDA when present),
+    optionally with cuEquivariance kernels."""
     from mace.calculators import MACECalculator
 
-    return MACECalculator(model_paths=str(model_path), device=resolve_device(device), default_dtype=default_dtype)
+    return MACECalculator(
+        model_paths=str(model_path),
+        device=resolve_device(device),
+        default_dtype=default_dtype,
+        enable_cueq=enable_cueq,
+    )
 
 
 def predict(calculator, frames: Sequence[Atoms]) -> Predictions:

@@ -79,6 +79,7 @@ def mace_train_command(
     default_dtype: str,
     seed: int,
     foundation_model: str | os.PathLike | None = None,
+    enable_cueq: bool = False,
 ) -> list[str]:
     """Argument list for ``mace_run_train``.
 
@@ -107,6 +108,8 @@ def mace_train_command(
     if foundation_model is not None:
         args["foundation_model"] = str(foundation_model)
         args["multiheads_finetuning"] = False  # replay fine-tuning needs the foundation's training data
+    if enable_cueq:
+        args["enable_cueq"] = True
     args["restart_latest"] = True  # a killed run continues from its last checkpoint in work_dir
     command = [mace_run_train_executable()]
     for key, value in args.items():

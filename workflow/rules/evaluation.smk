@@ -23,6 +23,7 @@ rule evaluate_model:
         **slurm_resources("evaluation"),
     params:
         device=config["evaluation"]["device"],
+        enable_cueq=config["evaluation"].get("enable_cueq", False),
         dtype=config["training"]["default_dtype"],
     script:
         "../scripts/evaluate_model.py"

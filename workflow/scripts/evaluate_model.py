@@ -8,7 +8,9 @@ from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-calculator = evaluation.load_mace_calculator(snakemake.input.model, snakemake.params.device, snakemake.params.dtype)
+calculator = evaluation.load_mace_calculator(
+    snakemake.input.model, snakemake.params.device, snakemake.params.dtype, snakemake.params.enable_cueq
+)
 predictions = evaluation.predict(calculator, read(snakemake.input.test, index=":"))
 with atomic_path(snakemake.output.predictions) as path:
     predictions.save(path)

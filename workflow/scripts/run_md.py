@@ -9,7 +9,9 @@ log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.md
 start = read(snakemake.input.start, index=-1)
-calculator = load_mace_calculator(snakemake.input.model, settings["device"], snakemake.params.dtype)
+calculator = load_mace_calculator(
+    snakemake.input.model, settings["device"], snakemake.params.dtype, settings.get("enable_cueq", False)
+)
 n_frames = md.run_nvt(
     start,
     calculator,

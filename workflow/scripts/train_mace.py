@@ -22,6 +22,7 @@ command = training.mace_train_command(
     default_dtype=snakemake.params.training["default_dtype"],
     seed=snakemake.params.seed,
     foundation_model=snakemake.input.get("foundation"),
+    enable_cueq=snakemake.params.training.get("enable_cueq", False),
 )
 training.run_training(command, threads=snakemake.threads, log_file=snakemake.log[0], work_dir=work_dir)
 with atomic_path(model) as path:
