@@ -62,6 +62,22 @@ def test_slurm_profile_dry_run_gives_each_kind_of_job_its_resources(tmp_path):
     assert "slurm_partition" not in jobs["build_box:"]  # local rules run on the login node
 
 
+@needs_cp2k
+def test_cp2k_rules_load_the_configured_environment_modules(tmp_path):
+    # a stand-in for Lmod's `module`, recording what it is asked to load
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "module").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "module.log"}\n')
+    (tmp_path / "bin" / "module").chmod(0o755)
+    configfile = variant(tmp_path, "modules", lambda c: c["cluster"].update(envmodules={"cp2k": ["CP2K/2023.1"]}))
+    command = [snakemake_executable(), "results/tiny/cp2k/cp2k_input.xml", "--snakefile", str(REPO / "Snakefile"),
+               "--directory", str(tmp_path), "--cores", "1", "--software-deployment-method", "env-modules",
+               "--configfile", configfile]  # fmt: skip
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "load CP2K/2023.1" in (tmp_path / "module.log").read_text()
+
+
 def test_demo_configfile_replaces_the_production_config(tmp_path):
     out = snakemake("-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path).stdout
     assert "c7_61" in out and "results/demo/" in out
