@@ -7,6 +7,7 @@ from mlip_transfer.analysis import (
     ChunkGeometry,
     HBondCriterion,
     SolutionAnalysis,
+    block_ratio_error,
     chunk_geometries,
     chunks_from_atoms,
     classify_hbonds,
@@ -297,3 +298,10 @@ def test_chunk_split_where_an_oxygen_leaves_the_skin_gives_frame_by_frame_result
         for _, d, hh, a in hydrogen_bonds(ChunkGeometry.of(positions[t], index, box, 3.5), criterion)
     }  # fmt: skip
     assert whole == frame_by_frame and len(whole) > 100
+
+
+def test_block_error_of_a_ratio():
+    # two blocks with per-OH⁻ ratios 1.0 and 3.0: mean 2, standard error |3 − 1| / 2 = 1
+    numerator, denominator = np.array([2.0, 2.0, 6.0, 6.0]), np.array([2.0, 2.0, 2.0, 2.0])
+    assert block_ratio_error(numerator, denominator, 2) == pytest.approx(1.0)
+    assert np.isnan(block_ratio_error(numerator, denominator, 1))

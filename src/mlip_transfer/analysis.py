@@ -325,6 +325,17 @@ def block_diffusion(
     return d, float(np.std(per_block, ddof=1) / np.sqrt(n_blocks))
 
 
+def block_ratio_error(numerator: np.ndarray, denominator: np.ndarray, n_blocks: int) -> float:
+    """Standard error of sum(numerator)/sum(denominator) over a time series, from ``n_blocks`` contiguous
+    blocks (NaN with fewer than 2 blocks or an empty denominator in a block)."""
+    if n_blocks < 2 or len(numerator) < n_blocks:
+        return np.nan
+    ratios = [n.sum() / d.sum() if d.sum() else np.nan for n, d in zip(
+        np.array_split(numerator, n_blocks), np.array_split(denominator, n_blocks), strict=True
+    )]  # fmt: skip
+    return float(np.std(ratios, ddof=1) / np.sqrt(n_blocks))
+
+
 def yeh_hummer_correction(temperature_K: float, viscosity_mPa_s: float, box_length_A: float) -> float:
     """Finite-size correction ξ·k_B·T/(6π·η·L) to add to a periodic-box D (10⁻⁹ m²/s), ξ = 2.837297."""
     kT = reference_data.BOLTZMANN_J_PER_K * temperature_K
@@ -635,6 +646,15 @@ class SolutionAnalysis:
             "hbonds_accepted_per_OH-": to_oh / n_oh if n_oh else np.nan,
             "hbonds_donated_per_OH-": from_oh / n_oh if n_oh else np.nan,
             "hbonds_OH-->OH-_per_OH-": mean["hbonds_OH-->OH-"] / n_oh if n_oh else np.nan,
+            # standard errors over the same blocks as D's
+            "hbonds_accepted_per_OH-_error": block_ratio_error(
+                (frames["hbonds_water->OH-"] + frames["hbonds_OH-->OH-"]).to_numpy(),
+                frames["n_OH-"].to_numpy(),
+                self.n_blocks,
+            ),
+            "hbonds_OH-->OH-_per_OH-_error": block_ratio_error(
+                frames["hbonds_OH-->OH-"].to_numpy(), frames["n_OH-"].to_numpy(), self.n_blocks
+            ),
             "hbonds_donated_per_H2O": (mean["hbonds_water->water"] + mean["hbonds_water->OH-"]) / n_w
             if n_w
             else np.nan,

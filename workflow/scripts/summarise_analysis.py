@@ -29,12 +29,11 @@ diffusion["experimental_conductivity_S_per_m"] = [
 for table, name in ((hbonds, "hbonds"), (diffusion, "diffusion")):
     with atomic_path(snakemake.output[name]) as path:
         table.to_csv(path, index=False)
-plotting.versus_concentration(
-    hbonds, "hbonds_accepted_per_OH-", "model", "H bonds accepted per OH⁻", folder / "hbonds_per_OH"
-)
-plotting.versus_concentration(
-    hbonds, "hbonds_OH-->OH-_per_OH-", "model", "OH⁻→OH⁻ H bonds per OH⁻", folder / "OH_OH_hbonds"
-)
+for value, label, name in (
+    ("hbonds_accepted_per_OH-", "H bonds accepted per OH⁻", "hbonds_per_OH"),
+    ("hbonds_OH-->OH-_per_OH-", "OH⁻→OH⁻ H bonds per OH⁻", "OH_OH_hbonds"),
+):
+    plotting.versus_concentration(hbonds, value, "model", label, folder / name, error=f"{value}_error")
 plotting.versus_concentration(
     hbonds, "proton_transfers_per_OH-_per_ps", "model", "proton transfers per OH⁻ per ps", folder / "proton_transfer"
 )
