@@ -64,3 +64,11 @@ def run_md(atoms, path, calculator=None, **overrides):
     )
     settings.update(overrides)
     return run_nvt(atoms, calculator or LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), path, **settings)
+
+
+def restart_step(path) -> int:
+    """MD step of a CP2K restart file that a running job may not have written yet (-1 then)."""
+    try:
+        return cp2k.restart_step(path)
+    except (OSError, cp2k.CP2KError):
+        return -1

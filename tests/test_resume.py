@@ -17,7 +17,7 @@ import numpy as np
 from ase.calculators.lj import LennardJones
 from ase.io import write
 
-from conftest import aimd_tree, needs_cp2k, run_md
+from conftest import aimd_tree, needs_cp2k, restart_step, run_md
 from mlip_transfer import cp2k, training
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames, read_cp2k_xyz
@@ -70,7 +70,7 @@ def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
         "start_from='segment_0/aimd-1.restart')"
     )
     proc = start(code, tmp_path)
-    kill_when(proc, lambda: cp2k_restart_step(second / "aimd-1.restart") >= 16)
+    kill_when(proc, lambda: restart_step(second / "aimd-1.restart") >= 16)
     before = cp2k_frames(second / "aimd-pos-1.xyz", second / "aimd-frc-1.xyz", second / "aimd-1.ener", [10.0] * 3)
     assert 12 <= before[-1].info["md_step"] < 24
 
@@ -89,13 +89,6 @@ def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
     for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
         new = joined[old.info["md_step"] // 2]
         assert np.array_equal(new.positions, old.positions)
-
-
-def cp2k_restart_step(path) -> int:
-    try:
-        return cp2k.restart_step(path)
-    except (OSError, cp2k.CP2KError):
-        return -1
 
 
 def labelled_frames(n, seed):

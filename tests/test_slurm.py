@@ -14,7 +14,7 @@ import yaml
 from ase.io import read
 
 import local_slurm
-from conftest import REPO, needs_cp2k, snakemake_executable
+from conftest import REPO, needs_cp2k, restart_step, snakemake_executable
 
 pytestmark = [
     pytest.mark.e2e,
@@ -102,10 +102,3 @@ def test_failed_slurm_job_is_reported_as_failed(cluster, tmp_path):
     assert proc.returncode != 0
     assert "Error in rule isolated_atom_energy" in output and "SLURM" in output
     assert any("isolated_atom_energy" in job and job.endswith("FAILED") for job in slurm_jobs(cluster).values())
-
-
-def restart_step(path) -> int:
-    try:
-        return int(path.read_text().split("STEP_START_VAL")[1].split()[0])
-    except (OSError, IndexError):
-        return -1
