@@ -102,9 +102,7 @@ def aimd_segment_file(system, segment, name):
 
 def aimd_segment_end_step(wildcards):
     """The MD step a segment runs up to."""
-    return min(
-        (int(wildcards.segment) + 1) * AIMD["steps"] // AIMD_SEGMENTS, AIMD["steps"]
-    )
+    return (int(wildcards.segment) + 1) * AIMD["steps"] // AIMD_SEGMENTS
 
 
 def previous_aimd_segment(wildcards):
