@@ -16,13 +16,14 @@ min_version("8.0")
 
 
 # A --configfile replaces the production config rather than being merged into it (Snakemake merges
-# mappings recursively, which would add the production concentrations to the demo).
-if not config:
+# mappings recursively, which would add the production concentrations to the demo); --config key=value
+# alone still applies on top of the production config.
+if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+validate(config, "config/schema.yaml")  # fills in the schema's defaults
 check_config(
     config
 )  # what the schema cannot express: references, physical limits, empty outputs

@@ -5,9 +5,13 @@ from pathlib import Path
 import pytest
 
 from mlip_transfer import cp2k
+from mlip_transfer.md import SanityLimits
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+
+# MD guards as the schema's defaults: stop above 2000 K or below 0.6 Å between atoms
+GUARDS = SanityLimits(max_temperature_K=2000.0, min_distance_A=0.6)
 
 needs_cp2k = pytest.mark.skipif(shutil.which("cp2k.psmp") is None, reason="CP2K (cp2k.psmp) is not installed")
 
@@ -55,6 +59,7 @@ def run_md(atoms, path, calculator=None, **overrides):
     from mlip_transfer.md import run_nvt
 
     settings = dict(
+        limits=GUARDS,
         temperature_K=300,
         timestep_fs=0.5,
         steps=1,

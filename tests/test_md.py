@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from ase.calculators.lj import LennardJones
 
-from conftest import run_md
+from conftest import GUARDS, run_md
 from mlip_transfer.analysis import read_chunks
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.md import read_h5md, run_nvt
@@ -29,6 +29,7 @@ def test_nvt_writes_h5md_every_interval_with_unwrapped_positions(tmp_path, box, 
         write_interval=5,
         thermostat=thermostat,
         seed=1,
+        limits=GUARDS,
     )
     numbers, edges, positions = read_h5md(path)
     assert n == len(positions) == 5 and positions.dtype == np.float64
@@ -55,6 +56,7 @@ def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
         write_interval=5,
         thermostat={"type": "bussi", "time_constant_fs": 20.0},
         seed=3,
+        limits=GUARDS,
     )
     run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "whole.h5", steps=40, **settings)
     # an interrupted run leaves its partial file: 20 of 40 steps, and a frame cut off between datasets
@@ -74,7 +76,7 @@ def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
 def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
     from mlip_transfer.md import MDError, SanityLimits
 
-    hot = SanityLimits(max_temperature_K=350.0)
+    hot = SanityLimits(max_temperature_K=350.0, min_distance_A=0.6)
     with pytest.raises(MDError, match=r"temperature \d+ K exceeds md.max_temperature_K = 350"):
         run_md(
             box,
@@ -87,4 +89,4 @@ def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
     kept = read_h5md(tmp_path / "hot.h5.partial")[2]
     assert not (tmp_path / "hot.h5").exists() and np.isfinite(kept).all()
     with pytest.raises(MDError, match="two atoms are 0.9"):
-        run_md(box, tmp_path / "close.h5", LennardJones(), limits=SanityLimits(min_distance_A=1.2))
+        run_md(box, tmp_path / "close.h5", LennardJones(), limits=SanityLimits(2000.0, min_distance_A=1.2))

@@ -20,7 +20,7 @@ from ase.io import write
 from conftest import aimd_tree, needs_cp2k, restart_step, run_md
 from mlip_transfer import cp2k, training
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames, read_cp2k_xyz
+from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames
 from mlip_transfer.md import read_h5md
 
 
@@ -40,13 +40,6 @@ def kill_when(proc: subprocess.Popen, ready, timeout_s: float = 300) -> None:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-
-
-def frames_on_disk(path) -> int:
-    try:
-        return len(read_cp2k_xyz(path))
-    except (OSError, ValueError):
-        return 0
 
 
 @needs_cp2k
@@ -169,7 +162,8 @@ def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
 
         md.run_nvt(read("start.extxyz"), Slow(sigma=1.0, epsilon=0.001, rc=3.0), "md.h5", temperature_K=300,
                    timestep_fs=0.5, steps=400, write_interval=10,
-                   thermostat={"type": "bussi", "time_constant_fs": 20.0}, seed=4)
+                   thermostat={"type": "bussi", "time_constant_fs": 20.0}, seed=4,
+                   limits=md.SanityLimits(2000.0, 0.6))
         """
     )
     proc = start(code, tmp_path)

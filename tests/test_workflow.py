@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -15,6 +16,9 @@ import yaml
 from conftest import REPO, needs_cp2k, restart_step, snakemake_executable
 from mlip_transfer.frames import cp2k_frames
 from mlip_transfer.provenance import trace
+
+TINY_LABELS = ("c3_78", "c11_34")
+MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
 
 
 def snakemake(*args, workdir, check=True):
@@ -106,10 +110,24 @@ def test_bad_config_is_rejected_naming_the_key(tmp_path):
     assert "-3 is less than the minimum of 1" in proc.stderr + proc.stdout
 
 
+def test_config_on_the_command_line_applies_to_the_production_config(tmp_path):
+    out = snakemake("-n", "--config", "seed=3", workdir=tmp_path).stdout
+    assert "results/production/" in out and "c17_98" in out
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A finished run of the tiny config: the end-to-end test checks it, the edit tests dry-run against it,
+    and the kill-and-resume tests come last, since they change it."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    snakemake("--cores", "2", "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=workdir)
+    return workdir
+
+
 @pytest.mark.e2e
 @needs_cp2k
-def test_tiny_config_end_to_end(tmp_path):
-    snakemake("--cores", "2", "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
+def test_tiny_config_end_to_end(tiny_run):
+    tmp_path = tiny_run
     run = tmp_path / "results" / "tiny"
     matrix = pd.read_csv(run / "matrix" / "transferability.csv")
     assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
@@ -145,9 +163,139 @@ def test_tiny_config_end_to_end(tmp_path):
         assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
     assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
-    kill_md_and_resume_the_workflow(tmp_path, run)
-    kill_training_and_resume_the_workflow(tmp_path, run)
-    kill_aimd_and_resume_the_workflow(tmp_path, run)
+
+
+def planned_jobs(workdir, configfile):
+    """The jobs a dry run plans, as 'rule' or 'rule[wildcard=value, ...]' (the target rule 'all' left out)."""
+    out = snakemake("-n", "--configfile", configfile, workdir=workdir).stdout
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out)[1:]:
+        rule = re.match(r"(?:local)?rule (\w+):", block).group(1)
+        wildcards = re.search(r"\n\s+wildcards: ([^\n]*)", block)
+        jobs.add(f"{rule}[{wildcards.group(1)}]" if wildcards else rule)
+    return jobs - {"all"}
+
+
+def _add_concentration(c):
+    c["concentrations"].append({"label": "c7_61", "n_koh": 2, "n_water": 13})
+
+
+def _run_differently(c):
+    c["cp2k"].update(threads=2, command=["nice", "cp2k.psmp"])
+    c["training"].update(threads=2, device="cpu", enable_cueq=True)
+    c["evaluation"].update(device="cpu", enable_cueq=True)
+    c["md"].update(threads=2, device="cpu", enable_cueq=True, max_temperature_K=5000.0)
+    c["cluster"]["resources"]["md"]["runtime"] = 60
+
+
+def _foundation_file(c, workdir):
+    shutil.copyfile(workdir / "results/tiny/models/foundation.model", workdir / "mace_foundation.model")
+    c["foundation_model"] = {"file": str(workdir / "mace_foundation.model")}
+
+
+EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS for c in TINY_LABELS}
+FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:]}
+PARITY = {f"parity_plot[model={m}]" for m in MODELS}
+MD_AND_ANALYSIS = {"run_md[model=ft_c3_78, system=c11_34]", "analyse_trajectory[source=ft_c3_78, system=c11_34]"}
+EDITS = {
+    "nothing": (lambda c: None, set()),
+    "add a concentration": (
+        _add_concentration,
+        {"build_box[system=c7_61]", "relax_box[system=c7_61]", "run_aimd[system=c7_61, segment=0]",
+         "run_aimd[system=c7_61, segment=1]", "extract_frames[system=c7_61]", "split_frames[system=c7_61]",
+         "fine_tune[model=ft_c7_61]", "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
+         "transferability_matrix", *PARITY, "parity_plot[model=ft_c7_61]",
+         *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS},
+         *{f"evaluate_model[model=ft_c7_61, system={c}]" for c in (*TINY_LABELS, "c7_61")}},
+    ),
+    "add a multi-concentration model": (
+        lambda c: c["training"]["multi_concentration_models"].append(
+            {"name": "multi_again", "concentrations": ["c11_34", "c3_78"]}
+        ),
+        {"mix_multi_concentration[model=multi_again]", "fine_tune[model=multi_again]",
+         "evaluate_model[model=multi_again, system=c3_78]", "evaluate_model[model=multi_again, system=c11_34]",
+         "parity_plot[model=multi_again]", "transferability_matrix"},
+    ),
+    "add a model to md.models": (
+        lambda c: c["md"]["models"].append("multi_both"),
+        {"run_md[model=multi_both, system=c11_34]", "analyse_trajectory[source=multi_both, system=c11_34]",
+         "summarise_analysis"},
+    ),
+    "add a concentration to md.concentrations": (
+        lambda c: c["md"]["concentrations"].append("c3_78"),
+        {"run_md[model=ft_c3_78, system=c3_78]", "analyse_trajectory[source=ft_c3_78, system=c3_78]",
+         "summarise_analysis"},
+    ),
+    "change the MD fit window": (
+        lambda c: c["analysis"].update(diffusion_window_ps=[0.004, 0.012]),
+        {"analyse_trajectory[source=ft_c3_78, system=c11_34]", "summarise_analysis"},
+    ),
+    "change the H-bond angle": (
+        lambda c: c["analysis"].update(angle_cutoff_deg=35.0),
+        {f"analyse_trajectory[source={s}, system={c}]" for s, c in
+         [("ft_c3_78", "c11_34"), ("AIMD", "c3_78"), ("AIMD", "c11_34")]} | {"summarise_analysis"},
+    ),
+    "change threads, command, device and guards": (_run_differently, set()),
+    "change the fine-tuning learning rate": (
+        lambda c: c["training"]["fine_tune"].update(lr=0.004),
+        FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, system=c3_78]",
+                                     "evaluate_model[model=foundation, system=c11_34]"})
+        | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
+        | {"transferability_matrix", "summarise_analysis"},
+    ),
+    "change the foundation model file": (
+        _foundation_file,
+        {"provide_foundation_model", *FINE_TUNES, *EVALUATIONS, *PARITY, *MD_AND_ANALYSIS,
+         "transferability_matrix", "summarise_analysis"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.e2e
+@needs_cp2k
+@pytest.mark.parametrize("edit", EDITS)
+def test_an_edit_of_a_finished_study_plans_exactly_the_jobs_it_changes(tiny_run, edit):
+    change, expected = EDITS[edit]
+    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    if change is _foundation_file:
+        change(config, tiny_run)
+    else:
+        change(config)
+    configfile = tiny_run / f"{edit.replace(' ', '_')}.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    assert planned_jobs(tiny_run, str(configfile)) == expected
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_a_longer_aimd_runs_only_its_new_segments(tiny_run):
+    jobs = planned_jobs(tiny_run, variant(tiny_run, "longer_aimd", lambda c: c["cp2k"]["aimd"].update(steps=60)))
+    segments = {f"run_aimd[system={s}, segment={k}]" for s in (*TINY_LABELS, "pretrain") for k in (2, 3)}
+    assert {job for job in jobs if job.startswith("run_aimd")} == segments
+    assert not any(job.startswith(("build_box", "relax_box", "isolated_atom_energy")) for job in jobs)
+    assert "run_md[model=ft_c3_78, system=c11_34]" in jobs  # new frames: everything after them
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_the_same_config_with_its_keys_in_another_order_plans_nothing(tiny_run):
+    def reversed_keys(value):
+        if isinstance(value, dict):
+            return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+        return [reversed_keys(v) for v in value] if isinstance(value, list) else value
+
+    config = reversed_keys(yaml.safe_load((REPO / "config" / "tiny.yaml").read_text()))
+    (tiny_run / "reordered.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert planned_jobs(tiny_run, str(tiny_run / "reordered.yaml")) == set()
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_killed_jobs_resume_through_the_workflow(tiny_run):
+    run = tiny_run / "results" / "tiny"
+    kill_md_and_resume_the_workflow(tiny_run, run)
+    kill_training_and_resume_the_workflow(tiny_run, run)
+    kill_aimd_and_resume_the_workflow(tiny_run, run)
 
 
 def variant(tmp_path, name, change):

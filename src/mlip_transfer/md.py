@@ -39,10 +39,11 @@ class MDError(RuntimeError):
 @dataclass(frozen=True)
 class SanityLimits:
     """MD stops when energy or forces are not finite, the temperature exceeds ``max_temperature_K``,
-    or two atoms come closer than ``min_distance_A``."""
+    or two atoms come closer than ``min_distance_A`` (the workflow's are ``md.max_temperature_K`` and
+    ``md.min_distance_A`` of the config)."""
 
-    max_temperature_K: float = 2000.0
-    min_distance_A: float = 0.6
+    max_temperature_K: float
+    min_distance_A: float
 
 
 def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
@@ -104,11 +105,6 @@ class H5MDWriter:
             time = group.create_dataset("time", shape=(0,), maxshape=(None,), dtype=np.float64, chunks=(1024,))
             time.attrs["unit"] = "ps"
         self._file.create_dataset(RNG_STATE, shape=(0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(256,))
-
-    @property
-    def last_step(self) -> int | None:
-        steps = self._file["particles/all/position/step"]
-        return int(steps[-1]) if len(steps) else None
 
     def write(self, atoms: Atoms, step: int, rng: np.random.Generator | None = None) -> None:
         values = dict(
@@ -188,7 +184,7 @@ def run_nvt(
     write_interval: int,
     thermostat: Mapping,
     seed: int,
-    limits: SanityLimits | None = None,
+    limits: SanityLimits,
 ) -> int:
     """Run ``steps`` NVT steps, writing every ``write_interval``-th frame (H5MD), and return the number of
     frames in the finished trajectory (the starting frame included).
@@ -200,7 +196,6 @@ def run_nvt(
     against ``limits`` first: on a violation :class:`MDError` is raised, and the partial trajectory
     keeps every frame before it.
     """
-    limits = limits or SanityLimits()
     partial = Path(f"{trajectory_path}.partial")
     atoms = atoms.copy()
     atoms.calc = calculator

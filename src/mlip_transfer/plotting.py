@@ -1,12 +1,12 @@
 """Figures: transferability heatmaps, parity plots, hydrogen bonds and diffusion versus concentration.
 
-Every figure is written as PNG and PDF next to each other (``stem.png``, ``stem.pdf``).
+Each function writes its figure to every path it is given (the format follows the suffix: PNG, PDF).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -20,18 +20,19 @@ from .evaluation import Predictions  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .reference_data import experimental  # noqa: E402
 
+Paths = Sequence[str | os.PathLike]  # one figure's files, e.g. [name.png, name.pdf]
 
-def save(fig, stem: str | os.PathLike) -> None:
-    """Write ``stem.png`` and ``stem.pdf`` and close the figure."""
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in (".png", ".pdf"):
-        with atomic_path(stem.with_suffix(suffix)) as path:
-            fig.savefig(path, dpi=150, bbox_inches="tight")
+
+def save(fig, paths: Paths) -> None:
+    """Write the figure to each of ``paths`` (format from the suffix) and close it."""
+    for destination in map(Path, paths):
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(destination) as path:
+            fig.savefig(path, format=destination.suffix[1:], dpi=150, bbox_inches="tight")
     plt.close(fig)
 
 
-def heatmap(matrix: pd.DataFrame, label: str, stem: str | os.PathLike, molarities: Mapping[str, float]) -> None:
+def heatmap(matrix: pd.DataFrame, label: str, paths: Paths, molarities: Mapping[str, float]) -> None:
     """Annotated heatmap: models (rows) × test concentrations (columns)."""
     fig, ax = plt.subplots(figsize=(1.2 * matrix.shape[1] + 3, 0.6 * matrix.shape[0] + 2))
     image = ax.imshow(matrix.to_numpy(float), cmap="viridis")
@@ -44,10 +45,10 @@ def heatmap(matrix: pd.DataFrame, label: str, stem: str | os.PathLike, molaritie
     for (i, j), value in np.ndenumerate(finite):
         ax.text(j, i, f"{value:.1f}", ha="center", va="center", color="white" if value < middle else "black")
     fig.colorbar(image, ax=ax, label=label)
-    save(fig, stem)
+    save(fig, paths)
 
 
-def parity(predictions: Mapping[str, Predictions], model: str, stem: str | os.PathLike) -> None:
+def parity(predictions: Mapping[str, Predictions], model: str, paths: Paths) -> None:
     """Predicted against reference force components, one panel per test concentration."""
     fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.4), squeeze=False)
     for ax, (test, p) in zip(axes[0], predictions.items(), strict=True):
@@ -61,11 +62,11 @@ def parity(predictions: Mapping[str, Predictions], model: str, stem: str | os.Pa
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
     axes[0, 0].set_ylabel(f"{model} force (eV/Å)")
-    save(fig, stem)
+    save(fig, paths)
 
 
 def versus_concentration(
-    table: pd.DataFrame, value: str, group: str, label: str, stem: str | os.PathLike, error: str | None = None
+    table: pd.DataFrame, value: str, group: str, label: str, paths: Paths, error: str | None = None
 ) -> None:
     """``value`` against ``molarity_mol_per_L``, one line per ``group``."""
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
@@ -75,10 +76,10 @@ def versus_concentration(
     ax.set_xlabel("KOH concentration (mol/L)")
     ax.set_ylabel(label)
     ax.legend(fontsize=8)
-    save(fig, stem)
+    save(fig, paths)
 
 
-def diffusion_panels(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
+def diffusion_panels(diffusion: pd.DataFrame, paths: Paths) -> None:
     """D against concentration, one panel per species, one line per model (AIMD included), with block
     errors; the experimental infinite-dilution value of each species as a dashed line."""
     reference = experimental()["infinite_dilution_diffusion_1e-9_m2_per_s"]
@@ -101,10 +102,10 @@ def diffusion_panels(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
         ax.set_xlabel("KOH concentration (mol/L)")
     axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
     axes[0, -1].legend(fontsize=7)
-    save(fig, stem)
+    save(fig, paths)
 
 
-def conductivity(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
+def conductivity(diffusion: pd.DataFrame, paths: Paths) -> None:
     """Nernst–Einstein conductivity from D(K⁺) and D(OH⁻) per model beside the experimental correlation."""
     rows = diffusion.drop_duplicates(["model", "concentration"]).sort_values("molarity_mol_per_L")
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
@@ -125,10 +126,10 @@ def conductivity(diffusion: pd.DataFrame, stem: str | os.PathLike) -> None:
     ax.set_xlabel("KOH concentration (mol/L)")
     ax.set_ylabel("conductivity (S/m)")
     ax.legend(fontsize=7)
-    save(fig, stem)
+    save(fig, paths)
 
 
-def rdf_panels(rdfs: Mapping[str, pd.DataFrame], stem: str | os.PathLike) -> None:
+def rdf_panels(rdfs: Mapping[str, pd.DataFrame], paths: Paths) -> None:
     """g(r) of each pair, one line per (model, concentration) run."""
     pairs = [c[2:] for c in next(iter(rdfs.values())).columns if c.startswith("g_")]
     fig, axes = plt.subplots(1, len(pairs), figsize=(4 * len(pairs), 3.4), squeeze=False)
@@ -139,4 +140,4 @@ def rdf_panels(rdfs: Mapping[str, pd.DataFrame], stem: str | os.PathLike) -> Non
         ax.set_xlabel("r (Å)")
     axes[0, 0].set_ylabel("g(r)")
     axes[0, -1].legend(fontsize=7)
-    save(fig, stem)
+    save(fig, paths)

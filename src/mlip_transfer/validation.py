@@ -7,15 +7,13 @@ settings that would only fail hours later (no frames left after equilibration, a
 
 from __future__ import annotations
 
-import functools
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
-from .box import Composition, composition_for_molarity, composition_molarity, cubic_box_length_A
 from .datasets import SplitError, time_block_split
 from .reference_data import experimental
+from .study import AIMD_SOURCE, Study
 
 MOLARITY_TOLERANCE = 0.10  # a stated molarity may differ this much (relative) from its composition's
 
@@ -24,51 +22,16 @@ class ConfigError(ValueError):
     """A configuration that cannot run as written."""
 
 
-def _quietly(function):
-    """The density correlation's range warnings belong to the run's log, not to validation."""
-
-    @functools.wraps(function)
-    def wrapper(*args):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return function(*args)
-
-    return wrapper
-
-
-@_quietly
-def system_composition(system: Mapping) -> Composition:
-    if "n_koh" in system:
-        return Composition(system["n_koh"], system["n_water"])
-    return composition_for_molarity(system["molarity_mol_per_L"], system["n_oxygen"])
-
-
-@_quietly
-def system_box_length_A(system: Mapping) -> float:
-    return system.get("box_length_A") or cubic_box_length_A(system_composition(system))
-
-
-@_quietly
-def system_molarity(system: Mapping) -> float:
-    return system.get("molarity_mol_per_L") or composition_molarity(system_composition(system))
-
-
 def check_config(config: Mapping) -> None:
-    """Raise :class:`ConfigError` for the first problem found."""
-    for check in (_labels, _systems, _cp2k, _split, _models, _md, _analysis):
-        check(config)
+    """Raise :class:`ConfigError` for the first problem found (the config validated against the schema)."""
+    _labels(config)
+    study = Study(config)
+    for check in (_systems, _cp2k, _split, _models, _md, _analysis):
+        check(config, study)
 
 
 def _fail(key: str, problem: str) -> None:
     raise ConfigError(f"config key '{key}': {problem}")
-
-
-def _systems_of(config: Mapping) -> dict[str, tuple[str, Mapping]]:
-    systems = {c["label"]: (f"concentrations[{i}]", c) for i, c in enumerate(config["concentrations"])}
-    pretrain = config["foundation_model"].get("pretrain")
-    if pretrain:
-        systems[pretrain["system"]["label"]] = ("foundation_model.pretrain.system", pretrain["system"])
-    return systems
 
 
 def _labels(config: Mapping) -> None:
@@ -80,25 +43,25 @@ def _labels(config: Mapping) -> None:
     for key, label in entries:
         if label in seen:
             _fail(key, f"label {label!r} is already used by {seen[label]}")
-        if label == "AIMD":
+        if label == AIMD_SOURCE:
             _fail(key, "label 'AIMD' is reserved for the reference analysis")
         seen[label] = key
 
 
-def _systems(config: Mapping) -> None:
+def _systems(config: Mapping, study: Study) -> None:
     solubility = experimental()["solubility_25C_mol_per_L"]["value"]
-    for label, (key, system) in _systems_of(config).items():
-        if "n_koh" in system and "molarity_mol_per_L" in system:
-            actual = _quietly(composition_molarity)(Composition(system["n_koh"], system["n_water"]))
-            stated = system["molarity_mol_per_L"]
-            if abs(actual - stated) > MOLARITY_TOLERANCE * stated:
-                _fail(
-                    f"{key}.molarity_mol_per_L",
-                    f"{system['n_koh']} KOH + {system['n_water']} H2O is {actual:.2f} mol/L at the correlated "
-                    f"density, not the stated {stated} mol/L",
-                )
-        molarity = system_molarity(system)
-        if molarity > solubility and not config.get("allow_supersaturated", False):
+    for label, system in study.systems.items():
+        key, stated, n = system.key, system.stated_molarity_mol_per_L, system.composition
+        actual = system.composition_molarity_mol_per_L
+        # a molarity stated beside an explicit composition must agree with it (with n_oxygen it chose it)
+        if system.explicit_composition and stated and abs(actual - stated) > MOLARITY_TOLERANCE * stated:
+            _fail(
+                f"{key}.molarity_mol_per_L",
+                f"{n.n_koh} KOH + {n.n_water} H2O is {actual:.2f} mol/L at the correlated "
+                f"density, not the stated {stated} mol/L",
+            )
+        molarity = system.molarity_mol_per_L
+        if molarity > solubility and not config["allow_supersaturated"]:
             _fail(
                 key,
                 f"{label} at {molarity:.2f} mol/L is above KOH's solubility ({solubility} mol/L at 25 °C); "
@@ -106,7 +69,7 @@ def _systems(config: Mapping) -> None:
             )
 
 
-def _cp2k(config: Mapping) -> None:
+def _cp2k(config: Mapping, study: Study) -> None:
     cp2k = config["cp2k"]
     if cp2k["method"] == "dft" and "dft" not in cp2k:
         _fail("cp2k.dft", "method 'dft' needs a cp2k.dft section (functional, basis sets, potentials, cutoffs)")
@@ -120,7 +83,7 @@ def _cp2k(config: Mapping) -> None:
         _fail("cp2k.aimd.print_every", "prints fewer than one frame after equilibration")
 
 
-def _split(config: Mapping) -> None:
+def _split(config: Mapping, study: Study) -> None:
     split = config["split"]
     total = split["train"] + split["valid"] + split["test"]
     if not np.isclose(total, 1.0):
@@ -133,8 +96,8 @@ def _split(config: Mapping) -> None:
         _fail("split", f"{n_frames} AIMD frames after equilibration: {error}")
 
 
-def _models(config: Mapping) -> None:
-    labels = {c["label"] for c in config["concentrations"]}
+def _models(config: Mapping, study: Study) -> None:
+    labels = set(study.concentrations)
     for i, model in enumerate(config["training"]["multi_concentration_models"]):
         key = f"training.multi_concentration_models[{i}]"
         if model["name"] == "foundation" or model["name"].startswith("ft_"):
@@ -144,17 +107,8 @@ def _models(config: Mapping) -> None:
             _fail(f"{key}.concentrations", f"unknown concentration labels {unknown}; labels are {sorted(labels)}")
 
 
-def model_names(config: Mapping) -> list[str]:
-    return [
-        "foundation",
-        *(f"ft_{c['label']}" for c in config["concentrations"]),
-        *(m["name"] for m in config["training"]["multi_concentration_models"]),
-    ]
-
-
-def _md(config: Mapping) -> None:
-    md, models = config["md"], model_names(config)
-    labels = {c["label"] for c in config["concentrations"]}
+def _md(config: Mapping, study: Study) -> None:
+    md, models, labels = config["md"], study.models, set(study.concentrations)
     for i, model in enumerate(md["models"]):
         if model not in models:
             _fail(f"md.models[{i}]", f"unknown model {model!r}; models are {models}")
@@ -174,7 +128,7 @@ def _md(config: Mapping) -> None:
         )
 
 
-def _analysis(config: Mapping) -> None:
+def _analysis(config: Mapping, study: Study) -> None:
     analysis = config["analysis"]
     for key in ("diffusion_window_ps", "aimd_diffusion_window_ps"):
         start, end = analysis[key]
@@ -184,16 +138,16 @@ def _analysis(config: Mapping) -> None:
     aimd_ps = (aimd["steps"] - aimd["equilibration_steps"]) * aimd["timestep_fs"] / 1000.0
     if analysis["aimd_diffusion_window_ps"][1] > aimd_ps + 1e-9:
         _fail("analysis.aimd_diffusion_window_ps", f"ends after the {aimd_ps:g} ps of AIMD kept after equilibration")
-    labels = {c["label"] for c in config["concentrations"]}
-    unknown = sorted(set(analysis.get("viscosity_mPa_s", {})) - labels)
+    labels = set(study.concentrations)
+    unknown = sorted(set(analysis["viscosity_mPa_s"]) - labels)
     if unknown:
         _fail("analysis.viscosity_mPa_s", f"unknown concentration labels {unknown}")
     cutoffs = {
         "analysis.donor_acceptor_cutoff_A": analysis["donor_acceptor_cutoff_A"],
         "analysis.k_o_cutoff_A": analysis["k_o_cutoff_A"],
     }
-    for label, (key, system) in _systems_of(config).items():
-        half_box = system_box_length_A(system) / 2
+    for label, system in study.systems.items():
+        key, half_box = system.key, system.cubic_box_length_A / 2
         for cutoff_key, cutoff in cutoffs.items():
             if cutoff >= half_box:
                 _fail(

@@ -19,8 +19,6 @@ rule cp2k_input_schema:
         "../../envs/cp2k.yaml"
     envmodules:
         *CP2K_ENVMODULES,
-    params:
-        command=config["cp2k"]["command"],
     script:
         "../scripts/cp2k_input_schema.py"
 
@@ -35,9 +33,7 @@ rule build_box:
     conda:
         "../../envs/cp2k.yaml"
     params:
-        composition=lambda w: composition(w.system),
-        box_length_A=lambda w: SYSTEMS[w.system].get("box_length_A"),
-        seed=config["seed"],
+        box=lambda w: STUDY.box_settings(w.system),
     script:
         "../scripts/build_box.py"
 
@@ -60,7 +56,9 @@ rule relax_box:
     resources:
         **slurm_resources("cp2k"),
     params:
-        cp2k=config["cp2k"],
+        electronic_structure=STUDY.electronic_structure(),
+        max_iterations=config["cp2k"]["relax_max_iterations"],
+        run_dir=output_dir,
     script:
         "../scripts/relax_box.py"
 
@@ -82,7 +80,9 @@ rule isolated_atom_energy:
     resources:
         **slurm_resources("cp2k"),
     params:
-        cp2k=config["cp2k"],
+        electronic_structure=STUDY.electronic_structure(),
+        box_length_A=config["cp2k"]["isolated_atom_box_A"],
+        run_dir=output_dir,
     script:
         "../scripts/isolated_atom_energy.py"
 
@@ -131,9 +131,8 @@ rule run_aimd:
     resources:
         **slurm_resources("cp2k"),
     params:
-        cp2k=config["cp2k"],
-        end_step=aimd_segment_end_step,
-        temperature_K=lambda w: system_temperature_K(w.system),
-        seed=config["seed"],
+        electronic_structure=STUDY.electronic_structure(),
+        aimd=lambda w: STUDY.aimd_settings(w.system, int(w.segment)),
+        run_dir=cp2k_run_dir,
     script:
         "../scripts/run_aimd.py"

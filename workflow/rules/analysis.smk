@@ -20,27 +20,20 @@ rule analyse_trajectory:
     resources:
         **slurm_resources("analysis"),
     params:
-        analysis=config["analysis"],
-        timing=trajectory_timing,
-        temperature_K=lambda w: system_temperature_K(w.system),
-        viscosity_mPa_s=lambda w: config["analysis"]
-        .get("viscosity_mPa_s", {})
-        .get(w.system),
+        analysis=lambda w: STUDY.analysis_settings(w.source, w.system),
     script:
         "../scripts/analyse_trajectory.py"
 
 
 rule summarise_analysis:
     input:
-        [
-            analysis_tables(m, c)[t]
-            for m, c in analysed_runs()
-            for t in ("hbonds", "diffusion", "rdf")
-        ],
+        hbonds=analysed_tables("hbonds"),
+        diffusion=analysed_tables("diffusion"),
+        rdf=analysed_tables("rdf"),
     output:
-        hbonds=f"{RUN}/tables/hbonds.csv",
-        diffusion=f"{RUN}/tables/diffusion.csv",
-        figures=figures(f"{RUN}/figures", ANALYSIS_FIGURES, "Analysis"),
+        **figures(f"{RUN}/figures", ANALYSIS_FIGURES, "Analysis"),
+        hbond_table=f"{RUN}/tables/hbonds.csv",
+        diffusion_table=f"{RUN}/tables/diffusion.csv",
     log:
         log("summarise_analysis"),
     benchmark:
@@ -48,8 +41,8 @@ rule summarise_analysis:
     conda:
         "../../envs/analysis.yaml"
     params:
-        runs=analysed_runs(),
-        molarities={c: molarity(c) for c in CONCENTRATIONS},
-        temperatures_K={c: system_temperature_K(c) for c in CONCENTRATIONS},
+        runs=STUDY.analysed_runs(),
+        molarities=STUDY.molarities(),
+        temperatures_K=STUDY.temperatures_K(),
     script:
         "../scripts/summarise_analysis.py"

@@ -1,26 +1,26 @@
 # Path helpers, input functions and config lookups: every rule file uses these and nothing else
 # knows how results/ is laid out.
-from mlip_transfer.box import (
-    Composition,
-    composition_for_molarity,
-    composition_molarity,
-)
-from mlip_transfer.cluster import job_resources
+# Path helpers, input functions and config lookups: every rule file uses these and nothing else
+# knows how results/ is laid out. The study itself (systems, models, MD runs, and the settings each
+# job depends on) comes from mlip_transfer.study, which the config checks read too.
+#
+# A rule's params hold only what its job's result depends on (STUDY.*_settings, key order canonical):
+# Snakemake reruns a job whose params changed. How a job runs (threads, cp2k.command, device,
+# enable_cueq, SLURM resources) is read by the scripts from the config and never reruns anything.
+from pathlib import Path
 
+from mlip_transfer.cluster import job_resources
+from mlip_transfer.study import AIMD_SOURCE, Study, canonical
+
+STUDY = Study(config)
 RUN = f"results/{config['run_name']}"
 ELEMENTS = ["H", "O", "K"]
-CONCENTRATIONS = {c["label"]: c for c in config["concentrations"]}
+CONCENTRATIONS = list(STUDY.concentrations)
 PRETRAIN = config["foundation_model"].get("pretrain")
-SYSTEMS = {
-    **CONCENTRATIONS,
-    **({PRETRAIN["system"]["label"]: PRETRAIN["system"]} if PRETRAIN else {}),
-}
-MULTI_MODELS = {m["name"]: m for m in config["training"]["multi_concentration_models"]}
-FINE_TUNED = {f"ft_{label}": label for label in CONCENTRATIONS}
-MODELS = ["foundation", *FINE_TUNED, *MULTI_MODELS]
-MD_RUNS = [
-    (m, c) for m in config["md"]["models"] for c in config["md"]["concentrations"]
-]
+FINE_TUNED = STUDY.fine_tuned
+MULTI_MODELS = STUDY.multi_models
+MODELS = STUDY.models
+MD_RUNS = STUDY.md_runs
 ANALYSIS_FIGURES = [
     "hbonds_per_OH",
     "OH_OH_hbonds",
@@ -30,7 +30,7 @@ ANALYSIS_FIGURES = [
     "rdf",
 ]
 # Loaded by rules that run CP2K under --software-deployment-method env-modules (clusters with a CP2K module).
-CP2K_ENVMODULES = config.get("cluster", {}).get("envmodules", {}).get("cp2k", [])
+CP2K_ENVMODULES = config["cluster"]["envmodules"]["cp2k"]
 METRICS = [
     "force_rmse_meV_per_A",
     "force_mae_meV_per_A",
@@ -53,24 +53,6 @@ def slurm_resources(kind):
     return job_resources(config, kind)
 
 
-def composition(system):
-    """KOH/water numbers of a system, from its explicit composition or its molarity."""
-    s = SYSTEMS[system]
-    if "n_koh" in s:
-        return Composition(s["n_koh"], s["n_water"])
-    return composition_for_molarity(s["molarity_mol_per_L"], s["n_oxygen"])
-
-
-def molarity(system):
-    """Nominal molarity (mol/L): the configured one, else from the density correlation."""
-    s = SYSTEMS[system]
-    return s.get("molarity_mol_per_L", composition_molarity(composition(system)))
-
-
-def system_temperature_K(system):
-    return SYSTEMS[system].get("temperature_K", config["temperature_K"])
-
-
 def _job_name(wildcards):
     return "_".join(f"{{{w}}}" for w in wildcards) or "run"
 
@@ -81,12 +63,6 @@ def log(rule, *wildcards):
 
 def bench(rule, *wildcards):
     return f"{RUN}/benchmarks/{rule}/{_job_name(wildcards)}.tsv"
-
-
-AIMD = config["cp2k"]["aimd"]
-# A production AIMD does not fit one job's walltime: it runs as equal segments of at most
-# `segment_steps` MD steps, each continuing from the restart file of the one before.
-AIMD_SEGMENTS = -(-AIMD["steps"] // AIMD.get("segment_steps", AIMD["steps"]))
 
 
 def aimd_segment_file(system, segment, name):
@@ -100,9 +76,15 @@ def aimd_segment_file(system, segment, name):
     return f"{RUN}/cp2k/aimd/{system}/segment_{segment}/{files[name]}"
 
 
-def aimd_segment_end_step(wildcards):
-    """The MD step a segment runs up to."""
-    return (int(wildcards.segment) + 1) * AIMD["steps"] // AIMD_SEGMENTS
+def output_dir(wildcards, output):
+    """The folder of a job's first output, where CP2K runs and leaves its own files."""
+    return str(Path(output[0]).parent)
+
+
+def cp2k_run_dir(wildcards, output):
+    """Where CP2K works beside a job's outputs: not an output, so Snakemake never deletes it, and an
+    interrupted AIMD segment continues there from its restart file."""
+    return str(Path(output[0]).parent / "run")
 
 
 def previous_aimd_segment(wildcards):
@@ -117,7 +99,8 @@ def aimd_trajectory(wildcards):
     """Every segment's positions, forces and energies, in order: the whole AIMD of a system."""
     return {
         name: [
-            aimd_segment_file(wildcards.system, k, name) for k in range(AIMD_SEGMENTS)
+            aimd_segment_file(wildcards.system, k, name)
+            for k in range(STUDY.aimd_segments)
         ]
         for name in ("positions", "forces", "energies")
     }
@@ -131,6 +114,11 @@ def model_file(model):
     return f"{RUN}/models/{model}.model"
 
 
+def training_dir(wildcards, output):
+    """mace_run_train's own folder of a model (checkpoints, logs): kept between attempts for resuming."""
+    return str(Path(output[0]).with_name(f"{Path(output[0]).stem}_mace_run_train"))
+
+
 def training_sets(wildcards):
     """Train and validation files of a model: one concentration's splits or a multi-concentration mix."""
     if wildcards.model in FINE_TUNED:
@@ -139,25 +127,19 @@ def training_sets(wildcards):
             "train": split_file(label, "train"),
             "valid": split_file(label, "valid"),
         }
-    if wildcards.model in MULTI_MODELS:
-        return {
-            s: f"{RUN}/splits/multi/{wildcards.model}/{s}.extxyz"
-            for s in ("train", "valid")
-        }
-    raise ValueError(f"unknown model {wildcards.model!r}; models are {MODELS}")
+    return {
+        s: f"{RUN}/splits/multi/{wildcards.model}/{s}.extxyz"
+        for s in ("train", "valid")
+    }
 
 
 def multi_model_sources(wildcards):
-    labels = MULTI_MODELS[wildcards.model]["concentrations"]
+    labels = STUDY.training_concentrations(wildcards.model)
     return {
         "train": [split_file(c, "train") for c in labels],
         "valid": [split_file(c, "valid") for c in labels],
         "budget_train": split_file(labels[0], "train"),
     }
-
-
-def test_sets(wildcards=None):
-    return {c: split_file(c, "test") for c in CONCENTRATIONS}
 
 
 def analysis_tables(source, system):
@@ -169,35 +151,14 @@ def analysis_tables(source, system):
 
 def analysis_input(wildcards):
     """The trajectory of an analysed run: AIMD frames or an MD trajectory."""
-    if wildcards.source == "AIMD":
+    if wildcards.source == AIMD_SOURCE:
         return f"{RUN}/frames/{wildcards.system}.extxyz"
     return f"{RUN}/md/{wildcards.source}/{wildcards.system}.h5"
 
 
-def trajectory_timing(wildcards):
-    """Frame interval, frames to skip and MSD fit window (ps) of an analysed run. AIMD frames had
-    their equilibration dropped when they were extracted, and AIMD runs are shorter than MD.
-    """
-    settings = config["analysis"]
-    if wildcards.source == "AIMD":
-        aimd = config["cp2k"]["aimd"]
-        interval_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
-        return {
-            "frame_interval_ps": interval_ps,
-            "skip_frames": 0,
-            "diffusion_window_ps": settings["aimd_diffusion_window_ps"],
-        }
-    interval_ps = config["md"]["timestep_fs"] * config["md"]["write_interval"] / 1000.0
-    return {
-        "frame_interval_ps": interval_ps,
-        "skip_frames": round(settings["equilibration_ps"] / interval_ps),
-        "diffusion_window_ps": settings["diffusion_window_ps"],
-    }
-
-
-def analysed_runs():
-    """(source, concentration) pairs analysed: every selected MD run and the AIMD reference."""
-    return [*MD_RUNS, *(("AIMD", c) for c in CONCENTRATIONS)]
+def analysed_tables(table):
+    """One analysis table of every analysed run, in the order of STUDY.analysed_runs()."""
+    return [analysis_tables(s, c)[table] for s, c in STUDY.analysed_runs()]
 
 
 def in_report(path, caption, category, **labels):
@@ -210,28 +171,22 @@ def in_report(path, caption, category, **labels):
     )
 
 
-def matrix_outputs():
-    return [f"{RUN}/matrix/transferability.csv"] + [
-        f"{RUN}/matrix/{metric}.{ext}" for metric in METRICS for ext in ("png", "pdf")
-    ]
-
-
 def figures(folder, names, category, caption=None):
-    """PNG and PDF of each named figure; the PNGs go into `snakemake --report` with the caption
-    workflow/report/<caption or name>.rst."""
-    return [
-        path
-        for name in names
-        for path in (
+    """{name: [PNG, PDF]} of each named figure, for named outputs; the PNGs go into
+    `snakemake --report` with the caption workflow/report/<caption or name>.rst."""
+    return {
+        name: [
             in_report(f"{folder}/{name}.png", caption or name, category, figure=name),
             f"{folder}/{name}.pdf",
-        )
-    ]
+        ]
+        for name in names
+    }
 
 
 def final_outputs():
     return [
-        *matrix_outputs(),
+        f"{RUN}/matrix/transferability.csv",
+        *expand(f"{RUN}/matrix/{{metric}}.{{ext}}", metric=METRICS, ext=["png", "pdf"]),
         *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
         f"{RUN}/tables/hbonds.csv",
         f"{RUN}/tables/diffusion.csv",
@@ -251,5 +206,8 @@ def concentration_outputs(label):
     own_md = [own_run] if own_run in MD_RUNS else []
     return [
         f"{RUN}/evaluation/ft_{label}/{label}.csv",
-        *[analysis_tables(m, c)["diffusion"] for m, c in [*own_md, ("AIMD", label)]],
+        *[
+            analysis_tables(m, c)["diffusion"]
+            for m, c in [*own_md, (AIMD_SOURCE, label)]
+        ],
     ]

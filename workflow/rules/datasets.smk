@@ -39,7 +39,7 @@ rule split_frames:
     resources:
         **slurm_resources("analysis"),
     params:
-        split=config["split"],
+        split=canonical(config["split"]),
     script:
         "../scripts/split_frames.py"
 

@@ -22,9 +22,7 @@ rule evaluate_model:
     resources:
         **slurm_resources("evaluation"),
     params:
-        device=config["evaluation"]["device"],
-        enable_cueq=config["evaluation"].get("enable_cueq", False),
-        dtype=config["training"]["default_dtype"],
+        default_dtype=config["training"]["default_dtype"],
     script:
         "../scripts/evaluate_model.py"
 
@@ -33,13 +31,13 @@ rule transferability_matrix:
     input:
         expand(rules.evaluate_model.output.errors, model=MODELS, system=CONCENTRATIONS),
     output:
-        f"{RUN}/matrix/transferability.csv",
-        figures(
+        **figures(
             f"{RUN}/matrix",
             METRICS,
             "Transferability matrix",
             caption="transferability_matrix",
         ),
+        table=f"{RUN}/matrix/transferability.csv",
     log:
         log("transferability_matrix"),
     benchmark:
@@ -49,7 +47,7 @@ rule transferability_matrix:
     params:
         models=MODELS,
         concentrations=CONCENTRATIONS,
-        molarities={c: molarity(c) for c in CONCENTRATIONS},
+        molarities=STUDY.molarities(),
         metrics=METRICS,
     script:
         "../scripts/transferability_matrix.py"
@@ -63,13 +61,15 @@ rule parity_plot:
             allow_missing=True,
         ),
     output:
-        png=in_report(
-            f"{RUN}/figures/parity_{{model}}.png",
-            "parity",
-            "Parity plots",
-            model="{model}",
-        ),
-        pdf=f"{RUN}/figures/parity_{{model}}.pdf",
+        figure=[
+            in_report(
+                f"{RUN}/figures/parity_{{model}}.png",
+                "parity",
+                "Parity plots",
+                model="{model}",
+            ),
+            f"{RUN}/figures/parity_{{model}}.pdf",
+        ],
     log:
         log("parity_plot", "model"),
     benchmark:

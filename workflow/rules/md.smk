@@ -17,9 +17,6 @@ rule run_md:
     resources:
         **slurm_resources("md"),
     params:
-        md=config["md"],
-        temperature_K=lambda w: system_temperature_K(w.system),
-        seed=config["seed"],
-        dtype=config["training"]["default_dtype"],
+        md=lambda w: STUDY.md_settings(w.system),
     script:
         "../scripts/run_md.py"

@@ -21,9 +21,8 @@ if PRETRAIN:
         resources:
             **slurm_resources("training"),
         params:
-            hyperparameters=PRETRAIN["hyperparameters"],
-            training=config["training"],
-            seed=config["seed"],
+            training=STUDY.training_settings(PRETRAIN["hyperparameters"]),
+            work_dir=training_dir,
         script:
             "../scripts/train_mace.py"
 
@@ -44,8 +43,8 @@ else:
             "../../envs/mace.yaml"
         params:
             file=config["foundation_model"]["file"],
-            url=config["foundation_model"].get("url"),
-            sha256=config["foundation_model"].get("sha256"),
+            url=config["foundation_model"]["url"],
+            sha256=config["foundation_model"]["sha256"],
             atomic_numbers=[1, 8, 19],
         script:
             "../scripts/provide_foundation_model.py"
@@ -70,8 +69,7 @@ rule fine_tune:
     resources:
         **slurm_resources("training"),
     params:
-        hyperparameters=config["training"]["fine_tune"],
-        training=config["training"],
-        seed=config["seed"],
+        training=STUDY.training_settings(config["training"]["fine_tune"]),
+        work_dir=training_dir,
     script:
         "../scripts/train_mace.py"

@@ -2,5 +2,6 @@ from mlip_transfer.cp2k import cp2k_version, write_input_schema
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
-log.info("CP2K: %s", cp2k_version(snakemake.params.command))
-write_input_schema(snakemake.params.command, snakemake.output[0])
+command = snakemake.config["cp2k"]["command"]  # how CP2K is launched: not a param, never reruns a job
+log.info("CP2K: %s", cp2k_version(command))
+write_input_schema(command, snakemake.output[0])

@@ -8,8 +8,9 @@ from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
+launch = snakemake.config["evaluation"]  # device and kernels: how it runs, not what it computes
 calculator = evaluation.load_mace_calculator(
-    snakemake.input.model, snakemake.params.device, snakemake.params.dtype, snakemake.params.enable_cueq
+    snakemake.input.model, launch["device"], snakemake.params.default_dtype, launch["enable_cueq"]
 )
 predictions = evaluation.predict(calculator, read(snakemake.input.test, index=":"))
 with atomic_path(snakemake.output.predictions) as path:

@@ -1,17 +1,17 @@
-from pathlib import Path
-
 from mlip_transfer import cp2k
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
-settings, element = snakemake.params.cp2k, snakemake.wildcards.element
-tree = cp2k.isolated_atom_input_tree(element, settings, box_length_A=settings["isolated_atom_box_A"])
+element = snakemake.wildcards.element
+tree = cp2k.isolated_atom_input_tree(
+    element, snakemake.params.electronic_structure, box_length_A=snakemake.params.box_length_A
+)
 output = cp2k.run_input(
     tree,
-    Path(snakemake.output[0]).parent,
+    snakemake.params.run_dir,
     "atom",
-    command=settings["command"],
+    command=snakemake.config["cp2k"]["command"],
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,
 )

@@ -1,9 +1,7 @@
-from pathlib import Path
-
 from mlip_transfer import plotting
 from mlip_transfer.evaluation import Predictions
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
 predictions = {c: Predictions.load(f) for c, f in zip(snakemake.params.concentrations, snakemake.input, strict=True)}
-plotting.parity(predictions, snakemake.wildcards.model, Path(snakemake.output.png).with_suffix(""))
+plotting.parity(predictions, snakemake.wildcards.model, snakemake.output.figure)

@@ -8,35 +8,35 @@ from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
-settings = snakemake.params.cp2k
-aimd = settings["aimd"]
+aimd = snakemake.params.aimd
 tree = cp2k.aimd_input_tree(
     read(snakemake.input.box),
-    settings,
+    snakemake.params.electronic_structure,
     project="aimd",
-    steps=snakemake.params.end_step,
+    steps=aimd["end_step"],
     timestep_fs=aimd["timestep_fs"],
-    temperature_K=snakemake.params.temperature_K,
+    temperature_K=aimd["temperature_K"],
     thermostat_time_constant_fs=aimd["thermostat_time_constant_fs"],
     print_every=aimd["print_every"],
-    seed=snakemake.params.seed,
+    seed=aimd["seed"],
 )
-run_dir = Path(snakemake.output.positions).parent / "run"
+run_dir = Path(snakemake.params.run_dir)
 cp2k.run_resumable(
     tree,
     run_dir,
     "aimd",
-    command=settings["command"],
+    command=snakemake.config["cp2k"]["command"],
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,
     start_from=snakemake.input.get("start"),
 )
 for name in ("positions", "forces", "energies", "restart"):
+    # CP2K names its files after the project; the rule's outputs carry the same names
     with atomic_path(snakemake.output[name]) as path:
         shutil.copyfile(run_dir / Path(snakemake.output[name]).name, path)
 log.info(
     "AIMD of %s, segment %s: MD steps up to %d done",
     snakemake.wildcards.system,
     snakemake.wildcards.segment,
-    snakemake.params.end_step,
+    aimd["end_step"],
 )

@@ -8,20 +8,21 @@ from mlip_transfer.logs import log_to
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.md
+launch = snakemake.config["md"]  # device, kernels and guards: how it runs, not what it computes
 start = read(snakemake.input.start, index=-1)
 calculator = load_mace_calculator(
-    snakemake.input.model, settings["device"], snakemake.params.dtype, settings.get("enable_cueq", False)
+    snakemake.input.model, launch["device"], settings["default_dtype"], launch["enable_cueq"]
 )
 n_frames = md.run_nvt(
     start,
     calculator,
     snakemake.output[0],
-    temperature_K=snakemake.params.temperature_K,
+    temperature_K=settings["temperature_K"],
     timestep_fs=settings["timestep_fs"],
     steps=settings["steps"],
     write_interval=settings["write_interval"],
     thermostat=settings["thermostat"],
-    seed=snakemake.params.seed,
-    limits=md.SanityLimits(settings.get("max_temperature_K", 2000.0), settings.get("min_distance_A", 0.6)),
+    seed=settings["seed"],
+    limits=md.SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
 )
 log.info("%d frames written", n_frames)

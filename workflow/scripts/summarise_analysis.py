@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pandas as pd
 
 from mlip_transfer import plotting
@@ -9,16 +7,15 @@ from mlip_transfer.reference_data import koh_conductivity_S_per_m
 
 log_to(snakemake.log[0])
 runs, molarities, temperatures = snakemake.params.runs, snakemake.params.molarities, snakemake.params.temperatures_K
-folder = Path(snakemake.output.figures[0]).parent
+output = snakemake.output
 
 
 def gather(table):
-    """One table per analysed run, labelled with its source (model or AIMD) and concentration."""
-    frames = []
-    for source, conc in runs:
-        path = next(f for f in snakemake.input if f.endswith(f"/{source}/{conc}/{table}.csv"))
-        frames.append(pd.read_csv(path).assign(model=source, concentration=conc, molarity_mol_per_L=molarities[conc]))
-    return frames
+    """One table per analysed run (inputs in the order of ``runs``), labelled with its source and concentration."""
+    return [
+        pd.read_csv(path).assign(model=source, concentration=conc, molarity_mol_per_L=molarities[conc])
+        for (source, conc), path in zip(runs, snakemake.input[table], strict=True)
+    ]
 
 
 hbonds = pd.concat(gather("hbonds"), ignore_index=True)
@@ -26,18 +23,18 @@ diffusion = pd.concat(gather("diffusion"), ignore_index=True)
 diffusion["experimental_conductivity_S_per_m"] = [
     koh_conductivity_S_per_m(molarities[c], temperatures[c]) for c in diffusion["concentration"]
 ]
-for table, name in ((hbonds, "hbonds"), (diffusion, "diffusion")):
-    with atomic_path(snakemake.output[name]) as path:
+for table, name in ((hbonds, "hbond_table"), (diffusion, "diffusion_table")):
+    with atomic_path(output[name]) as path:
         table.to_csv(path, index=False)
 for value, label, name in (
     ("hbonds_accepted_per_OH-", "H bonds accepted per OH⁻", "hbonds_per_OH"),
     ("hbonds_OH-->OH-_per_OH-", "OH⁻→OH⁻ H bonds per OH⁻", "OH_OH_hbonds"),
 ):
-    plotting.versus_concentration(hbonds, value, "model", label, folder / name, error=f"{value}_error")
+    plotting.versus_concentration(hbonds, value, "model", label, output[name], error=f"{value}_error")
 plotting.versus_concentration(
-    hbonds, "proton_transfers_per_OH-_per_ps", "model", "proton transfers per OH⁻ per ps", folder / "proton_transfer"
+    hbonds, "proton_transfers_per_OH-_per_ps", "model", "proton transfers per OH⁻ per ps", output.proton_transfer
 )
-plotting.diffusion_panels(diffusion, folder / "diffusion")
-plotting.conductivity(diffusion, folder / "conductivity")
+plotting.diffusion_panels(diffusion, output.diffusion)
+plotting.conductivity(diffusion, output.conductivity)
 rdfs = {f"{m} {c}": df for (m, c), df in zip(runs, gather("rdf"), strict=True)}
-plotting.rdf_panels(rdfs, folder / "rdf")
+plotting.rdf_panels(rdfs, output.rdf)

@@ -1,0 +1,118 @@
+"""The study derived once from a config, and the per-job settings that decide what Snakemake reruns."""
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import REPO
+from mlip_transfer.box import composition_for_molarity
+from mlip_transfer.study import Study, canonical
+
+
+def load(name="tiny.yaml", change=None):
+    config = yaml.safe_load((REPO / "config" / name).read_text())
+    if change:
+        change(config)
+    validate(config, str(REPO / "config" / "schema.yaml"))  # fills in the defaults, as the Snakefile does
+    return config
+
+
+def every_job_settings(study):
+    """Every job's params as Snakemake compares them (repr), keyed by job."""
+    jobs = {"electronic_structure": study.electronic_structure()}
+    for system in study.systems:
+        jobs[f"box {system}"] = study.box_settings(system)
+        for segment in range(study.aimd_segments):
+            jobs[f"aimd {system} {segment}"] = study.aimd_settings(system, segment)
+    for model, system in study.md_runs:
+        jobs[f"md {model} {system}"] = study.md_settings(system)
+    for source, system in study.analysed_runs():
+        jobs[f"analysis {source} {system}"] = study.analysis_settings(source, system)
+    jobs["fine_tune"] = study.training_settings(study.config["training"]["fine_tune"])
+    return {job: repr(value) for job, value in jobs.items()}
+
+
+def reversed_keys(value):
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(item) for item in value]
+    return value
+
+
+def test_the_study_of_the_production_config():
+    study = Study(load("config.yaml"))
+    assert list(study.concentrations) == ["c0_56", "c1_13", "c3_23", "c6_26", "c9_47", "c13_40", "c17_98"]
+    assert study.models[:2] == ["foundation", "ft_c0_56"] and len(study.models) == 10
+    assert len(study.md_runs) == 28 and study.aimd_segments == 15
+    c6 = study.concentrations["c6_26"]
+    assert c6.composition == composition_for_molarity(6.26, 96) and c6.molarity_mol_per_L == 6.26
+    assert study.training_concentrations("ft_c6_26") == ["c6_26"]
+    assert study.aimd_segment_end_step(0) == 4000 and study.aimd_segment_end_step(14) == 60000
+    with pytest.raises(KeyError, match="unknown fine-tuned model 'foundation'"):
+        study.training_concentrations("foundation")
+
+
+def test_how_jobs_run_is_in_no_jobs_settings():
+    def run_differently(config):
+        config["cp2k"].update(threads=8, command=["srun", "cp2k.psmp"])
+        config["training"].update(threads=4, device="cuda", enable_cueq=True)
+        config["evaluation"].update(device="cuda", enable_cueq=True)
+        config["md"].update(threads=4, device="cuda", enable_cueq=True, max_temperature_K=900.0)
+        config["cluster"]["resources"]["md"]["runtime"] = 999
+
+    assert every_job_settings(Study(load(change=run_differently))) == every_job_settings(Study(load()))
+
+
+def test_key_order_changes_no_jobs_settings():
+    reordered = load()
+    reordered = reversed_keys(reordered)
+    assert list(reordered) != list(load())
+    assert every_job_settings(Study(reordered)) == every_job_settings(Study(load()))
+    assert repr(canonical({"b": {"y": 1, "x": (2, 3)}, "a": 0})) == "{'a': 0, 'b': {'x': [2, 3], 'y': 1}}"
+
+
+@pytest.mark.parametrize(
+    ("change", "changed_jobs"),
+    [
+        (lambda c: c["cp2k"]["aimd"].update(timestep_fs=0.4), {"aimd", "analysis AIMD"}),
+        (lambda c: c["training"]["fine_tune"].update(lr=0.001), {"fine_tune"}),
+        (lambda c: c["md"]["thermostat"].update(time_constant_fs=40.0), {"md"}),
+        (lambda c: c["analysis"].update(diffusion_window_ps=[0.002, 0.01]), {"analysis ft_c3_78"}),
+        (lambda c: c["analysis"].update(aimd_diffusion_window_ps=[0.002, 0.006]), {"analysis AIMD"}),
+        (lambda c: c["analysis"].update(angle_cutoff_deg=35.0), {"analysis"}),
+        (lambda c: c["concentrations"][0].update(n_water=13), {"box c3_78"}),
+    ],
+)
+def test_a_science_setting_changes_exactly_the_jobs_it_determines(change, changed_jobs):
+    before, after = every_job_settings(Study(load())), every_job_settings(Study(load(change=change)))
+    changed = {job for job in before if before[job] != after[job]}
+    assert changed and all(any(job.startswith(prefix) for prefix in changed_jobs) for job in changed)
+    assert all(any(job.startswith(p) for job in changed) for p in changed_jobs)
+
+
+def test_adding_runs_changes_no_existing_jobs_settings():
+    def grow(config):
+        config["concentrations"].append({"label": "c7_61", "n_koh": 2, "n_water": 13})
+        config["training"]["multi_concentration_models"].append(
+            {"name": "multi_more", "concentrations": ["c7_61", "c3_78"]}
+        )
+        config["md"]["models"].append("multi_both")
+        config["md"]["concentrations"].append("c3_78")
+
+    before, after = every_job_settings(Study(load())), every_job_settings(Study(load(change=grow)))
+    assert {job: after[job] for job in before} == before
+    assert "md multi_both c3_78" in after and "aimd c7_61 1" in after
+
+
+def test_defaults_come_from_the_schema():
+    config = load()
+    assert config["md"]["max_temperature_K"] == 2000.0 and config["md"]["min_distance_A"] == 0.6
+    assert config["training"]["enable_cueq"] is False and config["analysis"]["viscosity_mPa_s"] == {}
+    assert config["cluster"]["envmodules"]["cp2k"] == []
+    bare = copy.deepcopy(load())
+    del bare["cluster"]
+    validate(bare, str(REPO / "config" / "schema.yaml"))
+    assert bare["cluster"]["envmodules"]["cp2k"] == []
