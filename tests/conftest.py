@@ -77,3 +77,19 @@ def restart_step(path) -> int:
         return cp2k.restart_step(path)
     except (OSError, cp2k.CP2KError):
         return -1
+
+
+def run_differently(config):
+    """Change only how jobs run (threads, launcher, device, kernels, guards, SLURM): no result may change."""
+    config["cp2k"].update(threads=2, command=["nice", "cp2k.psmp"])
+    config["training"].update(threads=2, device="cpu", enable_cueq=True)
+    config["evaluation"].update(device="cpu", enable_cueq=True)
+    config["md"].update(threads=2, device="cpu", enable_cueq=True, max_temperature_K=5000.0)
+    config["cluster"]["resources"]["md"]["runtime"] = 60
+
+
+def reversed_keys(value):
+    """A config with every mapping's keys in reverse order, as another YAML writer may leave it."""
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    return [reversed_keys(item) for item in value] if isinstance(value, list) else value

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from conftest import REPO
+from conftest import REPO, reversed_keys, run_differently
 from mlip_transfer.box import composition_for_molarity
 from mlip_transfer.study import Study, canonical
 
@@ -34,14 +34,6 @@ def every_job_settings(study):
     return {job: repr(value) for job, value in jobs.items()}
 
 
-def reversed_keys(value):
-    if isinstance(value, dict):
-        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
-    if isinstance(value, list):
-        return [reversed_keys(item) for item in value]
-    return value
-
-
 def test_the_study_of_the_production_config():
     study = Study(load("config.yaml"))
     assert list(study.concentrations) == ["c0_56", "c1_13", "c3_23", "c6_26", "c9_47", "c13_40", "c17_98"]
@@ -56,13 +48,6 @@ def test_the_study_of_the_production_config():
 
 
 def test_how_jobs_run_is_in_no_jobs_settings():
-    def run_differently(config):
-        config["cp2k"].update(threads=8, command=["srun", "cp2k.psmp"])
-        config["training"].update(threads=4, device="cuda", enable_cueq=True)
-        config["evaluation"].update(device="cuda", enable_cueq=True)
-        config["md"].update(threads=4, device="cuda", enable_cueq=True, max_temperature_K=900.0)
-        config["cluster"]["resources"]["md"]["runtime"] = 999
-
     assert every_job_settings(Study(load(change=run_differently))) == every_job_settings(Study(load()))
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, needs_cp2k, restart_step, snakemake_executable
+from conftest import REPO, needs_cp2k, restart_step, reversed_keys, run_differently, snakemake_executable
 from mlip_transfer.frames import cp2k_frames
 from mlip_transfer.provenance import trace
 
@@ -180,14 +180,6 @@ def _add_concentration(c):
     c["concentrations"].append({"label": "c7_61", "n_koh": 2, "n_water": 13})
 
 
-def _run_differently(c):
-    c["cp2k"].update(threads=2, command=["nice", "cp2k.psmp"])
-    c["training"].update(threads=2, device="cpu", enable_cueq=True)
-    c["evaluation"].update(device="cpu", enable_cueq=True)
-    c["md"].update(threads=2, device="cpu", enable_cueq=True, max_temperature_K=5000.0)
-    c["cluster"]["resources"]["md"]["runtime"] = 60
-
-
 def _foundation_file(c, workdir):
     shutil.copyfile(workdir / "results/tiny/models/foundation.model", workdir / "mace_foundation.model")
     c["foundation_model"] = {"file": str(workdir / "mace_foundation.model")}
@@ -235,7 +227,7 @@ EDITS = {
         {f"analyse_trajectory[source={s}, system={c}]" for s, c in
          [("ft_c3_78", "c11_34"), ("AIMD", "c3_78"), ("AIMD", "c11_34")]} | {"summarise_analysis"},
     ),
-    "change threads, command, device and guards": (_run_differently, set()),
+    "change threads, command, device and guards": (run_differently, set()),
     "change the fine-tuning learning rate": (
         lambda c: c["training"]["fine_tune"].update(lr=0.004),
         FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, system=c3_78]",
@@ -279,11 +271,6 @@ def test_a_longer_aimd_runs_only_its_new_segments(tiny_run):
 @pytest.mark.e2e
 @needs_cp2k
 def test_the_same_config_with_its_keys_in_another_order_plans_nothing(tiny_run):
-    def reversed_keys(value):
-        if isinstance(value, dict):
-            return {key: reversed_keys(value[key]) for key in reversed(list(value))}
-        return [reversed_keys(v) for v in value] if isinstance(value, list) else value
-
     config = reversed_keys(yaml.safe_load((REPO / "config" / "tiny.yaml").read_text()))
     (tiny_run / "reordered.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     assert planned_jobs(tiny_run, str(tiny_run / "reordered.yaml")) == set()
