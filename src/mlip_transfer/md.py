@@ -68,13 +68,15 @@ def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
 class H5MDWriter:
     """Append ASE frames to an H5MD file (``/particles/all/...`` and ``/observables/...``); with
     ``append=True`` an existing file is continued, its trailing partial frame (a write cut off between
-    datasets) dropped first."""
+    datasets), and any frame after the first ``keep``, dropped first."""
 
-    def __init__(self, path: str | os.PathLike, atoms: Atoms, timestep_ps: float, append: bool = False):
+    def __init__(
+        self, path: str | os.PathLike, atoms: Atoms, timestep_ps: float, append: bool = False, keep: int | None = None
+    ):
         self._timestep_ps = timestep_ps
-        if append:
+        if append:  # keep the whole frames, or the first ``keep`` of them
             self._file = h5py.File(path, "a")
-            n = frames_in(self._file)
+            n = frames_in(self._file) if keep is None else min(keep, frames_in(self._file))
             for name in SERIES:
                 for key in ("value", "step", "time"):
                     self._file[name][key].resize(n, axis=0)
@@ -106,7 +108,8 @@ class H5MDWriter:
             time.attrs["unit"] = "ps"
         self._file.create_dataset(RNG_STATE, shape=(0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(256,))
 
-    def write(self, atoms: Atoms, step: int, rng: np.random.Generator | None = None) -> None:
+    def write(self, atoms: Atoms, step: int, random_state: str = "") -> None:
+        """Append one frame; ``random_state`` (JSON) is the thermostat's random state after it, for resuming."""
         values = dict(
             zip(
                 SERIES,
@@ -127,7 +130,7 @@ class H5MDWriter:
                 group[key][i] = item
         states = self._file[RNG_STATE]
         states.resize(len(states) + 1, axis=0)
-        states[-1] = json.dumps(rng.bit_generator.state) if rng is not None else ""
+        states[-1] = random_state
         self._file.flush()
 
     def close(self) -> None:
@@ -214,7 +217,7 @@ def run_nvt(
 
         def write() -> None:
             check_frame(atoms, dynamics.nsteps, limits)
-            writer.write(atoms, dynamics.nsteps, dynamics.rng)
+            writer.write(atoms, dynamics.nsteps, json.dumps(dynamics.rng.bit_generator.state))
 
         dynamics.attach(write, interval=write_interval)  # ASE also calls it at step 0 of a fresh run
         dynamics.run(steps - dynamics.nsteps)

@@ -191,6 +191,7 @@ class Study:
         md = self.config["md"]
         return canonical(
             {
+                "engine": md["engine"],  # a different integrator and random stream: another trajectory
                 "steps": md["steps"],
                 "timestep_fs": md["timestep_fs"],
                 "write_interval": md["write_interval"],

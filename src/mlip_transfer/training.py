@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .files import atomic_path
@@ -204,3 +204,49 @@ def check_foundation_model(path: str | os.PathLike, atomic_numbers: Iterable[int
         raise TrainingError(
             f"foundation model {path} lacks elements {missing} (atomic numbers) of the data; it has {sorted(known)}"
         )
+
+
+def random_mace_model(
+    path: str | os.PathLike,
+    *,
+    channels: int = 128,
+    max_L: int = 1,
+    max_ell: int = 3,
+    correlation: int = 3,
+    r_max_A: float = 6.0,
+    num_interactions: int = 2,
+    atomic_numbers: Sequence[int] = (1, 8, 19),
+    seed: int = 0,
+) -> Path:
+    """Save a ScaleShiftMACE with random weights: the defaults are MACE-MP-0 medium's architecture
+    (128x0e+128x1o, max_ell 3, correlation 3, r_max 6 Å, 2 interactions). For speed measurements and
+    engine comparisons, where the weights do not matter; never a result."""
+    import numpy as np
+    import torch
+    from mace import modules
+
+    torch.manual_seed(seed)
+    from e3nn import o3  # after mace, which lets e3nn load its constants under torch's weights_only default
+
+    hidden = o3.Irreps(" + ".join(f"{channels}x{ell}{'e' if ell % 2 == 0 else 'o'}" for ell in range(max_L + 1)))
+    model = modules.ScaleShiftMACE(
+        r_max=r_max_A,
+        num_bessel=8,
+        num_polynomial_cutoff=5,
+        max_ell=max_ell,
+        interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
+        interaction_cls_first=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
+        num_interactions=num_interactions,
+        num_elements=len(atomic_numbers),
+        hidden_irreps=hidden,
+        MLP_irreps=o3.Irreps("16x0e"),
+        atomic_energies=np.zeros(len(atomic_numbers)),
+        avg_num_neighbors=30.0,
+        atomic_numbers=list(atomic_numbers),
+        correlation=correlation,
+        gate=torch.nn.functional.silu,
+        atomic_inter_scale=1.0,
+        atomic_inter_shift=0.0,
+    ).to(torch.float64)
+    torch.save(model, path)
+    return Path(path)

@@ -21,6 +21,7 @@ FINE_TUNED = STUDY.fine_tuned
 MULTI_MODELS = STUDY.multi_models
 MODELS = STUDY.models
 MD_RUNS = STUDY.md_runs
+MD_CONCENTRATIONS = config["md"]["concentrations"]
 ANALYSIS_FIGURES = [
     "hbonds_per_OH",
     "OH_OH_hbonds",

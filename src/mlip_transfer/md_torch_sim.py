@@ -1,0 +1,233 @@
+"""The fast MD engine (``md.engine: torch_sim``): NVT MD of several boxes in one batch with torch-sim.
+
+torch-sim (Radical AI, https://github.com/Radical-AI/torch-sim) evaluates MACE on a batch of systems in
+one forward pass and integrates on the device, with no ASE calculator between steps. Every production
+box of a model (one per concentration, all 288 atoms) runs as one batch.
+
+Kept from the ASE reference path (:mod:`mlip_transfer.md`): the same start (ASE's Maxwell–Boltzmann
+velocities from ``seed``, centre-of-mass motion removed), the same thermostat semantics, the same H5MD
+layout per box (positions unwrapped), the same sanity guards, and exact resume: every frame stores
+torch's random state, and a rerun continues all boxes from the last frame they all have.
+
+Thermostats: ``bussi`` is torch-sim's velocity Verlet (``nve``) with the stochastic velocity rescaling of
+Bussi et al. (J. Chem. Phys. 126, 014101 (2007)) applied per box before each step, exactly as ASE's
+``Bussi`` does (Eq. A7, 3N degrees of freedom); ``langevin`` is torch-sim's BAOAB Langevin integrator
+with friction ``friction_per_fs``. Units: ASE's (Å, eV, amu; time in Å·(amu/eV)^½), which torch-sim shares.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from ase import Atoms, units
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
+
+from .md import ANGSTROM_PER_PS, RNG_STATE, THERMOSTATS, H5MDWriter, SanityLimits, check_frame, frames_in
+from .training import resolve_device
+
+
+def load_model(model_path: str | os.PathLike, device: str, default_dtype: str, enable_cueq: bool = False):
+    """torch-sim's wrapper of a MACE model file, for batches of systems (energies and forces only)."""
+    import mace  # noqa: F401  first: lets e3nn load its constants under torch's weights_only default
+    from torch_sim.models.mace import MaceModel
+
+    device = resolve_device(device)
+    model = torch.load(model_path, map_location=device, weights_only=False)
+    return MaceModel(
+        model,
+        device=torch.device(device),
+        dtype=getattr(torch, default_dtype),
+        compute_stress=False,
+        enable_cueq=enable_cueq,
+    )
+
+
+def md_state(model, boxes: Sequence[Atoms]):
+    """torch-sim MD state of ``boxes`` (positions, momenta from each box's velocities), energies and forces."""
+    from torch_sim.integrators.md import MDState
+    from torch_sim.io import atoms_to_state
+
+    state = atoms_to_state(list(boxes), model.device, model.dtype)
+    momenta = torch.tensor(np.concatenate([a.get_momenta() for a in boxes]), device=model.device, dtype=model.dtype)
+    output = model(state)
+    return MDState(
+        positions=state.positions,
+        momenta=momenta,
+        energy=output["energy"],
+        forces=output["forces"],
+        masses=state.masses,
+        cell=state.cell,
+        pbc=state.pbc,
+        system_idx=state.system_idx,
+        atomic_numbers=state.atomic_numbers,
+    )
+
+
+def bussi_rescale(state, kT_eV: torch.Tensor, degrees_of_freedom: torch.Tensor, exp_term: float) -> None:
+    """Bussi et al. (2007) stochastic velocity rescaling of each system, in place (Eq. A7, as ASE's ``Bussi``)."""
+    kinetic = torch.zeros(state.n_systems, device=state.device, dtype=state.dtype)
+    kinetic.index_add_(0, state.system_idx, 0.5 * (state.momenta**2).sum(-1) / state.masses)
+    target = 0.5 * kT_eV * degrees_of_freedom
+    scaling = (1.0 - exp_term) * target / kinetic / degrees_of_freedom
+    normal = torch.randn(state.n_systems, device=state.device, dtype=state.dtype)
+    chi2 = 2.0 * torch._standard_gamma(0.5 * (degrees_of_freedom - 1))  # chi² with ndof − 1 degrees of freedom
+    alpha = torch.sqrt(exp_term + scaling * (chi2 + normal**2) + 2.0 * normal * torch.sqrt(exp_term * scaling))
+    state.momenta = state.momenta * alpha[state.system_idx].unsqueeze(-1)
+
+
+def nvt_step(model, state, *, temperatures_K: Sequence[float], timestep_fs: float, thermostat: Mapping):
+    """A function advancing the batch by one NVT step at each system's temperature."""
+    from torch_sim.integrators import nve, nvt_langevin
+
+    dt = torch.tensor(timestep_fs * units.fs, device=state.device, dtype=state.dtype)
+    kT = torch.tensor([units.kB * t for t in temperatures_K], device=state.device, dtype=state.dtype)
+    kind = thermostat["type"]
+    if kind == "bussi":
+        _, verlet = nve(model, dt=dt, kT=kT)
+        dof = 3.0 * torch.bincount(state.system_idx).to(state.dtype)  # ASE: 3N for unconstrained atoms
+        exp_term = math.exp(-timestep_fs / thermostat["time_constant_fs"])
+
+        def step(s):
+            bussi_rescale(s, kT, dof, exp_term)
+            return verlet(s, dt=dt)
+
+        return step
+    if kind == "langevin":
+        gamma = torch.tensor(thermostat["friction_per_fs"] / units.fs, device=state.device, dtype=state.dtype)
+        _, langevin = nvt_langevin(model, dt=dt, kT=kT, gamma=gamma)
+        return lambda s: langevin(s, dt=dt, kT=kT, gamma=gamma)
+    raise ValueError(f"md.thermostat.type: unknown thermostat {kind!r}; expected one of {THERMOSTATS}")
+
+
+def random_state(device: torch.device) -> str:
+    """torch's random state (CPU, and CUDA where the batch runs there) as JSON."""
+    states = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    return json.dumps({k: base64.b64encode(v.numpy().tobytes()).decode() for k, v in states.items()})
+
+
+def set_random_state(text: str, device: torch.device) -> None:
+    states = {
+        k: torch.frombuffer(bytearray(base64.b64decode(v)), dtype=torch.uint8) for k, v in json.loads(text).items()
+    }
+    torch.set_rng_state(states["cpu"])
+    if "cuda" in states:
+        torch.cuda.set_rng_state(states["cuda"], device)
+
+
+def run_nvt_batch(
+    starts: Sequence[Atoms],
+    model,
+    trajectory_paths: Sequence[str | os.PathLike],
+    *,
+    temperatures_K: Sequence[float],
+    timestep_fs: float,
+    steps: int,
+    write_interval: int,
+    thermostat: Mapping,
+    seed: int,
+    limits: SanityLimits,
+) -> list[int]:
+    """Run ``steps`` NVT steps of every box in ``starts`` as one batch on ``model`` (:func:`load_model`),
+    writing every ``write_interval``-th frame of box i to ``trajectory_paths[i]`` (H5MD, as
+    :func:`mlip_transfer.md.run_nvt`); return the number of frames of each.
+
+    Each box is written to ``<path>.partial`` and renamed when all are done. If every box has a partial
+    file, the run continues from the last frame that all of them hold (positions, velocities, torch's
+    random state, step); frames after it are dropped. A frame that breaks ``limits`` raises
+    :class:`~mlip_transfer.md.MDError`, and the partial files keep every frame before it.
+    """
+    partials = [Path(f"{p}.partial") for p in trajectory_paths]
+    boxes = [a.copy() for a in starts]
+    checkpoint = _restore(partials, boxes)
+    if checkpoint is None:
+        for box, temperature in zip(boxes, temperatures_K, strict=True):
+            thermalize_momenta(box, temperature, rng=np.random.default_rng(seed))
+            Stationary(box)
+        torch.manual_seed(seed)
+        first_step, kept = 0, None
+    else:
+        first_step, kept, state_text = checkpoint
+        set_random_state(state_text, model.device)
+        logging.getLogger(__name__).info("resuming %d boxes from step %d of %d", len(boxes), first_step, steps)
+    state = md_state(model, boxes)
+    step = nvt_step(model, state, temperatures_K=temperatures_K, timestep_fs=timestep_fs, thermostat=thermostat)
+    unwrapped = (
+        state.positions.detach().clone()
+    )  # torch-sim wraps positions into the cell; the MSD needs them unwrapped
+    edges = torch.tensor(np.array([b.cell.lengths() for b in boxes]), device=state.device, dtype=state.dtype)
+    edges = edges[state.system_idx]
+    writers = [
+        H5MDWriter(p, b, timestep_ps=timestep_fs / 1000.0, append=kept is not None, keep=kept)
+        for p, b in zip(partials, boxes, strict=True)
+    ]
+    try:
+
+        def write(n: int) -> None:
+            text = random_state(state.device)
+            for i, (writer, box) in enumerate(zip(writers, boxes, strict=True)):
+                frame = _frame(box, state, unwrapped, i)
+                check_frame(frame, n, limits)
+                writer.write(frame, n, text)
+
+        if kept is None:
+            write(0)
+        for n in range(first_step + 1, steps + 1):
+            before = state.positions.detach().clone()
+            state = step(state)
+            moved = state.positions.detach() - before
+            unwrapped += moved - edges * torch.round(moved / edges)  # minimum image: steps are ≪ L/2
+            if n % write_interval == 0:
+                write(n)
+        counts = [frames_in(w._file) for w in writers]
+    finally:
+        for writer in writers:
+            writer.close()
+    for partial, path in zip(partials, trajectory_paths, strict=True):
+        partial.replace(path)
+    return counts
+
+
+def _frame(box: Atoms, state, unwrapped: torch.Tensor, i: int) -> Atoms:
+    """Box ``i`` of the batch as ASE atoms: unwrapped positions, momenta, energy and forces."""
+    mask = state.system_idx == i
+    frame = Atoms(box.numbers, positions=unwrapped[mask].cpu().numpy(), cell=box.cell, pbc=True)
+    frame.set_momenta(state.momenta[mask].detach().cpu().numpy())
+    frame.calc = SinglePointCalculator(
+        frame, energy=float(state.energy[i]), forces=state.forces[mask].detach().cpu().numpy()
+    )
+    return frame
+
+
+def _restore(partials: Sequence[Path], boxes: Sequence[Atoms]) -> tuple[int, int, str] | None:
+    """Load the last frame all partial files hold into ``boxes``; return (step, frames kept, random state),
+    or None (removing stale partial files) when not every box has one to continue from."""
+    if not all(p.exists() for p in partials):
+        for p in partials:
+            p.unlink(missing_ok=True)
+        return None
+    files = [h5py.File(p, "r") for p in partials]
+    try:
+        n = min(frames_in(f) for f in files)
+        steps = {int(f["particles/all/position/step"][n - 1]) for f in files} if n else set()
+        if n == 0 or len(steps) != 1 or not files[0][RNG_STATE][n - 1]:
+            return None
+        for f, box in zip(files, boxes, strict=True):
+            particles = f["particles/all"]
+            box.positions = particles["position/value"][n - 1]
+            box.set_velocities(particles["velocity/value"][n - 1] / ANGSTROM_PER_PS)
+        return steps.pop(), n, files[0][RNG_STATE][n - 1].decode()
+    finally:
+        for f in files:
+            f.close()

@@ -1,0 +1,25 @@
+import torch
+from ase.io import read
+
+from mlip_transfer import md, md_torch_sim
+from mlip_transfer.logs import log_to
+
+log = log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+settings = snakemake.params.md  # one per concentration, in the order of the inputs and outputs
+common = settings[0]
+launch = snakemake.config["md"]  # device, kernels and guards: how it runs, not what it computes
+model = md_torch_sim.load_model(snakemake.input.model, launch["device"], common["default_dtype"], launch["enable_cueq"])
+n_frames = md_torch_sim.run_nvt_batch(
+    [read(start, index=-1) for start in snakemake.input.starts],
+    model,
+    snakemake.output,
+    temperatures_K=[s["temperature_K"] for s in settings],
+    timestep_fs=common["timestep_fs"],
+    steps=common["steps"],
+    write_interval=common["write_interval"],
+    thermostat=common["thermostat"],
+    seed=common["seed"],
+    limits=md.SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
+)
+log.info("%s frames written, one batch of %d boxes", n_frames, len(n_frames))
