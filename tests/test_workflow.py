@@ -278,6 +278,22 @@ def test_the_same_config_with_its_keys_in_another_order_plans_nothing(tiny_run):
 
 @pytest.mark.e2e
 @needs_cp2k
+def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(tiny_run):
+    def fast_engine(config):  # the 3-epoch model's physics is not under test: looser guards
+        config["md"].update(engine="torch_sim", concentrations=["c11_34", "c3_78"], min_distance_A=0.3)
+
+    snakemake("--cores", "2", "--configfile", variant(tiny_run, "torch_sim", fast_engine), workdir=tiny_run)
+    run = tiny_run / "results" / "tiny"
+    assert "one batch of 2 boxes" in (run / "logs" / "run_md_batch" / "ft_c3_78.log").read_text()
+    for system in ("c11_34", "c3_78"):
+        with h5py.File(run / "md" / "ft_c3_78" / f"{system}.h5") as f:
+            assert f["particles/all/position/step"][:].tolist() == list(range(0, 41, 2))
+    diffusion = pd.read_csv(run / "tables" / "diffusion.csv")
+    assert {"c11_34", "c3_78"} <= set(diffusion.loc[diffusion["model"] == "ft_c3_78", "concentration"])
+
+
+@pytest.mark.e2e
+@needs_cp2k
 def test_killed_jobs_resume_through_the_workflow(tiny_run):
     run = tiny_run / "results" / "tiny"
     kill_md_and_resume_the_workflow(tiny_run, run)

@@ -1,0 +1,161 @@
+"""MD and training speed of a MACE-MP-0-medium-sized model on a production KOH(aq) box.
+
+    python benchmarks/md_speed.py                 # full table (on 2 CPU cores: about 10 minutes)
+    python benchmarks/md_speed.py --steps 2 --replicas 7 --device cuda
+
+A 288-atom box (96 oxygens, 6.26 mol/L) from the project's box builder and a ScaleShiftMACE with
+MACE-MP-0 medium's architecture and random weights (which do not change the speed). Each engine runs
+Bussi NVT steps (0.5 fs) after one untimed warm-up step:
+
+- ASE + MACECalculator (the reference path) in float64, float32, and float32 with cuEquivariance (GPU);
+- torch-sim (md.engine: torch_sim) with one box, and with ``--replicas`` boxes in one batch
+  (aggregate throughput: boxes × steps per second).
+
+Printed: ms per step, steps/s and ns/day per trajectory, and each ratio to ASE float64 from this same run;
+the largest float32 force deviation from float64 relative to the RMS force; and the seconds per epoch of
+1,000 such frames for fine-tuning, from timed training steps (forward with forces, energy + force MSE,
+backward, Adam step) on one frame in each dtype (data loading and validation not included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mlip_transfer import md_torch_sim
+from mlip_transfer.box import build_box, composition_for_molarity, cubic_box_length_A
+from mlip_transfer.evaluation import load_mace_calculator
+from mlip_transfer.md import nvt_dynamics
+from mlip_transfer.training import random_mace_model, resolve_device
+
+TIMESTEP_FS = 0.5
+THERMOSTAT = {"type": "bussi", "time_constant_fs": 100.0}
+
+
+def production_box():
+    composition = composition_for_molarity(6.26, 96)
+    box = build_box(composition, cubic_box_length_A(composition), seed=1)
+    box.set_velocities(np.random.default_rng(0).normal(0, 0.003, (len(box), 3)))  # Å/fs-scale thermal motion
+    return box
+
+
+def synchronise(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_ase(model_file, device, dtype, steps, enable_cueq=False):
+    box = production_box()
+    box.calc = load_mace_calculator(model_file, device, dtype, enable_cueq)
+    dynamics = nvt_dynamics(box, temperature_K=300, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT, seed=1)
+    dynamics.run(1)
+    synchronise(device)
+    start = time.perf_counter()
+    dynamics.run(steps)
+    synchronise(device)
+    return (time.perf_counter() - start) / steps
+
+
+def start_forces(model_file, device, dtype):
+    """Forces (eV/Å) on the production box before any step."""
+    box = production_box()
+    box.calc = load_mace_calculator(model_file, device, dtype)
+    return box.get_forces()
+
+
+def time_torch_sim(model_file, device, dtype, steps, replicas):
+    model = md_torch_sim.load_model(model_file, device, dtype)
+    state = md_torch_sim.md_state(model, [production_box() for _ in range(replicas)])
+    step = md_torch_sim.nvt_step(
+        model, state, temperatures_K=[300] * replicas, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT
+    )
+    state = step(state)
+    synchronise(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        state = step(state)
+    synchronise(device)
+    return (time.perf_counter() - start) / steps
+
+
+def training_seconds_per_epoch(model_file, device, dtype, steps, frames=1000):
+    """Timed training steps on one 288-atom frame (forces on), scaled to ``frames`` frames."""
+    torch.set_default_dtype(getattr(torch, dtype))
+    calculator = load_mace_calculator(model_file, device, dtype)
+    model = calculator.models[0].train()
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    box = production_box()
+    batch = calculator._atoms_to_batch(box)  # mace's own graph of the frame (neighbour list, one-hot species)
+    reference = torch.zeros_like(batch["positions"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train_step():
+        optimizer.zero_grad()
+        output = model(batch.to_dict(), training=True, compute_force=True)
+        loss = output["energy"].square().mean() + (output["forces"] - reference).square().mean()
+        loss.backward()
+        optimizer.step()
+
+    train_step()
+    synchronise(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        train_step()
+    synchronise(device)
+    torch.set_default_dtype(torch.float64)
+    return frames * (time.perf_counter() - start) / steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=2, help="timed MD steps per engine (after one warm-up)")
+    parser.add_argument("--replicas", type=int, default=7, help="boxes in the torch-sim batch")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--training-steps", type=int, default=2, help="timed training steps per dtype")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    gpu = torch.cuda.get_device_name() if device == "cuda" else None
+    where = gpu or platform.processor() or "cpu"
+    print(f"device: {where}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    with tempfile.TemporaryDirectory() as tmp:
+        model_file = random_mace_model(Path(tmp) / "mace_mp_medium_random.model")
+        rows = []  # (engine, seconds per step of one trajectory, trajectories per step)
+        forces64, forces32 = (start_forces(model_file, device, dtype) for dtype in ("float64", "float32"))
+        ase64 = time_ase(model_file, device, "float64", args.steps)
+        rows += [("ASE float64", ase64, 1), ("ASE float32", time_ase(model_file, device, "float32", args.steps), 1)]
+        if device == "cuda":
+            rows.append(("ASE float32 + cuEquivariance", time_ase(model_file, device, "float32", args.steps, True), 1))
+        for dtype in ("float64", "float32"):
+            rows.append((f"torch-sim {dtype}, 1 box", time_torch_sim(model_file, device, dtype, args.steps, 1), 1))
+            batch = time_torch_sim(model_file, device, dtype, args.steps, args.replicas)
+            rows.append((f"torch-sim {dtype}, {args.replicas} boxes batched", batch, args.replicas))
+        training = {
+            dtype: training_seconds_per_epoch(model_file, device, dtype, args.training_steps)
+            for dtype in ("float64", "float32")
+        }
+    print(f"\nMD: 288 atoms, MACE-MP-0 medium architecture, {TIMESTEP_FS} fs steps, {args.steps} timed steps each")
+    print(f"{'engine':<36} {'ms/step':>10} {'steps/s':>9} {'ns/day':>8} {'vs ASE f64':>11}")
+    for name, seconds, boxes in rows:
+        rate = boxes / seconds  # trajectory steps per second (aggregate for a batch)
+        print(
+            f"{name:<36} {1000 * seconds:>10.1f} {rate:>9.3f} {rate * TIMESTEP_FS * 86400 / 1e6:>8.4f} "
+            f"{rate * ase64:>10.2f}×"
+        )
+    deviation = np.abs(forces32 - forces64).max() / np.sqrt(np.mean(forces64**2))
+    print(f"float32 vs float64 forces on the same frame: max |ΔF| / RMS F = {deviation:.2e}")
+    print("\nfine-tuning, 1,000 frames of 288 atoms per epoch (from timed steps on one frame):")
+    for dtype, seconds in training.items():
+        print(f"  {dtype}: {seconds:8.0f} s/epoch ({seconds / 3600:.2f} h)")
+    if device != "cuda":
+        print("  cuEquivariance: not measured (needs a CUDA GPU)")
+
+
+if __name__ == "__main__":
+    main()
