@@ -46,6 +46,20 @@ class SanityLimits:
     min_distance_A: float
 
 
+def run_settings(settings: Mapping, launch: Mapping) -> dict:
+    """Keyword arguments of :func:`run_nvt` (and the torch-sim engine's ``run_nvt_batch``) shared by every
+    box: from a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and the config's ``md``
+    section (its guards)."""
+    return {
+        "timestep_fs": settings["timestep_fs"],
+        "steps": settings["steps"],
+        "write_interval": settings["write_interval"],
+        "thermostat": settings["thermostat"],
+        "seed": settings["seed"],
+        "limits": SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
+    }
+
+
 def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
     """Raise :class:`MDError` if the frame breaks ``limits``."""
     energy, forces = atoms.get_potential_energy(), atoms.get_forces()

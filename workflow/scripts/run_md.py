@@ -18,11 +18,6 @@ n_frames = md.run_nvt(
     calculator,
     snakemake.output[0],
     temperature_K=settings["temperature_K"],
-    timestep_fs=settings["timestep_fs"],
-    steps=settings["steps"],
-    write_interval=settings["write_interval"],
-    thermostat=settings["thermostat"],
-    seed=settings["seed"],
-    limits=md.SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
+    **md.run_settings(settings, launch),
 )
 log.info("%d frames written", n_frames)

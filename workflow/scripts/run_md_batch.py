@@ -15,11 +15,6 @@ n_frames = md_torch_sim.run_nvt_batch(
     model,
     snakemake.output,
     temperatures_K=[s["temperature_K"] for s in settings],
-    timestep_fs=common["timestep_fs"],
-    steps=common["steps"],
-    write_interval=common["write_interval"],
-    thermostat=common["thermostat"],
-    seed=common["seed"],
-    limits=md.SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
+    **md.run_settings(common, launch),
 )
 log.info("%s frames written, one batch of %d boxes", n_frames, len(n_frames))
