@@ -16,8 +16,10 @@ from mlip_transfer.analysis import (
     hbond_correlations,
     hydrogen_bonds,
     hydroxide_defect_trajectories,
+    is_diffusive,
     minimum_image,
     msd_fft,
+    msd_loglog_slope,
     nernst_einstein_conductivity_S_per_m,
     persistent_transfers,
     rdf_normalise,
@@ -153,6 +155,18 @@ def test_random_walk_gives_its_diffusion_coefficient():
     x = np.cumsum(rng.normal(scale=sigma_A, size=(2000, 200, 3)), axis=0)
     t = np.arange(2000) * dt_ps
     assert diffusion_coefficient(t, msd_fft(x), (1.0, 5.0)) == pytest.approx(1.25, rel=0.05)
+
+
+def test_a_ballistic_trajectory_is_flagged_as_not_diffusive_and_a_random_walk_is_not():
+    rng = np.random.default_rng(3)
+    t = np.arange(2000) * 0.01
+    walk = np.cumsum(rng.normal(scale=0.05, size=(2000, 200, 3)), axis=0)
+    ballistic = t[:, None, None] * rng.normal(scale=1.0, size=(1, 200, 3))  # constant velocities
+    walk_slope, ballistic_slope = (msd_loglog_slope(t, msd_fft(x), (1.0, 5.0)) for x in (walk, ballistic))
+    assert walk_slope == pytest.approx(1.0, abs=0.05) and ballistic_slope == pytest.approx(2.0, abs=1e-6)
+    assert is_diffusive(walk_slope, (1.0, 5.0), min_window_ps=2.0)
+    assert not is_diffusive(ballistic_slope, (1.0, 5.0), min_window_ps=2.0)
+    assert not is_diffusive(walk_slope, (1.0, 5.0), min_window_ps=10.0)  # a window too short for the setting
 
 
 def test_fit_window_outside_trajectory_is_refused():

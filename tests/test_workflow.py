@@ -144,6 +144,8 @@ def test_tiny_config_end_to_end(tiny_run):
     for fig in ("hbonds_per_OH", "OH_OH_hbonds", "proton_transfer", "diffusion", "conductivity", "rdf"):
         assert (run / "figures" / f"{fig}.pdf").exists()
     assert {"experimental_conductivity_S_per_m", "nernst_einstein_S_per_m"} <= set(diffusion.columns)
+    # femtosecond fit windows, far below analysis.min_diffusion_window_ps: every D is flagged as not converged
+    assert diffusion["msd_loglog_slope"].notna().all() and not diffusion["diffusive"].any()
     assert (run / "analysis" / "AIMD" / "c3_78" / "hbond_correlation.csv").exists()
     # the manifest traces a figure back to the frames and models it was made from
     manifest = json.loads((run / "manifest.json").read_text())

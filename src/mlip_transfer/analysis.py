@@ -36,6 +36,7 @@ HYDROGENS_OF = {"OH-": 1, "water": 2}
 HBOND_CLASSES = ("water->water", "water->OH-", "OH-->water", "OH-->OH-")
 RDF_PAIRS = ("O*-O*", "O*-Ow", "K-O", "O-O", "O-H")  # O*: hydroxide oxygen, Ow: water oxygen
 A2_PER_PS_TO_1E9_M2_PER_S = 10.0  # 1 Å²/ps = 1e-8 m²/s = 10 × 1e-9 m²/s
+DIFFUSIVE_SLOPE = (0.9, 1.1)  # log–log MSD slope of a trustworthy D fit (Maginn et al. 2019)
 
 
 def minimum_image(delta: np.ndarray, box_A: np.ndarray) -> np.ndarray:
@@ -309,6 +310,22 @@ def diffusion_coefficient(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tu
     return slope / 6.0 * A2_PER_PS_TO_1E9_M2_PER_S
 
 
+def msd_loglog_slope(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[float, float]) -> float:
+    """Slope of log MSD against log t inside ``window_ps``: 1 where motion is diffusive, 2 where it is still
+    ballistic (Maginn et al., LiveCoMS 1, 6324 (2019)); a D fitted elsewhere is not a diffusion coefficient."""
+    mask = (time_ps >= window_ps[0]) & (time_ps <= window_ps[1]) & (time_ps > 0) & (msd_A2 > 0)
+    if mask.sum() < 2:
+        return np.nan
+    return float(np.polyfit(np.log(time_ps[mask]), np.log(msd_A2[mask]), 1)[0])
+
+
+def is_diffusive(loglog_slope: float, window_ps: tuple[float, float], min_window_ps: float) -> bool:
+    """A fit to trust: log–log MSD slope within [0.9, 1.1] over a window at least ``min_window_ps`` long."""
+    return bool(
+        DIFFUSIVE_SLOPE[0] <= loglog_slope <= DIFFUSIVE_SLOPE[1] and window_ps[1] - window_ps[0] >= min_window_ps
+    )
+
+
 def block_diffusion(
     positions: np.ndarray, frame_interval_ps: float, window_ps: tuple[float, float], n_blocks: int
 ) -> tuple[float, float]:
@@ -488,7 +505,8 @@ class SolutionAnalysis:
     """Species, proton transfer, H-bonds, K⁺ coordination, RDFs and diffusion of a KOH(aq) trajectory.
 
     ``frame_interval_ps``: time between consecutive frames; ``skip_frames``: leading frames ignored
-    (equilibration); ``diffusion_window_ps``: MSD fit window; ``n_blocks``: segments for the error of D;
+    (equilibration); ``diffusion_window_ps``: MSD fit window; ``min_diffusion_window_ps``: shortest fit window
+    whose D counts as diffusive (with a log–log MSD slope in [0.9, 1.1]); ``n_blocks``: segments for the error of D;
     ``viscosity_mPa_s``: shear viscosity for the Yeh–Hummer correction (None: no correction);
     ``persistence_ps``: minimum stay on a new oxygen for a proton transfer to count;
     ``k_o_cutoff_A``: K⁺–O coordination cutoff; ``hbond_lifetime_max_ps``: longest lag of the H-bond
@@ -501,6 +519,7 @@ class SolutionAnalysis:
     criterion: HBondCriterion = field(default_factory=HBondCriterion)
     rdf_bin_width_A: float = 0.05
     diffusion_window_ps: tuple[float, float] = (0.0, np.inf)
+    min_diffusion_window_ps: float = 0.0
     n_blocks: int = 1
     viscosity_mPa_s: float | None = None
     persistence_ps: float = 0.0
@@ -691,6 +710,7 @@ class SolutionAnalysis:
                 continue
             msd[f"msd_{species}_A2"] = msd_fft(traj)
             d, error = block_diffusion(traj, self.frame_interval_ps, window, self.n_blocks)
+            slope = msd_loglog_slope(time_ps, msd[f"msd_{species}_A2"], window)
             rows.append(
                 {
                     "species": species,
@@ -700,6 +720,8 @@ class SolutionAnalysis:
                     "D_yeh_hummer_1e-9_m2_per_s": d + correction,
                     "fit_start_ps": window[0],
                     "fit_end_ps": window[1],
+                    "msd_loglog_slope": slope,
+                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps),
                 }
             )
         table = pd.DataFrame(rows)
@@ -707,6 +729,8 @@ class SolutionAnalysis:
         d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
         d_of = dict(zip(table["species"], table[d_column], strict=True))
         table["nernst_einstein_from"] = d_column
+        ions = table[table["species"].isin(["K+", "OH-"])]
+        table["nernst_einstein_diffusive"] = len(ions) == 2 and bool(ions["diffusive"].all())
         table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
             len(self._index["K"]),
             float(np.prod(self._box)),

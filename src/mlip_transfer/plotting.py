@@ -79,21 +79,34 @@ def versus_concentration(
     save(fig, paths)
 
 
+NOT_DIFFUSIVE_NOTE = "hollow: not converged (log–log MSD slope outside [0.9, 1.1] or fit window too short)"
+
+
+def _flagged_series(ax, x, y, trusted, yerr=None, label=None, **style) -> None:
+    """One line with filled markers where ``trusted`` and hollow ones where not."""
+    line = ax.errorbar(x, y, yerr=yerr, marker="none", capsize=3, label=label, **style)[0]
+    trusted = np.asarray(trusted, dtype=bool)
+    x, y, colour = np.asarray(x), np.asarray(y), line.get_color()
+    ax.plot(x[trusted], y[trusted], "o", color=colour)
+    ax.plot(x[~trusted], y[~trusted], "o", color=colour, mfc="white")
+
+
 def diffusion_panels(diffusion: pd.DataFrame, paths: Paths) -> None:
     """D against concentration, one panel per species, one line per model (AIMD included), with block
-    errors; the experimental infinite-dilution value of each species as a dashed line."""
+    errors; hollow markers where D is not converged (``diffusive`` false); the experimental
+    infinite-dilution value of each species as a dashed line."""
     reference = experimental()["infinite_dilution_diffusion_1e-9_m2_per_s"]
     species = list(dict.fromkeys(diffusion["species"]))
-    fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.8), squeeze=False)
     for ax, sp in zip(axes[0], species, strict=True):
         rows = diffusion[diffusion["species"] == sp].sort_values("molarity_mol_per_L")
         for model, by_model in rows.groupby("model"):
-            ax.errorbar(
+            _flagged_series(
+                ax,
                 by_model["molarity_mol_per_L"],
                 by_model["D_1e-9_m2_per_s"],
+                by_model["diffusive"],
                 yerr=by_model["D_error_1e-9_m2_per_s"],
-                marker="o",
-                capsize=3,
                 label=model,
             )
         if sp in reference:
@@ -102,18 +115,22 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths) -> None:
         ax.set_xlabel("KOH concentration (mol/L)")
     axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
     axes[0, -1].legend(fontsize=7)
+    if not diffusion["diffusive"].all():
+        fig.text(0.5, -0.06, NOT_DIFFUSIVE_NOTE, ha="center", fontsize=8)
     save(fig, paths)
 
 
 def conductivity(diffusion: pd.DataFrame, paths: Paths) -> None:
-    """Nernst–Einstein conductivity from D(K⁺) and D(OH⁻) per model beside the experimental correlation."""
+    """Nernst–Einstein conductivity from D(K⁺) and D(OH⁻) per model beside the experimental correlation;
+    hollow markers where either D is not converged."""
     rows = diffusion.drop_duplicates(["model", "concentration"]).sort_values("molarity_mol_per_L")
-    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    fig, ax = plt.subplots(figsize=(4.8, 3.8))
     for model, by_model in rows.groupby("model"):
-        ax.plot(
+        _flagged_series(
+            ax,
             by_model["molarity_mol_per_L"],
             by_model["nernst_einstein_S_per_m"],
-            marker="o",
+            by_model["nernst_einstein_diffusive"],
             label=f"{model} (Nernst–Einstein)",
         )
     experiment = rows.drop_duplicates("concentration")
@@ -126,6 +143,8 @@ def conductivity(diffusion: pd.DataFrame, paths: Paths) -> None:
     ax.set_xlabel("KOH concentration (mol/L)")
     ax.set_ylabel("conductivity (S/m)")
     ax.legend(fontsize=7)
+    if not rows["nernst_einstein_diffusive"].all():
+        fig.text(0.5, -0.06, NOT_DIFFUSIVE_NOTE, ha="center", fontsize=8)
     save(fig, paths)
 
 

@@ -231,6 +231,7 @@ class Study:
                 "frame_interval_ps": interval_ps,
                 "skip_frames": skip_frames,
                 "diffusion_window_ps": window,
+                "min_diffusion_window_ps": a["min_diffusion_window_ps"],
                 "diffusion_blocks": a["diffusion_blocks"],
                 "rdf_bin_width_A": a["rdf_bin_width_A"],
                 "k_o_cutoff_A": a["k_o_cutoff_A"],

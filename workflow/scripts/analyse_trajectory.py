@@ -10,6 +10,7 @@ analysis = SolutionAnalysis(
     criterion=HBondCriterion(**settings["criterion"]),
     rdf_bin_width_A=settings["rdf_bin_width_A"],
     diffusion_window_ps=tuple(settings["diffusion_window_ps"]),
+    min_diffusion_window_ps=settings["min_diffusion_window_ps"],
     n_blocks=settings["diffusion_blocks"],
     viscosity_mPa_s=settings["viscosity_mPa_s"],
     persistence_ps=settings["proton_transfer_persistence_ps"],
