@@ -8,7 +8,8 @@ MACE-MP-0 medium's architecture and random weights (which do not change the spee
 Bussi NVT steps (0.5 fs) after one untimed warm-up step:
 
 - ASE + MACECalculator (the reference path) in float64, float32, and float32 with cuEquivariance (GPU);
-- torch-sim (md.engine: torch_sim) with one box, and with ``--replicas`` boxes in one batch
+- torch-sim (md.engine: torch_sim) in float64, float32 and float32 + cuEquivariance (GPU), with one box
+  and with ``--replicas`` boxes in one batch
   (aggregate throughput: boxes × steps per second).
 
 Printed: ms per step, steps/s and ns/day per trajectory, and each ratio to ASE float64 from this same run;
@@ -23,6 +24,7 @@ import argparse
 import platform
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +71,8 @@ def start_forces(model_file, device, dtype):
     return box.get_forces()
 
 
-def time_torch_sim(model_file, device, dtype, steps, replicas):
-    model = md_torch_sim.load_model(model_file, device, dtype)
+def time_torch_sim(model_file, device, dtype, steps, replicas, enable_cueq=False):
+    model = md_torch_sim.load_model(model_file, device, dtype, enable_cueq)
     state = md_torch_sim.md_state(model, [production_box() for _ in range(replicas)])
     step = md_torch_sim.nvt_step(
         model, state, temperatures_K=[300] * replicas, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT
@@ -84,10 +86,10 @@ def time_torch_sim(model_file, device, dtype, steps, replicas):
     return (time.perf_counter() - start) / steps
 
 
-def training_seconds_per_epoch(model_file, device, dtype, steps, frames=1000):
+def training_seconds_per_epoch(model_file, device, dtype, steps, enable_cueq=False, frames=1000):
     """Timed training steps on one 288-atom frame (forces on), scaled to ``frames`` frames."""
     torch.set_default_dtype(getattr(torch, dtype))
-    calculator = load_mace_calculator(model_file, device, dtype)
+    calculator = load_mace_calculator(model_file, device, dtype, enable_cueq)
     model = calculator.models[0].train()
     for parameter in model.parameters():
         parameter.requires_grad_(True)
@@ -118,43 +120,65 @@ def main():
     parser.add_argument("--steps", type=int, default=2, help="timed MD steps per engine (after one warm-up)")
     parser.add_argument("--replicas", type=int, default=7, help="boxes in the torch-sim batch")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--engines", default="", help="time only engines whose name contains this (and ASE float64)")
     parser.add_argument("--training-steps", type=int, default=2, help="timed training steps per dtype")
     args = parser.parse_args()
     device = resolve_device(args.device)
     gpu = torch.cuda.get_device_name() if device == "cuda" else None
     where = gpu or platform.processor() or "cpu"
     print(f"device: {where}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    cuda = device == "cuda"
     with tempfile.TemporaryDirectory() as tmp:
         model_file = random_mace_model(Path(tmp) / "mace_mp_medium_random.model")
-        rows = []  # (engine, seconds per step of one trajectory, trajectories per step)
         forces64, forces32 = (start_forces(model_file, device, dtype) for dtype in ("float64", "float32"))
-        ase64 = time_ase(model_file, device, "float64", args.steps)
-        rows += [("ASE float64", ase64, 1), ("ASE float32", time_ase(model_file, device, "float32", args.steps), 1)]
-        if device == "cuda":
-            rows.append(("ASE float32 + cuEquivariance", time_ase(model_file, device, "float32", args.steps, True), 1))
-        for dtype in ("float64", "float32"):
-            rows.append((f"torch-sim {dtype}, 1 box", time_torch_sim(model_file, device, dtype, args.steps, 1), 1))
-            batch = time_torch_sim(model_file, device, dtype, args.steps, args.replicas)
-            rows.append((f"torch-sim {dtype}, {args.replicas} boxes batched", batch, args.replicas))
-        training = {
-            dtype: training_seconds_per_epoch(model_file, device, dtype, args.training_steps)
-            for dtype in ("float64", "float32")
-        }
-    print(f"\nMD: 288 atoms, MACE-MP-0 medium architecture, {TIMESTEP_FS} fs steps, {args.steps} timed steps each")
-    print(f"{'engine':<36} {'ms/step':>10} {'steps/s':>9} {'ns/day':>8} {'vs ASE f64':>11}")
-    for name, seconds, boxes in rows:
-        rate = boxes / seconds  # trajectory steps per second (aggregate for a batch)
-        print(
-            f"{name:<36} {1000 * seconds:>10.1f} {rate:>9.3f} {rate * TIMESTEP_FS * 86400 / 1e6:>8.4f} "
-            f"{rate * ase64:>10.2f}×"
-        )
-    deviation = np.abs(forces32 - forces64).max() / np.sqrt(np.mean(forces64**2))
-    print(f"float32 vs float64 forces on the same frame: max |ΔF| / RMS F = {deviation:.2e}")
-    print("\nfine-tuning, 1,000 frames of 288 atoms per epoch (from timed steps on one frame):")
-    for dtype, seconds in training.items():
-        print(f"  {dtype}: {seconds:8.0f} s/epoch ({seconds / 3600:.2f} h)")
-    if device != "cuda":
-        print("  cuEquivariance: not measured (needs a CUDA GPU)")
+        deviation = np.abs(forces32 - forces64).max() / np.sqrt(np.mean(forces64**2))
+        print(f"float32 vs float64 forces on the same frame: max |ΔF| / RMS F = {deviation:.2e}")
+        # (engine, timing, trajectories per step); GPU-only engines are left out on CPU
+        engines = [
+            ("ASE float64", partial(time_ase, model_file, device, "float64", args.steps), 1),
+            ("ASE float32", partial(time_ase, model_file, device, "float32", args.steps), 1),
+            ("ASE float32 + cuEquivariance", partial(time_ase, model_file, device, "float32", args.steps, True), 1),
+        ]
+        for dtype, cueq in [("float64", False), ("float32", False), ("float32", True)]:
+            name = f"torch-sim {dtype}{' + cuEq' if cueq else ''}"
+            for boxes in (1, args.replicas):
+                timing = partial(time_torch_sim, model_file, device, dtype, args.steps, boxes, cueq)
+                engines.append((f"{name}, {boxes} box{'es batched' if boxes > 1 else ''}", timing, boxes))
+        print(f"\nMD: 288 atoms, MACE-MP-0 medium architecture, {TIMESTEP_FS} fs steps, {args.steps} timed steps each")
+        print(f"{'engine':<36} {'ms/step':>10} {'steps/s':>9} {'ns/day':>8} {'vs ASE f64':>11}", flush=True)
+        ase64 = None
+        for name, timing, boxes in engines:
+            if ("cuEq" in name and not cuda) or not (args.engines in name or name == "ASE float64"):
+                continue
+            seconds = measured(name, timing)
+            ase64 = ase64 or seconds
+            rate = boxes / seconds  # trajectory steps per second (aggregate for a batch)
+            print(
+                f"{name:<36} {1000 * seconds:>10.1f} {rate:>9.3f} {rate * TIMESTEP_FS * 86400 / 1e6:>8.4f} "
+                f"{rate * ase64:>10.2f}×",
+                flush=True,
+            )
+        print("\nfine-tuning, 1,000 frames of 288 atoms per epoch (from timed steps on one frame):")
+        for name, cueq in [("float64", False), ("float32", False), ("float32 + cuEquivariance", True)]:
+            if args.training_steps == 0:
+                continue
+            if cueq and not cuda:
+                print(f"  {name:<26} not measured (needs a CUDA GPU)")
+                continue
+            dtype = name.split()[0]
+            seconds = measured(
+                name, partial(training_seconds_per_epoch, model_file, device, dtype, args.training_steps, cueq)
+            )
+            print(f"  {name:<26} {seconds:8.0f} s/epoch ({seconds / 3600:.2f} h)", flush=True)
+
+
+def measured(name, timing) -> float:
+    """The timing's seconds, or NaN with the error printed: one engine that fails must not hide the others."""
+    try:
+        return timing()
+    except Exception as err:
+        print(f"{name}: failed: {type(err).__name__}: {str(err)[:500]}", flush=True)
+        return float("nan")
 
 
 if __name__ == "__main__":

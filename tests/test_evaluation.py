@@ -2,7 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlip_transfer.evaluation import Predictions, error_metrics, transferability_matrix
+from mlip_transfer.evaluation import (
+    Predictions,
+    error_metrics,
+    error_versus_distance,
+    recommendation,
+    relative_to_home,
+    transfer_summary,
+    transferability_matrix,
+)
 
 
 def test_metrics_in_meV():
@@ -39,3 +47,72 @@ def test_predictions_roundtrip(tmp_path):
     p = Predictions(np.array([1]), np.array([1.0]), np.array([2.0]), np.ones((1, 3)), np.zeros((1, 3)))
     p.save(tmp_path / "p.npz")
     assert np.array_equal(Predictions.load(tmp_path / "p.npz").forces_ref_eV_per_A, p.forces_ref_eV_per_A)
+
+
+def hand_errors(matrix, se=1.0):
+    """Tidy errors from {model: {test: force RMSE}} with one standard error for all entries."""
+    return pd.DataFrame(
+        [
+            {"model": m, "test_concentration": c, "force_rmse_meV_per_A": v, "force_rmse_se_meV_per_A": se}
+            for m, row in matrix.items()
+            for c, v in row.items()
+        ]
+    )
+
+
+TRAINING = {"ft_a": ["a"], "ft_b": ["b"], "ft_c": ["c"], "multi": ["a", "c"]}
+MOLARITIES = {"a": 1.0, "b": 6.0, "c": 15.0}
+# ft_b, trained in the middle, transfers best; the multi model is worse than ft_b overall
+HAND = {
+    "foundation": {"a": 200.0, "b": 220.0, "c": 260.0},
+    "ft_a": {"a": 30.0, "b": 60.0, "c": 120.0},
+    "ft_b": {"a": 45.0, "b": 32.0, "c": 50.0},
+    "ft_c": {"a": 110.0, "b": 70.0, "c": 35.0},
+    "multi": {"a": 33.0, "b": 55.0, "c": 38.0},
+}
+
+
+def test_matrix_relative_to_each_test_sets_own_model():
+    errors = hand_errors(HAND)
+    matrix = transferability_matrix(errors, "force_rmse_meV_per_A", list(HAND), ["a", "b", "c"])
+    relative = relative_to_home(matrix)
+    assert relative.loc["ft_a", "a"] == relative.loc["ft_b", "b"] == relative.loc["ft_c", "c"] == 1.0
+    assert relative.loc["ft_a", "c"] == pytest.approx(120 / 35) and relative.loc["foundation", "b"] == 220 / 32
+
+
+def test_summary_and_recommendation_of_a_constructed_matrix():
+    summary = transfer_summary(hand_errors(HAND), TRAINING, list(HAND)).set_index("model")
+    assert summary.loc["ft_b", "mean_off_home_meV_per_A"] == 47.5 and summary.loc["ft_b", "rank_off_home"] == 1
+    assert summary.loc["ft_a", "worst_off_home_meV_per_A"] == 120 and summary.loc["ft_a", "worst_off_home_test"] == "c"
+    assert summary.loc["multi", "kind"] == "multi" and summary.loc["multi", "mean_home_meV_per_A"] == 35.5
+    assert summary.loc["ft_b", "mean_off_home_se_meV_per_A"] == pytest.approx(np.sqrt(2) / 2)
+    advice = recommendation(summary.reset_index(), MOLARITIES)
+    assert advice["best_single_model"] == "ft_b" and advice["best_single_molarity_mol_per_L"] == 6.0
+    assert advice["distinguishable_from_runner_up"] and advice["lowest_worst_case_model"] == "ft_b"
+    assert advice["best_multi_model"] == "multi" and not advice["multi_beats_best_single"]  # 42.0 vs 42.33
+    assert "not distinguishable" in advice["statement"]
+
+
+def test_close_candidates_are_reported_as_indistinguishable():
+    close = {**HAND, "ft_a": {"a": 30.0, "b": 47.0, "c": 49.0}}  # 48 vs ft_b's 47.5 off home
+    advice = recommendation(transfer_summary(hand_errors(close, se=2.0), TRAINING, list(close)), MOLARITIES)
+    assert advice["best_single_model"] == "ft_b" and not advice["distinguishable_from_runner_up"]
+    assert "not distinguishable from ft_a" in advice["statement"]
+
+
+def test_error_versus_distance_of_single_concentration_models():
+    table = error_versus_distance(hand_errors(HAND), TRAINING, MOLARITIES).set_index(["model", "test_concentration"])
+    assert set(table.index.get_level_values("model")) == {"ft_a", "ft_b", "ft_c"}
+    assert (
+        table.loc[("ft_c", "a"), "distance_mol_per_L"] == 14.0 and table.loc[("ft_b", "b"), "distance_mol_per_L"] == 0
+    )
+
+
+def test_force_rmse_standard_error_from_resampled_frames():
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(40, 3))
+    same = Predictions(np.full(10, 4), np.zeros(10), np.zeros(10), reference, reference + 0.01)
+    assert error_metrics(same)["force_rmse_se_meV_per_A"] == pytest.approx(0.0, abs=1e-9)  # every frame alike
+    noisy = Predictions(np.full(10, 4), np.zeros(10), np.zeros(10), reference, reference + rng.normal(0, 0.05, (40, 3)))
+    metrics = error_metrics(noisy)
+    assert 0 < metrics["force_rmse_se_meV_per_A"] < 0.3 * metrics["force_rmse_meV_per_A"]

@@ -133,8 +133,12 @@ def test_tiny_config_end_to_end(tiny_run):
     assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
     assert set(matrix["test_concentration"]) == {"c3_78", "c11_34"}
     assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_meV_per_A"].notna().all()
-    for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf"):
+    for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "error_versus_distance.png"):
         assert (run / "matrix" / name).stat().st_size > 5000
+    relative = pd.read_csv(run / "matrix" / "relative_to_home.csv", index_col=0)
+    assert relative.loc["ft_c3_78", "c3_78"] == 1.0 and relative.loc["ft_c11_34", "c11_34"] == 1.0
+    advice = pd.read_csv(run / "matrix" / "recommendation.csv").iloc[0]
+    assert advice["best_single_model"] in {"ft_c3_78", "ft_c11_34"} and "mol/L" in advice["statement"]
     assert (run / "figures" / "parity_ft_c3_78.png").exists()
     hbonds = pd.read_csv(run / "tables" / "hbonds.csv")
     assert set(hbonds["model"]) == {"ft_c3_78", "AIMD"}
@@ -161,7 +165,8 @@ def test_tiny_config_end_to_end(tiny_run):
     report = tmp_path / "report.html"
     snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
     html = report.read_text(errors="replace")
-    for figure in ("force_rmse_meV_per_A.png", "parity_ft_c3_78.png", "OH_OH_hbonds.png", "diffusion.png"):
+    figures = ("force_rmse_meV_per_A.png", "force_rmse_relative_to_home.png", "parity_ft_c3_78.png", "diffusion.png")
+    for figure in (*figures, "OH_OH_hbonds.png", "error_versus_distance.png", "recommendation.csv"):
         assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
     assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
@@ -190,6 +195,7 @@ def _foundation_file(c, workdir):
 EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS for c in TINY_LABELS}
 FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:]}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
+MATRIX = {"transferability_matrix", "transfer_views"}  # the matrix and its views
 MD_AND_ANALYSIS = {"run_md[model=ft_c3_78, system=c11_34]", "analyse_trajectory[source=ft_c3_78, system=c11_34]"}
 EDITS = {
     "nothing": (lambda c: None, set()),
@@ -198,7 +204,7 @@ EDITS = {
         {"build_box[system=c7_61]", "relax_box[system=c7_61]", "run_aimd[system=c7_61, segment=0]",
          "run_aimd[system=c7_61, segment=1]", "extract_frames[system=c7_61]", "split_frames[system=c7_61]",
          "fine_tune[model=ft_c7_61]", "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
-         "transferability_matrix", *PARITY, "parity_plot[model=ft_c7_61]",
+         *MATRIX, *PARITY, "parity_plot[model=ft_c7_61]",
          *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS},
          *{f"evaluate_model[model=ft_c7_61, system={c}]" for c in (*TINY_LABELS, "c7_61")}},
     ),
@@ -208,7 +214,7 @@ EDITS = {
         ),
         {"mix_multi_concentration[model=multi_again]", "fine_tune[model=multi_again]",
          "evaluate_model[model=multi_again, system=c3_78]", "evaluate_model[model=multi_again, system=c11_34]",
-         "parity_plot[model=multi_again]", "transferability_matrix"},
+         "parity_plot[model=multi_again]", *MATRIX},
     ),
     "add a model to md.models": (
         lambda c: c["md"]["models"].append("multi_both"),
@@ -235,12 +241,12 @@ EDITS = {
         FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, system=c3_78]",
                                      "evaluate_model[model=foundation, system=c11_34]"})
         | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
-        | {"transferability_matrix", "summarise_analysis"},
+        | MATRIX | {"summarise_analysis"},
     ),
     "change the foundation model file": (
         _foundation_file,
         {"provide_foundation_model", *FINE_TUNES, *EVALUATIONS, *PARITY, *MD_AND_ANALYSIS,
-         "transferability_matrix", "summarise_analysis"},
+         *MATRIX, "summarise_analysis"},
     ),
 }  # fmt: skip
 

@@ -42,14 +42,12 @@ def load_model(model_path: str | os.PathLike, device: str, default_dtype: str, e
     from torch_sim.models.mace import MaceModel
 
     device = resolve_device(device)
-    model = torch.load(model_path, map_location=device, weights_only=False)
-    return MaceModel(
-        model,
-        device=torch.device(device),
-        dtype=getattr(torch, default_dtype),
-        compute_stress=False,
-        enable_cueq=enable_cueq,
-    )
+    model = torch.load(model_path, map_location=device, weights_only=False).to(getattr(torch, default_dtype))
+    if enable_cueq:  # converted here: torch-sim 0.3.0's own conversion leaves the model on the CPU
+        from mace.cli.convert_e3nn_cueq import run as run_e3nn_to_cueq
+
+        model = run_e3nn_to_cueq(model, device=device)
+    return MaceModel(model, device=torch.device(device), dtype=getattr(torch, default_dtype), compute_stress=False)
 
 
 def md_state(model, boxes: Sequence[Atoms]):

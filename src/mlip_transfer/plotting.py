@@ -32,8 +32,17 @@ def save(fig, paths: Paths) -> None:
     plt.close(fig)
 
 
-def heatmap(matrix: pd.DataFrame, label: str, paths: Paths, molarities: Mapping[str, float]) -> None:
-    """Annotated heatmap: models (rows) × test concentrations (columns)."""
+def heatmap(
+    matrix: pd.DataFrame,
+    label: str,
+    paths: Paths,
+    molarities: Mapping[str, float],
+    home: Mapping[str, str] | None = None,
+    errors: pd.DataFrame | None = None,
+    digits: int = 1,
+) -> None:
+    """Annotated heatmap: models (rows) × test concentrations (columns); ``home`` (test → model) outlines
+    each test set's own model, ``errors`` (same shape) adds ± standard errors to the annotations."""
     fig, ax = plt.subplots(figsize=(1.2 * matrix.shape[1] + 3, 0.6 * matrix.shape[0] + 2))
     image = ax.imshow(matrix.to_numpy(float), cmap="viridis")
     ax.set_xticks(range(matrix.shape[1]), [f"{molarities[c]:.2f}" for c in matrix.columns])
@@ -43,8 +52,33 @@ def heatmap(matrix: pd.DataFrame, label: str, paths: Paths, molarities: Mapping[
     finite = matrix.to_numpy(float)
     middle = np.nanmean(finite)
     for (i, j), value in np.ndenumerate(finite):
-        ax.text(j, i, f"{value:.1f}", ha="center", va="center", color="white" if value < middle else "black")
+        text = f"{value:.{digits}f}"
+        if errors is not None and np.isfinite(errors.iloc[i, j]):
+            text += f"\n±{errors.iloc[i, j]:.{digits}f}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if value < middle else "black")
+    for j, test in enumerate(matrix.columns):
+        if home and home.get(test) in matrix.index:
+            i = list(matrix.index).index(home[test])
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=2))
     fig.colorbar(image, ax=ax, label=label)
+    save(fig, paths)
+
+
+def error_versus_distance(table: pd.DataFrame, paths: Paths) -> None:
+    """Force RMSE of each single-concentration model against |Δc| from its training concentration."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    for model, rows in table.sort_values("distance_mol_per_L").groupby("model", sort=False):
+        ax.errorbar(
+            rows["distance_mol_per_L"],
+            rows["force_rmse_meV_per_A"],
+            yerr=rows["force_rmse_se_meV_per_A"],
+            marker="o",
+            capsize=3,
+            label=f"{model} ({rows['train_molarity_mol_per_L'].iloc[0]:.2f} mol/L)",
+        )
+    ax.set_xlabel("|Δc| from the training concentration (mol/L)")
+    ax.set_ylabel("force RMSE (meV/Å)")
+    ax.legend(fontsize=7)
     save(fig, paths)
 
 

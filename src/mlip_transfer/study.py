@@ -142,6 +142,10 @@ class Study:
             return self.multi_models[model]
         raise KeyError(f"unknown fine-tuned model {model!r}; fine-tuned models are {self.models[1:]}")
 
+    def training_map(self) -> dict[str, list[str]]:
+        """Training concentrations of every fine-tuned model (the foundation model has none here)."""
+        return {model: self.training_concentrations(model) for model in self.models if model != FOUNDATION}
+
     def analysed_runs(self) -> list[tuple[str, str]]:
         """(source, concentration) pairs analysed: every MD run, then the AIMD reference of each concentration."""
         return [*self.md_runs, *((AIMD_SOURCE, label) for label in self.concentrations)]
@@ -198,7 +202,7 @@ class Study:
                 "thermostat": md["thermostat"],
                 "temperature_K": self.systems[system].temperature_K,
                 "seed": self.config["seed"],
-                "default_dtype": self.config["training"]["default_dtype"],
+                "default_dtype": md["default_dtype"],
             }
         )
 

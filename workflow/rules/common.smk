@@ -188,6 +188,11 @@ def final_outputs():
     return [
         f"{RUN}/matrix/transferability.csv",
         *expand(f"{RUN}/matrix/{{metric}}.{{ext}}", metric=METRICS, ext=["png", "pdf"]),
+        f"{RUN}/matrix/recommendation.csv",
+        *expand(
+            f"{RUN}/matrix/{{figure}}.png",
+            figure=["force_rmse_relative_to_home", "error_versus_distance"],
+        ),
         *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
         f"{RUN}/tables/hbonds.csv",
         f"{RUN}/tables/diffusion.csv",

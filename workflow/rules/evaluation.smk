@@ -3,6 +3,7 @@
 
 localrules:
     transferability_matrix,
+    transfer_views,
 
 
 rule evaluate_model:
@@ -51,6 +52,42 @@ rule transferability_matrix:
         metrics=METRICS,
     script:
         "../scripts/transferability_matrix.py"
+
+
+rule transfer_views:
+    input:
+        rules.transferability_matrix.output.table,
+    output:
+        **figures(
+            f"{RUN}/matrix",
+            ["force_rmse_relative_to_home", "error_versus_distance"],
+            "Transferability matrix",
+        ),
+        relative=f"{RUN}/matrix/relative_to_home.csv",
+        distance=f"{RUN}/matrix/error_versus_distance.csv",
+        summary=in_report(
+            f"{RUN}/matrix/transfer_summary.csv",
+            "transfer_summary",
+            "Transferability matrix",
+        ),
+        recommendation=in_report(
+            f"{RUN}/matrix/recommendation.csv",
+            "recommendation",
+            "Transferability matrix",
+        ),
+    log:
+        log("transfer_views"),
+    benchmark:
+        bench("transfer_views")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        models=MODELS,
+        concentrations=CONCENTRATIONS,
+        molarities=STUDY.molarities(),
+        training=STUDY.training_map(),
+    script:
+        "../scripts/transfer_views.py"
 
 
 rule parity_plot:
