@@ -4,10 +4,12 @@ import pytest
 
 from mlip_transfer.evaluation import (
     Predictions,
+    committee_force_sd,
     error_metrics,
     error_versus_distance,
     recommendation,
     relative_to_home,
+    seed_statistics,
     transfer_summary,
     transferability_matrix,
 )
@@ -116,3 +118,34 @@ def test_force_rmse_standard_error_from_resampled_frames():
     noisy = Predictions(np.full(10, 4), np.zeros(10), np.zeros(10), reference, reference + rng.normal(0, 0.05, (40, 3)))
     metrics = error_metrics(noisy)
     assert 0 < metrics["force_rmse_se_meV_per_A"] < 0.3 * metrics["force_rmse_meV_per_A"]
+
+
+def test_seeds_give_the_mean_and_standard_deviation_of_hand_values():
+    per_seed = pd.DataFrame(
+        {
+            "model": ["ft_a", "ft_a.seed5", "ft_a.seed6", "foundation"],
+            "test_concentration": ["a", "a", "a", "a"],
+            "force_rmse_meV_per_A": [30.0, 34.0, 38.0, 90.0],
+            "force_rmse_se_meV_per_A": [3.0, 3.0, 3.0, 4.0],
+        }
+    )
+    table = seed_statistics(per_seed).set_index("model")
+    assert table.loc["ft_a", "force_rmse_meV_per_A"] == pytest.approx(34.0)
+    assert table.loc["ft_a", "force_rmse_sd_meV_per_A"] == pytest.approx(4.0)  # sd of 30, 34, 38
+    assert table.loc["ft_a", "n_seeds"] == 3
+    assert table.loc["ft_a", "force_rmse_se_meV_per_A"] == pytest.approx(np.sqrt(16 / 3 + 9))
+    # one seed: no spread, the frames' standard error alone
+    assert np.isnan(table.loc["foundation", "force_rmse_sd_meV_per_A"])
+    assert table.loc["foundation", "force_rmse_se_meV_per_A"] == pytest.approx(4.0)
+
+
+def test_committee_disagreement_is_the_rms_of_the_per_component_spread():
+    def member(forces):
+        zeros = np.zeros(1)
+        return Predictions(np.array([2]), zeros, zeros, np.zeros((2, 3)), np.array(forces, dtype=float))
+
+    agree = [member([[0.1] * 3, [0.2] * 3])] * 3
+    assert committee_force_sd(agree) == pytest.approx(0.0, abs=1e-9)
+    # two members 2 meV/Å apart on every component: sd = sqrt(2) meV/Å
+    apart = [member(np.zeros((2, 3))), member(np.full((2, 3), 0.002))]
+    assert committee_force_sd(apart) == pytest.approx(np.sqrt(2.0))

@@ -30,7 +30,10 @@ def every_job_settings(study):
         jobs[f"md {model} {system}"] = study.md_settings(system)
     for source, system in study.analysed_runs():
         jobs[f"analysis {source} {system}"] = study.analysis_settings(source, system)
-    jobs["fine_tune"] = study.training_settings(study.config["training"]["fine_tune"])
+    for model in [*study.models[1:], *study.committee_members]:
+        jobs[f"fine_tune {model}"] = study.training_settings(
+            study.config["training"]["fine_tune"], study.member(model)[1]
+        )
     return {job: repr(value) for job, value in jobs.items()}
 
 
@@ -86,10 +89,21 @@ def test_adding_runs_changes_no_existing_jobs_settings():
         )
         config["md"]["models"].append("multi_both")
         config["md"]["concentrations"].append("c3_78")
+        config["training"]["seeds"].append(5)  # one more committee member per model
 
     before, after = every_job_settings(Study(load())), every_job_settings(Study(load(change=grow)))
     assert {job: after[job] for job in before} == before
     assert "md multi_both c3_78" in after and "aimd c7_61 1" in after
+    assert "fine_tune ft_c3_78.seed5" in after and "'seed': 5" in after["fine_tune ft_c3_78.seed5"]
+
+
+def test_the_first_seed_trains_the_study_model_and_the_others_its_committee():
+    study = Study(load(change=lambda c: c["training"].update(seeds=[3, 8, 9])))
+    assert study.committee_members[:2] == ["ft_c3_78.seed8", "ft_c3_78.seed9"]
+    assert len(study.committee_members) == 2 * (len(study.models) - 1)  # the foundation model is not trained
+    assert study.member("ft_c3_78") == ("ft_c3_78", 3) and study.member("multi_both.seed9") == ("multi_both", 9)
+    one = Study(load(change=lambda c: c["training"].update(seeds=None)))
+    assert one.seeds == [one.config["seed"]] and one.committee_members == []  # null: one fine-tune, the run's seed
 
 
 def test_defaults_come_from_the_schema():

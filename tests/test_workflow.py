@@ -19,6 +19,7 @@ from mlip_transfer.provenance import trace
 
 TINY_LABELS = ("c3_78", "c11_34")
 MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
+COMMITTEE = ("ft_c3_78.seed12", "ft_c11_34.seed12", "multi_both.seed12")  # its second training seed
 
 
 def snakemake(*args, workdir, check=True):
@@ -46,10 +47,12 @@ def job_counts(output):
 
 def test_production_dry_run_lists_the_full_dag(tmp_path):
     counts = job_counts(dry_run("config.yaml", tmp_path).stdout)
-    assert counts["run_aimd"] == 7 * 15 and counts["fine_tune"] == 9  # 15 AIMD segments each; 2 multi models
-    assert counts["evaluate_model"] == 10 * 7  # foundation + 9 fine-tunes, on 7 test sets
-    assert counts["run_md"] == 28 and counts["provide_foundation_model"] == 1
+    assert counts["run_aimd"] == 7 * 15  # 15 AIMD segments each
+    assert counts["fine_tune"] == 9 * 3  # 7 single + 2 multi-concentration models, 3 seeds each
+    assert counts["evaluate_model"] == (1 + 9 * 3) * 7  # foundation + every fine-tune, on 7 test sets
+    assert counts["run_md_batch"] == 4 and counts["provide_foundation_model"] == 1  # torch-sim: a job per model
     assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
+    assert counts["committee_disagreement"] == 1 and counts["transfer_views"] == 1
 
 
 def test_slurm_profile_dry_run_gives_each_kind_of_job_its_resources(tmp_path):
@@ -133,6 +136,14 @@ def test_tiny_config_end_to_end(tiny_run):
     assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
     assert set(matrix["test_concentration"]) == {"c3_78", "c11_34"}
     assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_meV_per_A"].notna().all()
+    # two training seeds: every fine-tune's entry is a mean over both, with their spread; one foundation model
+    n_seeds = matrix.set_index("model")["n_seeds"]
+    assert (n_seeds.drop("foundation") == 2).all() and (n_seeds["foundation"] == 1).all()
+    assert (matrix.loc[matrix["model"] != "foundation", "force_rmse_sd_meV_per_A"] > 0).all()
+    per_seed = pd.read_csv(run / "matrix" / "errors_per_seed.csv")
+    assert set(per_seed["model"]) == {*MODELS, *COMMITTEE}
+    committee = pd.read_csv(run / "matrix" / "committee_disagreement.csv")
+    assert len(committee) == 3 * 2 and (committee["committee_force_sd_meV_per_A"] > 0).all()
     for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "error_versus_distance.png"):
         assert (run / "matrix" / name).stat().st_size > 5000
     relative = pd.read_csv(run / "matrix" / "relative_to_home.csv", index_col=0)
@@ -166,7 +177,7 @@ def test_tiny_config_end_to_end(tiny_run):
     snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
     html = report.read_text(errors="replace")
     figures = ("force_rmse_meV_per_A.png", "force_rmse_relative_to_home.png", "parity_ft_c3_78.png", "diffusion.png")
-    for figure in (*figures, "OH_OH_hbonds.png", "error_versus_distance.png", "recommendation.csv"):
+    for figure in (*figures, "OH_OH_hbonds.png", "error_versus_distance.png", "committee_disagreement.png"):
         assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
     assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
@@ -192,10 +203,10 @@ def _foundation_file(c, workdir):
     c["foundation_model"] = {"file": str(workdir / "mace_foundation.model")}
 
 
-EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS for c in TINY_LABELS}
-FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:]}
+EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS + COMMITTEE for c in TINY_LABELS}
+FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
-MATRIX = {"transferability_matrix", "transfer_views"}  # the matrix and its views
+MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement"}  # the matrix and its views
 MD_AND_ANALYSIS = {"run_md[model=ft_c3_78, system=c11_34]", "analyse_trajectory[source=ft_c3_78, system=c11_34]"}
 EDITS = {
     "nothing": (lambda c: None, set()),
@@ -203,18 +214,21 @@ EDITS = {
         _add_concentration,
         {"build_box[system=c7_61]", "relax_box[system=c7_61]", "run_aimd[system=c7_61, segment=0]",
          "run_aimd[system=c7_61, segment=1]", "extract_frames[system=c7_61]", "split_frames[system=c7_61]",
-         "fine_tune[model=ft_c7_61]", "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
+         "fine_tune[model=ft_c7_61]", "fine_tune[model=ft_c7_61.seed12]",
+         "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
          *MATRIX, *PARITY, "parity_plot[model=ft_c7_61]",
-         *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS},
-         *{f"evaluate_model[model=ft_c7_61, system={c}]" for c in (*TINY_LABELS, "c7_61")}},
+         *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS + COMMITTEE},
+         *{f"evaluate_model[model={m}, system={c}]" for m in ("ft_c7_61", "ft_c7_61.seed12")
+           for c in (*TINY_LABELS, "c7_61")}},
     ),
     "add a multi-concentration model": (
         lambda c: c["training"]["multi_concentration_models"].append(
             {"name": "multi_again", "concentrations": ["c11_34", "c3_78"]}
         ),
-        {"mix_multi_concentration[model=multi_again]", "fine_tune[model=multi_again]",
-         "evaluate_model[model=multi_again, system=c3_78]", "evaluate_model[model=multi_again, system=c11_34]",
-         "parity_plot[model=multi_again]", *MATRIX},
+        {"mix_multi_concentration[model=multi_again]", "parity_plot[model=multi_again]", *MATRIX,
+         *{f"fine_tune[model={m}]" for m in ("multi_again", "multi_again.seed12")},
+         *{f"evaluate_model[model={m}, system={c}]" for m in ("multi_again", "multi_again.seed12")
+           for c in TINY_LABELS}},
     ),
     "add a model to md.models": (
         lambda c: c["md"]["models"].append("multi_both"),
@@ -225,6 +239,11 @@ EDITS = {
         lambda c: c["md"]["concentrations"].append("c3_78"),
         {"run_md[model=ft_c3_78, system=c3_78]", "analyse_trajectory[source=ft_c3_78, system=c3_78]",
          "summarise_analysis"},
+    ),
+    "add a training seed": (
+        lambda c: c["training"]["seeds"].append(13),
+        {*MATRIX, *{f"fine_tune[model={m}.seed13]" for m in MODELS[1:]},
+         *{f"evaluate_model[model={m}.seed13, system={c}]" for m in MODELS[1:] for c in TINY_LABELS}},
     ),
     "change the MD fit window": (
         lambda c: c["analysis"].update(diffusion_window_ps=[0.004, 0.012]),

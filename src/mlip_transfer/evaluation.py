@@ -15,6 +15,7 @@ import pandas as pd
 from ase import Atoms
 
 from .frames import ENERGY_KEY, FORCES_KEY
+from .study import SEED_SEPARATOR
 from .training import resolve_device
 
 METRICS = {
@@ -93,6 +94,31 @@ def error_metrics(p: Predictions, n_resamples: int = 200, seed: int = 0) -> dict
         "energy_rmse_meV_per_atom": float(np.sqrt(np.mean(de**2))),
         "energy_mae_meV_per_atom": float(np.mean(np.abs(de))),
     }
+
+
+def seed_statistics(errors: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, test concentration) from one row per seed: committee members ("<model>.seed<n>")
+    fold into their model; each metric becomes its mean over seeds, with ``n_seeds``, the force RMSE's
+    standard deviation over seeds (``force_rmse_sd_meV_per_A``, NaN for one seed) and its uncertainty
+    ``force_rmse_se_meV_per_A`` = sqrt(sd²/n + se²), se the seeds' mean frame-bootstrap error (all seeds share
+    the test frames, so that part does not average out)."""
+    per_seed = errors.assign(model=errors["model"].str.partition(SEED_SEPARATOR)[0])
+    grouped = per_seed.groupby(["model", "test_concentration"], sort=False)
+    table = grouped.mean(numeric_only=True)
+    n = grouped.size()
+    sd = grouped["force_rmse_meV_per_A"].std(ddof=1)
+    frames_se_squared = grouped["force_rmse_se_meV_per_A"].apply(lambda se: np.mean(se**2))
+    table["n_seeds"] = n
+    table["force_rmse_sd_meV_per_A"] = sd
+    table["force_rmse_se_meV_per_A"] = np.sqrt(sd.fillna(0.0) ** 2 / n + frames_se_squared)
+    return table.reset_index()
+
+
+def committee_force_sd(members: Sequence[Predictions]) -> float:
+    """How much a committee disagrees on one test set (meV/Å): the RMS over force components of the standard
+    deviation of the members' predicted forces. Needs no reference labels."""
+    forces = np.stack([p.forces_pred_eV_per_A for p in members])
+    return float(1000.0 * np.sqrt(np.mean(forces.std(axis=0, ddof=1) ** 2)))
 
 
 def transferability_matrix(

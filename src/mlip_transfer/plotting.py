@@ -82,6 +82,24 @@ def error_versus_distance(table: pd.DataFrame, paths: Paths) -> None:
     save(fig, paths)
 
 
+def committee_disagreement(table: pd.DataFrame, paths: Paths) -> None:
+    """True force error against the committee's disagreement, one point per model and test set (filled:
+    the model's own training concentration); the title gives their Spearman rank correlation off home."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    for model, rows in table.groupby("model", sort=False):
+        colour = ax.plot([], [], "o", label=model)[0].get_color()
+        for home, style in ((True, {"color": colour}), (False, {"markerfacecolor": "none", "color": colour})):
+            own = rows[rows["home"] == home]
+            ax.plot(own["committee_force_sd_meV_per_A"], own["force_rmse_meV_per_A"], "o", ls="none", **style)
+    off_home = table[~table["home"]]
+    rho = off_home["committee_force_sd_meV_per_A"].corr(off_home["force_rmse_meV_per_A"], method="spearman")
+    ax.set_title(f"off home: Spearman ρ = {rho:.2f} over {len(off_home)} points", fontsize=9)
+    ax.set_xlabel("committee force standard deviation (meV/Å)")
+    ax.set_ylabel("force RMSE, mean over seeds (meV/Å)")
+    ax.legend(fontsize=7, title="filled: home test set", title_fontsize=7)
+    save(fig, paths)
+
+
 def parity(predictions: Mapping[str, Predictions], model: str, paths: Paths) -> None:
     """Predicted against reference force components, one panel per test concentration."""
     fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.4), squeeze=False)

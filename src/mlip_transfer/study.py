@@ -24,6 +24,7 @@ from .box import Composition, composition_for_molarity, composition_molarity, cu
 
 FOUNDATION = "foundation"
 AIMD_SOURCE = "AIMD"  # the analysed "source" of the ab initio reference, beside model names
+SEED_SEPARATOR = ".seed"  # committee members: "<model>.seed<n>"
 
 
 def canonical(value):
@@ -117,6 +118,12 @@ class Study:
             m["name"]: list(m["concentrations"]) for m in config["training"]["multi_concentration_models"]
         }
         self.models: list[str] = [FOUNDATION, *self.fine_tuned, *self.multi_models]
+        # One fine-tune per seed: the first seed's is the study's model (MD, parity plots); the others, named
+        # "<model>.seed<n>", form its committee (uncertainty over initialisation and shuffling).
+        self.seeds: list[int] = list(config["training"]["seeds"] or [config["seed"]])
+        self.committee_members: list[str] = [
+            f"{model}{SEED_SEPARATOR}{seed}" for model in self.models[1:] for seed in self.seeds[1:]
+        ]
         self.md_runs: list[tuple[str, str]] = [
             (model, label) for model in config["md"]["models"] for label in config["md"]["concentrations"]
         ]
@@ -141,6 +148,11 @@ class Study:
         if model in self.multi_models:
             return self.multi_models[model]
         raise KeyError(f"unknown fine-tuned model {model!r}; fine-tuned models are {self.models[1:]}")
+
+    def member(self, name: str) -> tuple[str, int]:
+        """(model, seed) of a fine-tuned model or committee member name ("ft_c6_26" or "ft_c6_26.seed3")."""
+        model, _, seed = name.partition(SEED_SEPARATOR)
+        return model, int(seed) if seed else self.seeds[0]
 
     def training_map(self) -> dict[str, list[str]]:
         """Training concentrations of every fine-tuned model (the foundation model has none here)."""
@@ -181,13 +193,13 @@ class Study:
             "seed": self.config["seed"],
         }
 
-    def training_settings(self, hyperparameters: Mapping) -> dict:
+    def training_settings(self, hyperparameters: Mapping, seed: int) -> dict:
         """mace_run_train settings that shape the model: its hyperparameters, precision and seed."""
         training = self.config["training"]
         return {
             "hyperparameters": canonical(hyperparameters),
             "default_dtype": training["default_dtype"],
-            "seed": self.config["seed"],
+            "seed": seed,
         }
 
     def md_settings(self, system: str) -> dict:

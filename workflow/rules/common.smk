@@ -7,6 +7,7 @@
 # A rule's params hold only what its job's result depends on (STUDY.*_settings, key order canonical):
 # Snakemake reruns a job whose params changed. How a job runs (threads, cp2k.command, device,
 # enable_cueq, SLURM resources) is read by the scripts from the config and never reruns anything.
+import re
 from pathlib import Path
 
 from mlip_transfer.cluster import job_resources
@@ -20,6 +21,7 @@ PRETRAIN = config["foundation_model"].get("pretrain")
 FINE_TUNED = STUDY.fine_tuned
 MULTI_MODELS = STUDY.multi_models
 MODELS = STUDY.models
+COMMITTEE = STUDY.committee_members  # the extra seeds' fine-tunes, "<model>.seed<n>"
 MD_RUNS = STUDY.md_runs
 MD_CONCENTRATIONS = config["md"]["concentrations"]
 ANALYSIS_FIGURES = [
@@ -42,7 +44,7 @@ METRICS = [
 
 wildcard_constraints:
     system="[A-Za-z][A-Za-z0-9_]*",
-    model="[A-Za-z][A-Za-z0-9_]*",
+    model="[A-Za-z][A-Za-z0-9_]*(\.seed[0-9]+)?",  # committee members: <model>.seed<n>
     source="[A-Za-z][A-Za-z0-9_]*",
     element="[A-Z][a-z]?",
     split="train|valid|test",
@@ -121,17 +123,16 @@ def training_dir(wildcards, output):
 
 
 def training_sets(wildcards):
-    """Train and validation files of a model: one concentration's splits or a multi-concentration mix."""
-    if wildcards.model in FINE_TUNED:
-        label = FINE_TUNED[wildcards.model]
+    """Train and validation files of a model (or a committee member of it): one concentration's splits or a
+    multi-concentration mix."""
+    model, _ = STUDY.member(wildcards.model)
+    if model in FINE_TUNED:
+        label = FINE_TUNED[model]
         return {
             "train": split_file(label, "train"),
             "valid": split_file(label, "valid"),
         }
-    return {
-        s: f"{RUN}/splits/multi/{wildcards.model}/{s}.extxyz"
-        for s in ("train", "valid")
-    }
+    return {s: f"{RUN}/splits/multi/{model}/{s}.extxyz" for s in ("train", "valid")}
 
 
 def multi_model_sources(wildcards):
@@ -193,6 +194,7 @@ def final_outputs():
             f"{RUN}/matrix/{{figure}}.png",
             figure=["force_rmse_relative_to_home", "error_versus_distance"],
         ),
+        *([f"{RUN}/matrix/committee_disagreement.png"] if len(STUDY.seeds) > 1 else []),
         *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
         f"{RUN}/tables/hbonds.csv",
         f"{RUN}/tables/diffusion.csv",

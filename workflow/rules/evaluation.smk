@@ -4,6 +4,7 @@
 localrules:
     transferability_matrix,
     transfer_views,
+    committee_disagreement,
 
 
 rule evaluate_model:
@@ -30,7 +31,11 @@ rule evaluate_model:
 
 rule transferability_matrix:
     input:
-        expand(rules.evaluate_model.output.errors, model=MODELS, system=CONCENTRATIONS),
+        expand(
+            rules.evaluate_model.output.errors,
+            model=[*MODELS, *COMMITTEE],
+            system=CONCENTRATIONS,
+        ),
     output:
         **figures(
             f"{RUN}/matrix",
@@ -39,6 +44,7 @@ rule transferability_matrix:
             caption="transferability_matrix",
         ),
         table=f"{RUN}/matrix/transferability.csv",
+        per_seed=f"{RUN}/matrix/errors_per_seed.csv",
     log:
         log("transferability_matrix"),
     benchmark:
@@ -88,6 +94,32 @@ rule transfer_views:
         training=STUDY.training_map(),
     script:
         "../scripts/transfer_views.py"
+
+
+# Only with training.seeds of two or more: does the seeds' disagreement predict the error off home?
+rule committee_disagreement:
+    input:
+        predictions=expand(
+            rules.evaluate_model.output.predictions,
+            model=[*MODELS[1:], *COMMITTEE],
+            system=CONCENTRATIONS,
+        ),
+        errors=rules.transferability_matrix.output.table,
+    output:
+        **figures(f"{RUN}/matrix", ["committee_disagreement"], "Transferability matrix"),
+        table=f"{RUN}/matrix/committee_disagreement.csv",
+    log:
+        log("committee_disagreement"),
+    benchmark:
+        bench("committee_disagreement")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        members=[*MODELS[1:], *COMMITTEE],
+        concentrations=CONCENTRATIONS,
+        training=STUDY.training_map(),
+    script:
+        "../scripts/committee_disagreement.py"
 
 
 rule parity_plot:

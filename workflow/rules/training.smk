@@ -1,5 +1,5 @@
 # MACE models through mace_run_train: the foundation model (a given file, or pretrained here for the
-# demo), one fine-tune per concentration and the multi-concentration fine-tunes.
+# demo), one fine-tune per concentration and the multi-concentration fine-tunes, each once per training seed.
 
 
 if PRETRAIN:
@@ -21,7 +21,9 @@ if PRETRAIN:
         resources:
             **slurm_resources("training"),
         params:
-            training=STUDY.training_settings(PRETRAIN["hyperparameters"]),
+            training=STUDY.training_settings(
+                PRETRAIN["hyperparameters"], config["seed"]
+            ),
             work_dir=training_dir,
         script:
             "../scripts/train_mace.py"
@@ -62,14 +64,16 @@ rule fine_tune:
     benchmark:
         bench("fine_tune", "model")
     wildcard_constraints:
-        model="|".join([*FINE_TUNED, *MULTI_MODELS]),
+        model="|".join(re.escape(m) for m in [*FINE_TUNED, *MULTI_MODELS, *COMMITTEE]),
     conda:
         "../../envs/mace.yaml"
     threads: config["training"]["threads"]
     resources:
         **slurm_resources("training"),
     params:
-        training=STUDY.training_settings(config["training"]["fine_tune"]),
+        training=lambda wildcards: STUDY.training_settings(
+            config["training"]["fine_tune"], STUDY.member(wildcards.model)[1]
+        ),
         work_dir=training_dir,
     script:
         "../scripts/train_mace.py"

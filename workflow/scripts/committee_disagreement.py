@@ -1,0 +1,35 @@
+import itertools
+
+import pandas as pd
+
+from mlip_transfer import evaluation, plotting
+from mlip_transfer.files import atomic_path
+from mlip_transfer.logs import log_to
+from mlip_transfer.study import SEED_SEPARATOR
+
+log = log_to(snakemake.log[0])
+params = snakemake.params
+members = {}  # (model, test concentration) -> every seed's predictions
+runs = itertools.product(params.members, params.concentrations)  # the order of the rule's expand()
+for (member, test), path in zip(runs, snakemake.input.predictions, strict=True):
+    model = member.partition(SEED_SEPARATOR)[0]
+    members.setdefault((model, test), []).append(evaluation.Predictions.load(path))
+errors = pd.read_csv(snakemake.input.errors).set_index(["model", "test_concentration"])
+table = pd.DataFrame(
+    [
+        {
+            "model": model,
+            "test_concentration": test,
+            "home": test in params.training[model],
+            "n_seeds": len(predictions),
+            "committee_force_sd_meV_per_A": evaluation.committee_force_sd(predictions),
+            "force_rmse_meV_per_A": errors.loc[(model, test), "force_rmse_meV_per_A"],
+            "force_rmse_sd_meV_per_A": errors.loc[(model, test), "force_rmse_sd_meV_per_A"],
+        }
+        for (model, test), predictions in members.items()
+    ]
+)
+log.info("committee disagreement:\n%s", table.to_string())
+with atomic_path(snakemake.output.table) as path:
+    table.to_csv(path, index=False)
+plotting.committee_disagreement(table, snakemake.output.committee_disagreement)
