@@ -142,6 +142,9 @@ def test_tiny_config_end_to_end(tiny_run):
     assert (matrix.loc[matrix["model"] != "foundation", "force_rmse_sd_meV_per_A"] > 0).all()
     per_seed = pd.read_csv(run / "matrix" / "errors_per_seed.csv")
     assert set(per_seed["model"]) == {*MODELS, *COMMITTEE}
+    costs = pd.read_csv(run / "cost" / "models.csv").set_index("model")
+    assert (costs.loc[["ft_c3_78", "multi_both"], ["aimd_core_h", "training_wall_h"]] > 0).all().all()
+    assert costs.loc["multi_both", "aimd_core_h"] > costs.loc["ft_c3_78", "aimd_core_h"]  # both concentrations
     committee = pd.read_csv(run / "matrix" / "committee_disagreement.csv")
     assert len(committee) == 3 * 2 and (committee["committee_force_sd_meV_per_A"] > 0).all()
     for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "error_versus_distance.png"):
@@ -176,8 +179,9 @@ def test_tiny_config_end_to_end(tiny_run):
     report = tmp_path / "report.html"
     snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
     html = report.read_text(errors="replace")
-    figures = ("force_rmse_meV_per_A.png", "force_rmse_relative_to_home.png", "parity_ft_c3_78.png", "diffusion.png")
-    for figure in (*figures, "OH_OH_hbonds.png", "error_versus_distance.png", "committee_disagreement.png"):
+    figures = ["force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance", "parity_ft_c3_78"]
+    figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy"]
+    for figure in (f"{name}.png" for name in figures):
         assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
     assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
@@ -206,7 +210,7 @@ def _foundation_file(c, workdir):
 EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS + COMMITTEE for c in TINY_LABELS}
 FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
-MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement"}  # the matrix and its views
+MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement", "study_cost"}  # and its views
 MD_AND_ANALYSIS = {"run_md[model=ft_c3_78, system=c11_34]", "analyse_trajectory[source=ft_c3_78, system=c11_34]"}
 EDITS = {
     "nothing": (lambda c: None, set()),

@@ -100,6 +100,28 @@ def committee_disagreement(table: pd.DataFrame, paths: Paths) -> None:
     save(fig, paths)
 
 
+def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
+    """Mean force RMSE over all test sets (± its uncertainty) of every model against what it cost: the AIMD
+    core-hours of its training data (left) and the hours of its fine-tunes (right)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8), sharey=True)
+    markers = {"foundation": "^", "single": "o", "multi": "s"}
+    for ax, column, label in (
+        (axes[0], "aimd_core_h", "AIMD core-hours of the training data"),
+        (axes[1], "training_wall_h", "fine-tuning wall hours (all seeds)"),
+    ):
+        for _, row in table.iterrows():
+            ax.errorbar(
+                row[column], row["mean_all_meV_per_A"], yerr=row["mean_all_se_meV_per_A"],
+                marker=markers[row["kind"]], capsize=3, ls="none",
+            )  # fmt: skip
+            ax.annotate(row["model"], (row[column], row["mean_all_meV_per_A"]), fontsize=6, xytext=(3, 3),
+                        textcoords="offset points")  # fmt: skip
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("mean force RMSE over all test sets (meV/Å)")
+    axes[0].set_title("triangle: foundation, circle: one concentration, square: several", fontsize=8)
+    save(fig, paths)
+
+
 def parity(predictions: Mapping[str, Predictions], model: str, paths: Paths) -> None:
     """Predicted against reference force components, one panel per test concentration."""
     fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.4), squeeze=False)

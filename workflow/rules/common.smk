@@ -190,6 +190,7 @@ def final_outputs():
         f"{RUN}/matrix/transferability.csv",
         *expand(f"{RUN}/matrix/{{metric}}.{{ext}}", metric=METRICS, ext=["png", "pdf"]),
         f"{RUN}/matrix/recommendation.csv",
+        f"{RUN}/cost/cost_accuracy.png",
         *expand(
             f"{RUN}/matrix/{{figure}}.png",
             figure=["force_rmse_relative_to_home", "error_versus_distance"],

@@ -5,6 +5,7 @@ localrules:
     transferability_matrix,
     transfer_views,
     committee_disagreement,
+    study_cost,
 
 
 rule evaluate_model:
@@ -94,6 +95,34 @@ rule transfer_views:
         training=STUDY.training_map(),
     script:
         "../scripts/transfer_views.py"
+
+
+# From the benchmark files of the AIMD and fine-tuning jobs (MPI ranks and threads: the config's current ones).
+rule study_cost:
+    input:
+        summary=rules.transfer_views.output.summary,
+        aimd=expand(
+            bench("run_aimd", "system", "segment"),
+            system=CONCENTRATIONS,
+            segment=range(STUDY.aimd_segments),
+        ),
+        training=expand(bench("fine_tune", "model"), model=[*MODELS[1:], *COMMITTEE]),
+    output:
+        **figures(f"{RUN}/cost", ["cost_accuracy"], "Cost"),
+        aimd=f"{RUN}/cost/aimd_core_hours.csv",
+        models=in_report(f"{RUN}/cost/models.csv", "cost_models", "Cost"),
+    log:
+        log("study_cost"),
+    benchmark:
+        bench("study_cost")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        concentrations=CONCENTRATIONS,
+        aimd_segments=STUDY.aimd_segments,
+        members=[*MODELS[1:], *COMMITTEE],
+    script:
+        "../scripts/study_cost.py"
 
 
 # Only with training.seeds of two or more: does the seeds' disagreement predict the error off home?
