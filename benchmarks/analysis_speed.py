@@ -25,15 +25,10 @@ import numpy as np
 from ase import Atoms
 from scipy.spatial.transform import Rotation
 
-from mlip_transfer.analysis import (
-    HBondCriterion,
-    SolutionAnalysis,
-    chunk_geometries,
-    classify_hbonds,
-    hydrogen_bonds,
-    read_chunks,
-)
+from mlip_transfer.analysis import SolutionAnalysis
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.geometry import chunk_geometries, read_chunks
+from mlip_transfer.hbonds import HBondCriterion, classify_hbonds, hydrogen_bonds
 from mlip_transfer.md import H5MDWriter
 
 CRITERION = HBondCriterion(

@@ -3,30 +3,28 @@ import pytest
 from ase import Atoms
 from ase.geometry.rdf import get_rdf
 
-from mlip_transfer.analysis import (
-    ChunkGeometry,
+from mlip_transfer.analysis import SolutionAnalysis
+from mlip_transfer.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.geometry import ChunkGeometry, chunk_geometries, chunks_from_atoms, minimum_image
+from mlip_transfer.hbonds import (
     HBondCriterion,
-    SolutionAnalysis,
     block_ratio_error,
-    chunk_geometries,
-    chunks_from_atoms,
     classify_hbonds,
-    diffusion_coefficient,
-    first_shell,
     hbond_correlations,
     hydrogen_bonds,
     hydroxide_defect_trajectories,
+    persistent_transfers,
+)
+from mlip_transfer.reference_data import experimental, koh_conductivity_S_per_m
+from mlip_transfer.structure import first_shell, rdf_normalise
+from mlip_transfer.transport import (
+    diffusion_coefficient,
     is_diffusive,
-    minimum_image,
     msd_fft,
     msd_loglog_slope,
     nernst_einstein_conductivity_S_per_m,
-    persistent_transfers,
-    rdf_normalise,
     yeh_hummer_correction,
 )
-from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.reference_data import experimental, koh_conductivity_S_per_m
 
 BOX = np.array([20.0, 20.0, 20.0])
 

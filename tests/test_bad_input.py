@@ -16,10 +16,11 @@ from snakemake.utils import validate
 
 from conftest import DFT, REPO, needs_cp2k
 from mlip_transfer import cp2k, training
-from mlip_transfer.analysis import SolutionAnalysis, chunks_from_atoms
+from mlip_transfer.analysis import SolutionAnalysis
 from mlip_transfer.box import BoxError, Composition, build_box, composition_for_molarity
 from mlip_transfer.datasets import SplitError, time_block_split
 from mlip_transfer.frames import FramesError, cp2k_frames
+from mlip_transfer.geometry import chunks_from_atoms
 from mlip_transfer.validation import ConfigError, check_config
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())

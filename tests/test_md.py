@@ -4,8 +4,8 @@ import pytest
 from ase.calculators.lj import LennardJones
 
 from conftest import GUARDS, run_md
-from mlip_transfer.analysis import read_chunks
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.geometry import read_chunks
 from mlip_transfer.md import read_h5md, run_nvt
 
 

@@ -8,9 +8,9 @@ from ase import Atoms
 from ase.calculators.lj import LennardJones
 
 from mlip_transfer import md_torch_sim
-from mlip_transfer.analysis import read_chunks
 from mlip_transfer.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.evaluation import load_mace_calculator
+from mlip_transfer.geometry import read_chunks
 from mlip_transfer.md import MDError, SanityLimits, run_nvt
 from mlip_transfer.training import random_mace_model
 

@@ -17,7 +17,7 @@ from ase import Atoms
 from ase.data import atomic_masses, atomic_numbers
 from scipy.spatial.transform import Rotation
 
-from .analysis import minimum_image
+from .geometry import minimum_image
 
 AVOGADRO = 6.02214076e23
 GILLIAM_A_25C_KG_PER_M3 = 997.03

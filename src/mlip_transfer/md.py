@@ -24,7 +24,7 @@ from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
-from .analysis import minimum_image
+from .geometry import minimum_image
 
 THERMOSTATS = ("bussi", "langevin")
 ANGSTROM_PER_PS = units.Angstrom / (1000 * units.fs)  # ASE velocity unit → Å/ps conversion divisor

@@ -1,5 +1,7 @@
-from mlip_transfer.analysis import HBondCriterion, SolutionAnalysis, read_chunks
+from mlip_transfer.analysis import SolutionAnalysis
 from mlip_transfer.files import atomic_path
+from mlip_transfer.geometry import read_chunks
+from mlip_transfer.hbonds import HBondCriterion
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])

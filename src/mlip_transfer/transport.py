@@ -1,0 +1,182 @@
+"""Transport of KOH(aq): mean-square displacements, self-diffusion coefficients with block errors and a
+check that the fit is diffusive, the Yeh–Hummer finite-size correction and the Nernst–Einstein
+conductivity. :class:`Transport` accumulates K⁺, O and OH⁻-defect trajectories for
+:class:`~mlip_transfer.analysis.SolutionAnalysis`. Units: Å, ps; D in 10⁻⁹ m²/s, conductivity in S/m.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import reference_data
+from .hbonds import hydroxide_defect_trajectories
+
+A2_PER_PS_TO_1E9_M2_PER_S = 10.0  # 1 Å²/ps = 1e-8 m²/s = 10 × 1e-9 m²/s
+DIFFUSIVE_SLOPE = (0.9, 1.1)  # log–log MSD slope of a trustworthy D fit (Maginn et al. 2019)
+
+
+def msd_fft(positions: np.ndarray) -> np.ndarray:
+    """Mean-square displacement over all time origins, averaged over particles (Å²).
+
+    ``positions``: unwrapped, shape (n_frames, n_particles, 3). Uses the FFT decomposition
+    MSD(m) = S1(m) − 2·S2(m) with S2 the position autocorrelation (Calandrini et al. 2011).
+    """
+    n = positions.shape[0]
+    r2 = np.einsum("tpc,tpc->tp", positions, positions)
+    r2_padded = np.concatenate([r2, np.zeros((1, r2.shape[1]))])
+    s1 = np.empty((n, r2.shape[1]))
+    q = 2.0 * r2.sum(axis=0)
+    for m in range(n):
+        q -= r2_padded[m - 1] + r2_padded[n - m]
+        s1[m] = q / (n - m)
+    spectrum = np.fft.rfft(positions, n=2 * n, axis=0)
+    autocorrelation = np.fft.irfft(spectrum * spectrum.conj(), n=2 * n, axis=0)[:n].sum(axis=-1)
+    s2 = autocorrelation / (n - np.arange(n))[:, None]
+    return (s1 - 2.0 * s2).mean(axis=1)
+
+
+def diffusion_coefficient(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[float, float]) -> float:
+    """Self-diffusion coefficient (10⁻⁹ m²/s) from a linear fit MSD = 6·D·t + c inside ``window_ps``."""
+    mask = (time_ps >= window_ps[0]) & (time_ps <= window_ps[1])
+    if mask.sum() < 2:
+        raise ValueError(
+            f"diffusion fit window {tuple(window_ps)} ps holds {mask.sum()} MSD points; "
+            f"the trajectory (or block) covers {time_ps[-1]:.3f} ps"
+        )
+    slope = np.polyfit(time_ps[mask], msd_A2[mask], 1)[0]
+    return slope / 6.0 * A2_PER_PS_TO_1E9_M2_PER_S
+
+
+def msd_loglog_slope(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[float, float]) -> float:
+    """Slope of log MSD against log t inside ``window_ps``: 1 where motion is diffusive, 2 where it is still
+    ballistic (Maginn et al., LiveCoMS 1, 6324 (2019)); a D fitted elsewhere is not a diffusion coefficient."""
+    mask = (time_ps >= window_ps[0]) & (time_ps <= window_ps[1]) & (time_ps > 0) & (msd_A2 > 0)
+    if mask.sum() < 2:
+        return np.nan
+    return float(np.polyfit(np.log(time_ps[mask]), np.log(msd_A2[mask]), 1)[0])
+
+
+def is_diffusive(loglog_slope: float, window_ps: tuple[float, float], min_window_ps: float) -> bool:
+    """A fit to trust: log–log MSD slope within [0.9, 1.1] over a window at least ``min_window_ps`` long."""
+    return bool(
+        DIFFUSIVE_SLOPE[0] <= loglog_slope <= DIFFUSIVE_SLOPE[1] and window_ps[1] - window_ps[0] >= min_window_ps
+    )
+
+
+def block_diffusion(
+    positions: np.ndarray, frame_interval_ps: float, window_ps: tuple[float, float], n_blocks: int
+) -> tuple[float, float]:
+    """D from the whole trajectory and its standard error from ``n_blocks`` independent segments."""
+    time_ps = np.arange(len(positions)) * frame_interval_ps
+    d = diffusion_coefficient(time_ps, msd_fft(positions), window_ps)
+    if n_blocks < 2:
+        return d, np.nan
+    block = len(positions) // n_blocks
+    per_block = [
+        diffusion_coefficient(time_ps[:block], msd_fft(positions[i * block : (i + 1) * block]), window_ps)
+        for i in range(n_blocks)
+    ]
+    return d, float(np.std(per_block, ddof=1) / np.sqrt(n_blocks))
+
+
+def yeh_hummer_correction(temperature_K: float, viscosity_mPa_s: float, box_length_A: float) -> float:
+    """Finite-size correction ξ·k_B·T/(6π·η·L) to add to a periodic-box D (10⁻⁹ m²/s), ξ = 2.837297."""
+    kT = reference_data.BOLTZMANN_J_PER_K * temperature_K
+    correction_m2_per_s = (
+        reference_data.YEH_HUMMER_XI * kT / (6 * np.pi * viscosity_mPa_s * 1e-3 * box_length_A * 1e-10)
+    )
+    return correction_m2_per_s * 1e9
+
+
+def nernst_einstein_conductivity_S_per_m(
+    n_ion_pairs: int, volume_A3: float, temperature_K: float, d_cation: float, d_anion: float
+) -> float:
+    """σ = e²/(V·k_B·T)·N·(D₊ + D₋) for a 1:1 electrolyte; D in 10⁻⁹ m²/s."""
+    e, kT = reference_data.ELEMENTARY_CHARGE_C, reference_data.BOLTZMANN_J_PER_K * temperature_K
+    return e**2 * n_ion_pairs * (d_cation + d_anion) * 1e-9 / (volume_A3 * 1e-30 * kT)
+
+
+@dataclass
+class Transport:
+    """K⁺, water and OH⁻-defect trajectories, concluded into MSDs and a table of D per species (with block
+    errors, the log–log MSD slope and whether the fit is diffusive), the Yeh–Hummer corrected D where a
+    viscosity is given, and the Nernst–Einstein conductivity.
+
+    ``diffusion_window_ps``: MSD fit window; ``min_diffusion_window_ps``: shortest window whose D counts as
+    diffusive; ``n_blocks``: segments for the error of D; ``viscosity_mPa_s``: shear viscosity for the
+    Yeh–Hummer correction (None: no correction)."""
+
+    box_A: np.ndarray
+    frame_interval_ps: float
+    temperature_K: float
+    diffusion_window_ps: tuple[float, float]
+    min_diffusion_window_ps: float
+    n_blocks: int
+    viscosity_mPa_s: float | None
+    _k_positions: list[np.ndarray] = field(default_factory=list, init=False)
+    _o_positions: list[np.ndarray] = field(default_factory=list, init=False)
+    _hydrogen_counts: list[np.ndarray] = field(default_factory=list, init=False)
+
+    def accumulate(self, k_positions: np.ndarray, o_positions: np.ndarray, counts: np.ndarray) -> None:
+        """Add a chunk's unwrapped K and O positions (n, n_K|n_O, 3) and hydrogens per oxygen (n, n_O)."""
+        self._k_positions.append(k_positions)
+        self._o_positions.append(o_positions)
+        self._hydrogen_counts.append(counts)
+
+    def hydroxide_defects(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unwrapped positions and host oxygens of the OH⁻ defects over all frames so far."""
+        return hydroxide_defect_trajectories(
+            np.concatenate(self._o_positions), np.concatenate(self._hydrogen_counts), self.box_A
+        )
+
+    def conclude(self, hydroxide_positions: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The diffusion table and the MSDs (Å²) against time (ps)."""
+        o_pos = np.concatenate(self._o_positions)
+        always_water = np.all(np.concatenate(self._hydrogen_counts) == 2, axis=0)
+        trajectories = {
+            "K+": np.concatenate(self._k_positions),
+            "OH-": hydroxide_positions,
+            "H2O": o_pos[:, always_water],
+        }
+        time_ps = np.arange(len(o_pos)) * self.frame_interval_ps
+        window = (self.diffusion_window_ps[0], min(self.diffusion_window_ps[1], time_ps[-1]))
+        volume_A3 = float(np.prod(self.box_A))
+        correction = (
+            yeh_hummer_correction(self.temperature_K, self.viscosity_mPa_s, volume_A3 ** (1 / 3))
+            if self.viscosity_mPa_s
+            else np.nan
+        )
+        msd, rows = {"time_ps": time_ps}, []
+        for species, traj in trajectories.items():
+            if traj.shape[1] == 0:
+                continue
+            msd[f"msd_{species}_A2"] = msd_fft(traj)
+            d, error = block_diffusion(traj, self.frame_interval_ps, window, self.n_blocks)
+            slope = msd_loglog_slope(time_ps, msd[f"msd_{species}_A2"], window)
+            rows.append(
+                {
+                    "species": species,
+                    "n_particles": traj.shape[1],
+                    "D_1e-9_m2_per_s": d,
+                    "D_error_1e-9_m2_per_s": error,
+                    "D_yeh_hummer_1e-9_m2_per_s": d + correction,
+                    "fit_start_ps": window[0],
+                    "fit_end_ps": window[1],
+                    "msd_loglog_slope": slope,
+                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps),
+                }
+            )
+        table = pd.DataFrame(rows)
+        # Nernst–Einstein from finite-size-corrected D where a viscosity was given, else from the box's D
+        d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
+        d_of = dict(zip(table["species"], table[d_column], strict=True))
+        table["nernst_einstein_from"] = d_column
+        ions = table[table["species"].isin(["K+", "OH-"])]
+        table["nernst_einstein_diffusive"] = len(ions) == 2 and bool(ions["diffusive"].all())
+        table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
+            trajectories["K+"].shape[1], volume_A3, self.temperature_K, d_of.get("K+", np.nan), d_of.get("OH-", np.nan)
+        )
+        return table, pd.DataFrame(msd)
