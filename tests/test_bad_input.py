@@ -144,6 +144,14 @@ CONFIG_CASES = {
         set_path(["training", "multi_concentration_models", 0, "name"], "ft_c3_78"),
         "collides with the names 'foundation' and 'ft_<label>'",
     ),
+    "frame budget above the training frames": (
+        set_path(["training", "frame_budgets", "frames"], [4, 40]),
+        "config key 'training.frame_budgets.frames': [40] exceed the 17 training frames of each concentration",
+    ),
+    "frame budget of an unknown concentration": (
+        set_path(["training", "frame_budgets", "concentrations"], ["c9_99"]),
+        "config key 'training.frame_budgets.concentrations': unknown concentration labels ['c9_99']",
+    ),
     "MD with an unknown model": (
         set_path(["md", "models"], ["ft_c9_99"]),
         "config key 'md.models[0]': unknown model 'ft_c9_99'",

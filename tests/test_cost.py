@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from mlip_transfer.cost import aimd_core_hours, model_costs, wall_hours
+from mlip_transfer.cost import aimd_core_hours, frame_budget_costs, model_costs, wall_hours
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -43,3 +43,22 @@ def test_a_file_that_is_not_a_benchmark_is_named(tmp_path):
     (tmp_path / "other.tsv").write_text("a\tb\n1\t2\n")
     with pytest.raises(ValueError, match="other.tsv"):
         wall_hours([tmp_path / "other.tsv"])
+
+
+def test_a_frame_budget_costs_its_share_of_the_aimd_and_its_own_training():
+    aimd = pd.DataFrame({"system": ["c1"], "aimd_core_h": [100.0]})
+    curves = pd.DataFrame(
+        {
+            "model": ["ft_c1"] * 4,
+            "test_concentration": ["c1", "c2", "c1", "c2"],
+            "training_frames": [10, 10, 40, 40],  # 40: the fine-tune on all of them
+            "force_rmse_meV_per_A": [50.0, 70.0, 30.0, 60.0],
+            "force_rmse_se_meV_per_A": [3.0, 4.0, 1.0, 1.0],
+        }
+    )
+    rows = frame_budget_costs(curves, aimd, {"ft_c1.frames10": 0.5}, training_threads=4).set_index("model")
+    assert list(rows.index) == ["ft_c1.frames10"] and rows.loc["ft_c1.frames10", "kind"] == "budget"
+    assert rows.loc["ft_c1.frames10", "aimd_core_h"] == pytest.approx(25.0)  # a quarter of the frames
+    assert rows.loc["ft_c1.frames10", "mean_all_meV_per_A"] == pytest.approx(60.0)
+    assert rows.loc["ft_c1.frames10", "mean_all_se_meV_per_A"] == pytest.approx(2.5)  # sqrt(9 + 16) / 2
+    assert rows.loc["ft_c1.frames10", "training_core_h"] == pytest.approx(2.0)

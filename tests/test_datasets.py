@@ -1,7 +1,7 @@
 import pytest
 from ase import Atoms
 
-from mlip_transfer.datasets import SplitError, equal_budget_mix, evenly_spaced, time_block_split
+from mlip_transfer.datasets import SplitError, equal_budget_mix, evenly_spaced, nested_subset, time_block_split
 
 
 def frames(n, label="a"):
@@ -34,3 +34,13 @@ def test_equal_budget_mix_draws_equal_shares_across_the_whole_trajectory():
     labels = [f.info["label"] for f in mix]
     assert len(mix) == 10 and labels.count("a") == 4 and labels.count("b") == 3 and labels.count("c") == 3
     assert ids(evenly_spaced(frames(10), 3)) == [0, 4, 9]  # i.e. rounded linspace(0, 9, 3)
+
+
+def test_frame_budgets_are_nested_subsets_in_time_order():
+    pool = frames(40)
+    small, large = ids(nested_subset(pool, 5, seed=3)), ids(nested_subset(pool, 20, seed=3))
+    assert len(small) == 5 and len(large) == 20 and set(small) < set(large)
+    assert small == sorted(small) and large == sorted(large)
+    assert ids(nested_subset(pool, 5, seed=4)) != small  # the seed chooses the frames
+    with pytest.raises(SplitError, match="41 frames from a training set of 40"):
+        nested_subset(pool, 41, seed=3)

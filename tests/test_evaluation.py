@@ -7,6 +7,7 @@ from mlip_transfer.evaluation import (
     committee_force_sd,
     error_metrics,
     error_versus_distance,
+    learning_curves,
     recommendation,
     relative_to_home,
     seed_statistics,
@@ -149,3 +150,18 @@ def test_committee_disagreement_is_the_rms_of_the_per_component_spread():
     # two members 2 meV/Å apart on every component: sd = sqrt(2) meV/Å
     apart = [member(np.zeros((2, 3))), member(np.full((2, 3), 0.002))]
     assert committee_force_sd(apart) == pytest.approx(np.sqrt(2.0))
+
+
+def test_learning_curves_put_each_budget_at_its_number_of_frames():
+    errors = pd.DataFrame(
+        {
+            "model": ["ft_a.frames5", "ft_a", "ft_a.frames10", "ft_b", "foundation"],
+            "test_concentration": ["b", "b", "b", "b", "b"],
+            "force_rmse_meV_per_A": [80.0, 40.0, 60.0, 30.0, 99.0],
+            "force_rmse_se_meV_per_A": [1.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    curves = learning_curves(errors, {"ft_a.frames5": 5, "ft_a.frames10": 10, "ft_a": 32})
+    assert list(curves["model"]) == ["ft_a"] * 3  # neither ft_b nor the foundation model is a budget of ft_a
+    assert list(curves["training_frames"]) == [5, 10, 32]
+    assert list(curves["force_rmse_meV_per_A"]) == [80.0, 60.0, 40.0]

@@ -30,9 +30,9 @@ def every_job_settings(study):
         jobs[f"md {model} {system}"] = study.md_settings(system)
     for source, system in study.analysed_runs():
         jobs[f"analysis {source} {system}"] = study.analysis_settings(source, system)
-    for model in [*study.models[1:], *study.committee_members]:
+    for model in [*study.models[1:], *study.committee_members, *study.frame_budget_models]:
         jobs[f"fine_tune {model}"] = study.training_settings(
-            study.config["training"]["fine_tune"], study.member(model)[1]
+            study.config["training"]["fine_tune"], study.variant(model).seed
         )
     return {job: repr(value) for job, value in jobs.items()}
 
@@ -101,7 +101,9 @@ def test_the_first_seed_trains_the_study_model_and_the_others_its_committee():
     study = Study(load(change=lambda c: c["training"].update(seeds=[3, 8, 9])))
     assert study.committee_members[:2] == ["ft_c3_78.seed8", "ft_c3_78.seed9"]
     assert len(study.committee_members) == 2 * (len(study.models) - 1)  # the foundation model is not trained
-    assert study.member("ft_c3_78") == ("ft_c3_78", 3) and study.member("multi_both.seed9") == ("multi_both", 9)
+    assert study.variant("ft_c3_78") == ("ft_c3_78", 3, None)
+    assert study.variant("multi_both.seed9") == ("multi_both", 9, None)
+    assert study.variant("ft_c3_78.frames20") == ("ft_c3_78", 3, 20)  # learning curves: the first seed
     one = Study(load(change=lambda c: c["training"].update(seeds=None)))
     assert one.seeds == [one.config["seed"]] and one.committee_members == []  # null: one fine-tune, the run's seed
 

@@ -20,6 +20,7 @@ from mlip_transfer.provenance import trace
 TINY_LABELS = ("c3_78", "c11_34")
 MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
 COMMITTEE = ("ft_c3_78.seed12", "ft_c11_34.seed12", "multi_both.seed12")  # its second training seed
+BUDGETS = ("ft_c3_78.frames4", "ft_c3_78.frames8")  # its learning curve
 
 
 def snakemake(*args, workdir, check=True):
@@ -48,8 +49,8 @@ def job_counts(output):
 def test_production_dry_run_lists_the_full_dag(tmp_path):
     counts = job_counts(dry_run("config.yaml", tmp_path).stdout)
     assert counts["run_aimd"] == 7 * 15  # 15 AIMD segments each
-    assert counts["fine_tune"] == 9 * 3  # 7 single + 2 multi-concentration models, 3 seeds each
-    assert counts["evaluate_model"] == (1 + 9 * 3) * 7  # foundation + every fine-tune, on 7 test sets
+    assert counts["fine_tune"] == 9 * 3 + 3  # 7 single + 2 multi-concentration models, 3 seeds; 3 frame budgets
+    assert counts["evaluate_model"] == (1 + 9 * 3 + 3) * 7  # foundation + every fine-tune, on 7 test sets
     assert counts["run_md_batch"] == 4 and counts["provide_foundation_model"] == 1  # torch-sim: a job per model
     assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
     assert counts["committee_disagreement"] == 1 and counts["transfer_views"] == 1
@@ -145,6 +146,11 @@ def test_tiny_config_end_to_end(tiny_run):
     costs = pd.read_csv(run / "cost" / "models.csv").set_index("model")
     assert (costs.loc[["ft_c3_78", "multi_both"], ["aimd_core_h", "training_wall_h"]] > 0).all().all()
     assert costs.loc["multi_both", "aimd_core_h"] > costs.loc["ft_c3_78", "aimd_core_h"]  # both concentrations
+    assert set(costs.loc[list(BUDGETS), "kind"]) == {"budget"}
+    assert costs.loc["ft_c3_78.frames4", "aimd_core_h"] < costs.loc["ft_c3_78", "aimd_core_h"]
+    curves = pd.read_csv(run / "matrix" / "learning_curves.csv")
+    assert set(curves["test_concentration"]) == set(TINY_LABELS) and curves["training_frames"].min() == 4
+    assert sorted(set(curves["training_frames"]))[:2] == [4, 8] and curves["training_frames"].max() > 8
     committee = pd.read_csv(run / "matrix" / "committee_disagreement.csv")
     assert len(committee) == 3 * 2 and (committee["committee_force_sd_meV_per_A"] > 0).all()
     for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "error_versus_distance.png"):
@@ -180,7 +186,7 @@ def test_tiny_config_end_to_end(tiny_run):
     snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
     html = report.read_text(errors="replace")
     figures = ["force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance", "parity_ft_c3_78"]
-    figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy"]
+    figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy", "learning_curves"]
     for figure in (f"{name}.png" for name in figures):
         assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
@@ -207,8 +213,8 @@ def _foundation_file(c, workdir):
     c["foundation_model"] = {"file": str(workdir / "mace_foundation.model")}
 
 
-EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS + COMMITTEE for c in TINY_LABELS}
-FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE}
+EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS + COMMITTEE + BUDGETS for c in TINY_LABELS}
+FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE + BUDGETS}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
 MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement", "study_cost"}  # and its views
 MD_AND_ANALYSIS = {"run_md[model=ft_c3_78, system=c11_34]", "analyse_trajectory[source=ft_c3_78, system=c11_34]"}
@@ -221,7 +227,7 @@ EDITS = {
          "fine_tune[model=ft_c7_61]", "fine_tune[model=ft_c7_61.seed12]",
          "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
          *MATRIX, *PARITY, "parity_plot[model=ft_c7_61]",
-         *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS + COMMITTEE},
+         *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS + COMMITTEE + BUDGETS}, "learning_curves",
          *{f"evaluate_model[model={m}, system={c}]" for m in ("ft_c7_61", "ft_c7_61.seed12")
            for c in (*TINY_LABELS, "c7_61")}},
     ),
@@ -249,6 +255,11 @@ EDITS = {
         {*MATRIX, *{f"fine_tune[model={m}.seed13]" for m in MODELS[1:]},
          *{f"evaluate_model[model={m}.seed13, system={c}]" for m in MODELS[1:] for c in TINY_LABELS}},
     ),
+    "add a frame budget": (
+        lambda c: c["training"]["frame_budgets"]["frames"].append(12),
+        {"frame_budget[system=c3_78, frames=12]", "fine_tune[model=ft_c3_78.frames12]", "learning_curves",
+         "study_cost", *{f"evaluate_model[model=ft_c3_78.frames12, system={c}]" for c in TINY_LABELS}},
+    ),
     "change the MD fit window": (
         lambda c: c["analysis"].update(diffusion_window_ps=[0.004, 0.012]),
         {"analyse_trajectory[source=ft_c3_78, system=c11_34]", "summarise_analysis"},
@@ -264,12 +275,12 @@ EDITS = {
         FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, system=c3_78]",
                                      "evaluate_model[model=foundation, system=c11_34]"})
         | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
-        | MATRIX | {"summarise_analysis"},
+        | MATRIX | {"summarise_analysis", "learning_curves"},
     ),
     "change the foundation model file": (
         _foundation_file,
         {"provide_foundation_model", *FINE_TUNES, *EVALUATIONS, *PARITY, *MD_AND_ANALYSIS,
-         *MATRIX, "summarise_analysis"},
+         *MATRIX, "summarise_analysis", "learning_curves"},
     ),
 }  # fmt: skip
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
+from .study import FRAMES_SEPARATOR
+
 SECONDS_PER_HOUR = 3600.0
+COST_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A",
+                "aimd_core_h", "training_wall_h", "training_core_h"]  # fmt: skip
 
 
 def wall_hours(benchmark_files: Sequence[str | os.PathLike]) -> float:
@@ -59,10 +64,42 @@ def model_costs(
     with its uncertainty) from the transfer summary. The foundation model's own cost is not counted
     (shared by every fine-tune); models without fine-tunes (the foundation) get zero training cost."""
     core_h = aimd.set_index("system")["aimd_core_h"]
-    table = summary[["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A"]].copy()
+    table = summary[COST_COLUMNS[:5]].copy()
     table["aimd_core_h"] = [
         float(core_h[labels.split()].sum()) if labels else 0.0 for labels in table["training_concentrations"].fillna("")
     ]
     table["training_wall_h"] = table["model"].map(lambda m: training_wall_h.get(m, 0.0))
+    table["training_core_h"] = table["training_wall_h"] * training_threads
+    return table
+
+
+def frame_budget_costs(
+    curves: pd.DataFrame, aimd: pd.DataFrame, training_wall_h: Mapping[str, float], *, training_threads: int
+) -> pd.DataFrame:
+    """The cost rows of the learning-curve fine-tunes (kind ``budget``): the AIMD core-hours of their
+    concentration scaled by the share of its training frames they use (a shorter AIMD at the same frame
+    stride would have given them), the hours of their own fine-tune, and their mean force RMSE over all
+    test sets. ``curves``: :func:`mlip_transfer.evaluation.learning_curves`, whose largest
+    ``training_frames`` per model is the fine-tune on all of them."""
+    core_h = aimd.set_index("system")["aimd_core_h"]
+    rows = []
+    for (model, frames), points in curves.groupby(["model", "training_frames"]):
+        all_frames = curves.loc[curves["model"] == model, "training_frames"].max()
+        if frames == all_frames:
+            continue  # the study's own fine-tune, already a row of model_costs
+        label = model.removeprefix("ft_")
+        name = f"{model}{FRAMES_SEPARATOR}{frames}"
+        rows.append(
+            {
+                "model": name,
+                "kind": "budget",
+                "training_concentrations": label,
+                "mean_all_meV_per_A": points["force_rmse_meV_per_A"].mean(),
+                "mean_all_se_meV_per_A": float(np.sqrt((points["force_rmse_se_meV_per_A"] ** 2).sum()) / len(points)),
+                "aimd_core_h": float(core_h[label]) * frames / all_frames,
+                "training_wall_h": training_wall_h.get(name, 0.0),
+            }
+        )
+    table = pd.DataFrame(rows, columns=[*COST_COLUMNS[:-1]])
     table["training_core_h"] = table["training_wall_h"] * training_threads
     return table

@@ -56,6 +56,15 @@ def evenly_spaced(frames: Sequence[Atoms], n: int) -> list[Atoms]:
     return [frames[i] for i in np.linspace(0, len(frames) - 1, n).round().astype(int)]
 
 
+def nested_subset(frames: Sequence[Atoms], n: int, seed: int) -> list[Atoms]:
+    """The first ``n`` frames of one seeded random order, returned in time order: the subsets of one
+    training set for growing ``n`` are nested, so a learning curve adds data and changes nothing else."""
+    if n > len(frames):
+        raise SplitError(f"asked for {n} frames from a training set of {len(frames)}")
+    order = np.random.default_rng(seed).permutation(len(frames))
+    return [frames[i] for i in np.sort(order[:n])]
+
+
 def equal_budget_mix(frames_by_concentration: Mapping[str, Sequence[Atoms]], budget: int) -> list[Atoms]:
     """``budget`` frames drawn in equal parts from each concentration (the remainder from the first ones).
 

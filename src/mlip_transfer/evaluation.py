@@ -15,7 +15,7 @@ import pandas as pd
 from ase import Atoms
 
 from .frames import ENERGY_KEY, FORCES_KEY
-from .study import SEED_SEPARATOR
+from .study import FRAMES_SEPARATOR, SEED_SEPARATOR
 from .training import resolve_device
 
 METRICS = {
@@ -112,6 +112,18 @@ def seed_statistics(errors: pd.DataFrame) -> pd.DataFrame:
     table["force_rmse_sd_meV_per_A"] = sd
     table["force_rmse_se_meV_per_A"] = np.sqrt(sd.fillna(0.0) ** 2 / n + frames_se_squared)
     return table.reset_index()
+
+
+def learning_curves(errors: pd.DataFrame, training_frames: Mapping[str, int]) -> pd.DataFrame:
+    """Force RMSE (meV/Å) against the number of training frames, per fine-tuned model and test set.
+
+    ``errors``: rows of evaluated models named "ft_<label>.frames<n>" (a frame budget) or "ft_<label>" (all
+    of its training frames); ``training_frames``: each such name's number of training frames."""
+    rows = errors[errors["model"].isin(training_frames)].copy()
+    rows["training_frames"] = rows["model"].map(training_frames)
+    rows["model"] = rows["model"].str.partition(FRAMES_SEPARATOR)[0]
+    columns = ["model", "test_concentration", "training_frames", "force_rmse_meV_per_A", "force_rmse_se_meV_per_A"]
+    return rows[columns].sort_values(columns[:3], ignore_index=True)
 
 
 def committee_force_sd(members: Sequence[Predictions]) -> float:

@@ -100,11 +100,31 @@ def committee_disagreement(table: pd.DataFrame, paths: Paths) -> None:
     save(fig, paths)
 
 
+def learning_curves(table: pd.DataFrame, molarities: Mapping[str, float], paths: Paths) -> None:
+    """Force RMSE against training frames, one panel per fine-tuned concentration and one line per test
+    set (thick: the model's own)."""
+    models = list(dict.fromkeys(table["model"]))
+    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.6), squeeze=False, sharey=True)
+    for ax, model in zip(axes[0], models, strict=True):
+        for test, rows in table[table["model"] == model].groupby("test_concentration", sort=False):
+            ax.errorbar(
+                rows["training_frames"], rows["force_rmse_meV_per_A"], yerr=rows["force_rmse_se_meV_per_A"],
+                marker="o", capsize=3, lw=2.5 if model == f"ft_{test}" else 1.0,
+                label=f"test {molarities[test]:.2f} mol/L",
+            )  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_title(model, fontsize=9)
+        ax.set_xlabel("training frames")
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("force RMSE (meV/Å)")
+    save(fig, paths)
+
+
 def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
     """Mean force RMSE over all test sets (± its uncertainty) of every model against what it cost: the AIMD
     core-hours of its training data (left) and the hours of its fine-tunes (right)."""
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8), sharey=True)
-    markers = {"foundation": "^", "single": "o", "multi": "s"}
+    markers = {"foundation": "^", "single": "o", "multi": "s", "budget": "x"}
     for ax, column, label in (
         (axes[0], "aimd_core_h", "AIMD core-hours of the training data"),
         (axes[1], "training_wall_h", "fine-tuning wall hours (all seeds)"),
@@ -118,7 +138,7 @@ def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
                         textcoords="offset points")  # fmt: skip
         ax.set_xlabel(label)
     axes[0].set_ylabel("mean force RMSE over all test sets (meV/Å)")
-    axes[0].set_title("triangle: foundation, circle: one concentration, square: several", fontsize=8)
+    axes[0].set_title("▲ foundation, ● one concentration, ■ several, × fewer training frames", fontsize=8)
     save(fig, paths)
 
 

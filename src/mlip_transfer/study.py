@@ -19,12 +19,23 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .box import Composition, composition_for_molarity, composition_molarity, cubic_box_length_A
 
 FOUNDATION = "foundation"
 AIMD_SOURCE = "AIMD"  # the analysed "source" of the ab initio reference, beside model names
 SEED_SEPARATOR = ".seed"  # committee members: "<model>.seed<n>"
+FRAMES_SEPARATOR = ".frames"  # learning-curve fine-tunes on a subset of the training frames: "<model>.frames<n>"
+
+
+class Variant(NamedTuple):
+    """What a trained model's name says: the model, its training seed, and its number of training frames
+    (None: all of its training split)."""
+
+    model: str
+    seed: int
+    frames: int | None
 
 
 def canonical(value):
@@ -124,6 +135,12 @@ class Study:
         self.committee_members: list[str] = [
             f"{model}{SEED_SEPARATOR}{seed}" for model in self.models[1:] for seed in self.seeds[1:]
         ]
+        # Learning curves: fine-tunes of selected concentrations on nested subsets of their training frames.
+        budgets = config["training"]["frame_budgets"] or {"concentrations": [], "frames": []}
+        self.frame_budget_concentrations: list[str] = list(budgets["concentrations"])
+        self.frame_budget_models: list[str] = [
+            f"ft_{label}{FRAMES_SEPARATOR}{n}" for label in budgets["concentrations"] for n in budgets["frames"]
+        ]
         self.md_runs: list[tuple[str, str]] = [
             (model, label) for model in config["md"]["models"] for label in config["md"]["concentrations"]
         ]
@@ -149,10 +166,12 @@ class Study:
             return self.multi_models[model]
         raise KeyError(f"unknown fine-tuned model {model!r}; fine-tuned models are {self.models[1:]}")
 
-    def member(self, name: str) -> tuple[str, int]:
-        """(model, seed) of a fine-tuned model or committee member name ("ft_c6_26" or "ft_c6_26.seed3")."""
+    def variant(self, name: str) -> Variant:
+        """Model, seed and training frames of a trained model's name: "ft_c6_26" (the first seed, all
+        frames), "ft_c6_26.seed3" (a committee member) or "ft_c6_26.frames100" (a learning-curve point)."""
         model, _, seed = name.partition(SEED_SEPARATOR)
-        return model, int(seed) if seed else self.seeds[0]
+        model, _, frames = model.partition(FRAMES_SEPARATOR)
+        return Variant(model, int(seed) if seed else self.seeds[0], int(frames) if frames else None)
 
     def training_map(self) -> dict[str, list[str]]:
         """Training concentrations of every fine-tuned model (the foundation model has none here)."""

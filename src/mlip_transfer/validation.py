@@ -91,9 +91,20 @@ def _split(config: Mapping, study: Study) -> None:
     aimd = config["cp2k"]["aimd"]
     n_frames = (aimd["steps"] - aimd["equilibration_steps"]) // aimd["print_every"] + 1
     try:  # the same split the workflow will make, on placeholders for the AIMD frames
-        time_block_split(range(n_frames), split, gap_frames=split["gap_frames"])
+        n_train = len(time_block_split(range(n_frames), split, gap_frames=split["gap_frames"])["train"])
     except SplitError as error:
         _fail("split", f"{n_frames} AIMD frames after equilibration: {error}")
+    budgets = config["training"]["frame_budgets"]
+    if budgets:
+        unknown = sorted(set(budgets["concentrations"]) - set(study.concentrations))
+        if unknown:
+            _fail("training.frame_budgets.concentrations", f"unknown concentration labels {unknown}")
+        too_many = [n for n in budgets["frames"] if n > n_train]
+        if too_many:
+            _fail(
+                "training.frame_budgets.frames",
+                f"{too_many} exceed the {n_train} training frames of each concentration",
+            )
 
 
 def _models(config: Mapping, study: Study) -> None:

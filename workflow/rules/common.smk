@@ -22,6 +22,9 @@ FINE_TUNED = STUDY.fine_tuned
 MULTI_MODELS = STUDY.multi_models
 MODELS = STUDY.models
 COMMITTEE = STUDY.committee_members  # the extra seeds' fine-tunes, "<model>.seed<n>"
+FRAME_BUDGET_MODELS = (
+    STUDY.frame_budget_models
+)  # learning-curve fine-tunes, "ft_<label>.frames<n>"
 MD_RUNS = STUDY.md_runs
 MD_CONCENTRATIONS = config["md"]["concentrations"]
 ANALYSIS_FIGURES = [
@@ -44,7 +47,7 @@ METRICS = [
 
 wildcard_constraints:
     system="[A-Za-z][A-Za-z0-9_]*",
-    model="[A-Za-z][A-Za-z0-9_]*(\.seed[0-9]+)?",  # committee members: <model>.seed<n>
+    model="[A-Za-z][A-Za-z0-9_]*(\.(seed|frames)[0-9]+)?",  # <model>.seed<n>, ft_<label>.frames<n>
     source="[A-Za-z][A-Za-z0-9_]*",
     element="[A-Z][a-z]?",
     split="train|valid|test",
@@ -123,13 +126,17 @@ def training_dir(wildcards, output):
 
 
 def training_sets(wildcards):
-    """Train and validation files of a model (or a committee member of it): one concentration's splits or a
-    multi-concentration mix."""
-    model, _ = STUDY.member(wildcards.model)
+    """Train and validation files of a model (or a seed or frame budget of it): one concentration's splits,
+    a nested subset of its training split, or a multi-concentration mix."""
+    model, _, frames = STUDY.variant(wildcards.model)
     if model in FINE_TUNED:
         label = FINE_TUNED[model]
         return {
-            "train": split_file(label, "train"),
+            "train": (
+                f"{RUN}/splits/budgets/{label}/{frames}/train.extxyz"
+                if frames
+                else split_file(label, "train")
+            ),
             "valid": split_file(label, "valid"),
         }
     return {s: f"{RUN}/splits/multi/{model}/{s}.extxyz" for s in ("train", "valid")}
@@ -196,6 +203,7 @@ def final_outputs():
             figure=["force_rmse_relative_to_home", "error_versus_distance"],
         ),
         *([f"{RUN}/matrix/committee_disagreement.png"] if len(STUDY.seeds) > 1 else []),
+        *([f"{RUN}/matrix/learning_curves.png"] if FRAME_BUDGET_MODELS else []),
         *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
         f"{RUN}/tables/hbonds.csv",
         f"{RUN}/tables/diffusion.csv",

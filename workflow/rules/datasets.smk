@@ -1,8 +1,10 @@
-# Frames from AIMD, time-block splits per system, and equal-budget multi-concentration mixes.
+# Frames from AIMD, time-block splits per system, equal-budget multi-concentration mixes, and nested
+# subsets of a training split for learning curves (training.frame_budgets).
 
 
 localrules:
     mix_multi_concentration,
+    frame_budget,
 
 
 rule extract_frames:
@@ -58,3 +60,23 @@ rule mix_multi_concentration:
         "../../envs/analysis.yaml"
     script:
         "../scripts/mix_multi_concentration.py"
+
+
+rule frame_budget:
+    input:
+        split_file("{system}", "train"),
+    output:
+        f"{RUN}/splits/budgets/{{system}}/{{frames}}/train.extxyz",
+    log:
+        log("frame_budget", "system", "frames"),
+    benchmark:
+        bench("frame_budget", "system", "frames")
+    wildcard_constraints:
+        frames="[0-9]+",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        frames=lambda wildcards: int(wildcards.frames),
+        seed=config["seed"],
+    script:
+        "../scripts/frame_budget.py"

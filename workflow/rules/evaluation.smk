@@ -6,6 +6,7 @@ localrules:
     transfer_views,
     committee_disagreement,
     study_cost,
+    learning_curves,
 
 
 rule evaluate_model:
@@ -97,6 +98,37 @@ rule transfer_views:
         "../scripts/transfer_views.py"
 
 
+# Only with training.frame_budgets: force error against the number of training frames.
+rule learning_curves:
+    input:
+        errors=expand(
+            rules.evaluate_model.output.errors,
+            model=[
+                *FRAME_BUDGET_MODELS,
+                *(f"ft_{c}" for c in STUDY.frame_budget_concentrations),
+            ],
+            system=CONCENTRATIONS,
+        ),
+        full_train=expand(
+            split_file("{system}", "train"), system=STUDY.frame_budget_concentrations
+        ),
+    output:
+        **figures(f"{RUN}/matrix", ["learning_curves"], "Transferability matrix"),
+        table=f"{RUN}/matrix/learning_curves.csv",
+    log:
+        log("learning_curves"),
+    benchmark:
+        bench("learning_curves")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        budget_frames={m: STUDY.variant(m).frames for m in FRAME_BUDGET_MODELS},
+        full_models=[f"ft_{c}" for c in STUDY.frame_budget_concentrations],
+        molarities=STUDY.molarities(),
+    script:
+        "../scripts/learning_curves.py"
+
+
 # From the benchmark files of the AIMD and fine-tuning jobs (MPI ranks and threads: the config's current ones).
 rule study_cost:
     input:
@@ -106,7 +138,13 @@ rule study_cost:
             system=CONCENTRATIONS,
             segment=range(STUDY.aimd_segments),
         ),
-        training=expand(bench("fine_tune", "model"), model=[*MODELS[1:], *COMMITTEE]),
+        training=expand(
+            bench("fine_tune", "model"),
+            model=[*MODELS[1:], *COMMITTEE, *FRAME_BUDGET_MODELS],
+        ),
+        learning_curves=(
+            [rules.learning_curves.output.table] if FRAME_BUDGET_MODELS else []
+        ),
     output:
         **figures(f"{RUN}/cost", ["cost_accuracy"], "Cost"),
         aimd=f"{RUN}/cost/aimd_core_hours.csv",
@@ -120,7 +158,7 @@ rule study_cost:
     params:
         concentrations=CONCENTRATIONS,
         aimd_segments=STUDY.aimd_segments,
-        members=[*MODELS[1:], *COMMITTEE],
+        members=[*MODELS[1:], *COMMITTEE, *FRAME_BUDGET_MODELS],
     script:
         "../scripts/study_cost.py"
 

@@ -64,7 +64,10 @@ rule fine_tune:
     benchmark:
         bench("fine_tune", "model")
     wildcard_constraints:
-        model="|".join(re.escape(m) for m in [*FINE_TUNED, *MULTI_MODELS, *COMMITTEE]),
+        model="|".join(
+            re.escape(m)
+            for m in [*FINE_TUNED, *MULTI_MODELS, *COMMITTEE, *FRAME_BUDGET_MODELS]
+        ),
     conda:
         "../../envs/mace.yaml"
     threads: config["training"]["threads"]
@@ -72,7 +75,7 @@ rule fine_tune:
         **slurm_resources("training"),
     params:
         training=lambda wildcards: STUDY.training_settings(
-            config["training"]["fine_tune"], STUDY.member(wildcards.model)[1]
+            config["training"]["fine_tune"], STUDY.variant(wildcards.model).seed
         ),
         work_dir=training_dir,
     script:

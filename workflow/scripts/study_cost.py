@@ -17,11 +17,14 @@ aimd = cost.aimd_core_hours(
 )
 training_wall_h = {}
 for member, path in zip(params.members, snakemake.input.training, strict=True):
-    model = member.partition(SEED_SEPARATOR)[0]
+    model = member.partition(SEED_SEPARATOR)[0]  # seeds add up; frame budgets keep their own name
     training_wall_h[model] = training_wall_h.get(model, 0.0) + cost.wall_hours([path])
-models = cost.model_costs(
-    pd.read_csv(snakemake.input.summary), aimd, training_wall_h, training_threads=config["training"]["threads"]
-)
+threads = config["training"]["threads"]
+models = cost.model_costs(pd.read_csv(snakemake.input.summary), aimd, training_wall_h, training_threads=threads)
+if snakemake.input.learning_curves:  # the frame budgets' fine-tunes, each its own point
+    curves = pd.read_csv(snakemake.input.learning_curves[0])
+    budgets = cost.frame_budget_costs(curves, aimd, training_wall_h, training_threads=threads)
+    models = pd.concat([models, budgets], ignore_index=True)
 log.info("AIMD cost:\n%s\nmodels:\n%s", aimd.to_string(), models.to_string())
 for table, name in ((aimd, "aimd"), (models, "models")):
     with atomic_path(snakemake.output[name]) as path:
