@@ -19,12 +19,15 @@ ELEMENTS = ["H", "O", "K"]
 CONCENTRATIONS = list(STUDY.concentrations)
 PRETRAIN = config["foundation_model"].get("pretrain")
 FINE_TUNED = STUDY.fine_tuned
-MULTI_MODELS = STUDY.multi_models
 MODELS = STUDY.models
-COMMITTEE = STUDY.committee_members  # the extra seeds' fine-tunes, "<model>.seed<n>"
-FRAME_BUDGET_MODELS = (
-    STUDY.frame_budget_models
-)  # learning-curve fine-tunes, "ft_<label>.frames<n>"
+# Fine-tunes beside the study's models: the other seeds' ("<model>.seed<n>", the committee) and the
+# learning curves' subsets of training frames ("ft_<label>.frames<n>").
+COMMITTEE = STUDY.committee_members
+FRAME_BUDGET_MODELS = STUDY.frame_budget_models
+SEEDED_FINE_TUNES = [*MODELS[1:], *COMMITTEE]  # every model's fine-tune for every seed
+ALL_FINE_TUNES = [*SEEDED_FINE_TUNES, *FRAME_BUDGET_MODELS]
+# the fine-tunes on all training frames at the end of each learning curve
+LEARNING_CURVE_ENDS = [f"ft_{c}" for c in STUDY.frame_budget_concentrations]
 MD_RUNS = STUDY.md_runs
 MD_CONCENTRATIONS = config["md"]["concentrations"]
 ANALYSIS_FIGURES = [

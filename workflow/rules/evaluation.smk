@@ -103,10 +103,7 @@ rule learning_curves:
     input:
         errors=expand(
             rules.evaluate_model.output.errors,
-            model=[
-                *FRAME_BUDGET_MODELS,
-                *(f"ft_{c}" for c in STUDY.frame_budget_concentrations),
-            ],
+            model=[*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS],
             system=CONCENTRATIONS,
         ),
         full_train=expand(
@@ -123,7 +120,7 @@ rule learning_curves:
         "../../envs/analysis.yaml"
     params:
         budget_frames={m: STUDY.variant(m).frames for m in FRAME_BUDGET_MODELS},
-        full_models=[f"ft_{c}" for c in STUDY.frame_budget_concentrations],
+        full_models=LEARNING_CURVE_ENDS,
         molarities=STUDY.molarities(),
     script:
         "../scripts/learning_curves.py"
@@ -140,7 +137,7 @@ rule study_cost:
         ),
         training=expand(
             bench("fine_tune", "model"),
-            model=[*MODELS[1:], *COMMITTEE, *FRAME_BUDGET_MODELS],
+            model=ALL_FINE_TUNES,
         ),
         learning_curves=(
             [rules.learning_curves.output.table] if FRAME_BUDGET_MODELS else []
@@ -158,7 +155,7 @@ rule study_cost:
     params:
         concentrations=CONCENTRATIONS,
         aimd_segments=STUDY.aimd_segments,
-        members=[*MODELS[1:], *COMMITTEE, *FRAME_BUDGET_MODELS],
+        members=ALL_FINE_TUNES,
     script:
         "../scripts/study_cost.py"
 
@@ -168,7 +165,7 @@ rule committee_disagreement:
     input:
         predictions=expand(
             rules.evaluate_model.output.predictions,
-            model=[*MODELS[1:], *COMMITTEE],
+            model=SEEDED_FINE_TUNES,
             system=CONCENTRATIONS,
         ),
         errors=rules.transferability_matrix.output.table,
@@ -182,7 +179,7 @@ rule committee_disagreement:
     conda:
         "../../envs/analysis.yaml"
     params:
-        members=[*MODELS[1:], *COMMITTEE],
+        members=SEEDED_FINE_TUNES,
         concentrations=CONCENTRATIONS,
         training=STUDY.training_map(),
     script:

@@ -64,10 +64,7 @@ rule fine_tune:
     benchmark:
         bench("fine_tune", "model")
     wildcard_constraints:
-        model="|".join(
-            re.escape(m)
-            for m in [*FINE_TUNED, *MULTI_MODELS, *COMMITTEE, *FRAME_BUDGET_MODELS]
-        ),
+        model="|".join(re.escape(m) for m in ALL_FINE_TUNES),
     conda:
         "../../envs/mace.yaml"
     threads: config["training"]["threads"]
