@@ -183,7 +183,8 @@ def test_tiny_config_end_to_end(tiny_run):
     assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
     assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()
     report = tmp_path / "report.html"
-    snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
+    built = snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
+    assert "ERROR/" not in built.stdout + built.stderr  # every caption is valid reStructuredText
     html = report.read_text(errors="replace")
     figures = ["force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance", "parity_ft_c3_78"]
     figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy", "learning_curves"]

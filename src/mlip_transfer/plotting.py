@@ -113,6 +113,9 @@ def learning_curves(table: pd.DataFrame, molarities: Mapping[str, float], paths:
                 label=f"test {molarities[test]:.2f} mol/L",
             )  # fmt: skip
         ax.set_xscale("log")
+        frames = sorted(set(table.loc[table["model"] == model, "training_frames"]))
+        ax.set_xticks(frames, [str(n) for n in frames])
+        ax.minorticks_off()
         ax.set_title(model, fontsize=9)
         ax.set_xlabel("training frames")
         ax.legend(fontsize=7)
