@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from mlip_transfer.cost import aimd_core_hours, frame_budget_costs, model_costs, wall_hours
+from mlip_transfer.cost import aimd_core_hours, frame_budget_costs, model_costs, training_wall_hours, wall_hours
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -31,7 +31,9 @@ def test_costs_sum_the_jobs_wall_times_times_their_cores(tmp_path):
             "mean_all_se_meV_per_A": [1.0, 1.0, 1.0],
         }
     )
-    training = {"ft_c1": wall_hours([benchmark(tmp_path / "t1.tsv", 3600.0), benchmark(tmp_path / "t2.tsv", 1800.0)])}
+    training = training_wall_hours(  # two seeds of one model
+        {"ft_c1": benchmark(tmp_path / "t1.tsv", 3600.0), "ft_c1.seed5": benchmark(tmp_path / "t2.tsv", 1800.0)}
+    )
     costs = model_costs(summary, aimd.reset_index(), training, training_threads=8).set_index("model")
     assert costs.loc["multi", "aimd_core_h"] == pytest.approx((1.5 + 2.0) * 64)  # both of its concentrations
     assert costs.loc["foundation", "aimd_core_h"] == 0.0 and costs.loc["multi", "training_wall_h"] == 0.0

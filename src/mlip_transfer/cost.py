@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .study import FRAMES_SEPARATOR
+from .study import FRAMES_SEPARATOR, SEED_SEPARATOR
 
 SECONDS_PER_HOUR = 3600.0
 COST_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A",
@@ -30,6 +30,16 @@ def wall_hours(benchmark_files: Sequence[str | os.PathLike]) -> float:
             raise ValueError(f"{path}: not a Snakemake benchmark file (no wall time column 's')")
         total += float(table["s"].iloc[-1])
     return total / SECONDS_PER_HOUR
+
+
+def training_wall_hours(benchmark_files: Mapping[str, str | os.PathLike]) -> dict[str, float]:
+    """Wall hours of each model's fine-tunes from ``{trained model name: its benchmark file}``: the seeds of a
+    model ("<model>.seed<n>") add up to the model; frame budgets ("<model>.frames<n>") keep their own name."""
+    hours: dict[str, float] = {}
+    for name, path in benchmark_files.items():
+        model = name.partition(SEED_SEPARATOR)[0]
+        hours[model] = hours.get(model, 0.0) + wall_hours([path])
+    return hours
 
 
 def aimd_core_hours(

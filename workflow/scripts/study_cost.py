@@ -3,7 +3,6 @@ import pandas as pd
 from mlip_transfer import cost, plotting
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
-from mlip_transfer.study import SEED_SEPARATOR
 
 log = log_to(snakemake.log[0])
 params, config = snakemake.params, snakemake.config
@@ -15,10 +14,7 @@ aimd = cost.aimd_core_hours(
     mpi_ranks=ranks,
     threads_per_rank=config["cp2k"]["threads"],
 )
-training_wall_h = {}
-for member, path in zip(params.members, snakemake.input.training, strict=True):
-    model = member.partition(SEED_SEPARATOR)[0]  # seeds add up; frame budgets keep their own name
-    training_wall_h[model] = training_wall_h.get(model, 0.0) + cost.wall_hours([path])
+training_wall_h = cost.training_wall_hours(dict(zip(params.members, snakemake.input.training, strict=True)))
 threads = config["training"]["threads"]
 models = cost.model_costs(pd.read_csv(snakemake.input.summary), aimd, training_wall_h, training_threads=threads)
 if snakemake.input.learning_curves:  # the frame budgets' fine-tunes, each its own point
