@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
-from .study import FRAMES_SEPARATOR, SEED_SEPARATOR
+from .evaluation import mean_with_error
+from .study import FINE_TUNE_PREFIX, FRAMES_SEPARATOR, without_seed
 
 SECONDS_PER_HOUR = 3600.0
 COST_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A",
@@ -37,7 +37,7 @@ def training_wall_hours(benchmark_files: Mapping[str, str | os.PathLike]) -> dic
     model ("<model>.seed<n>") add up to the model; frame budgets ("<model>.frames<n>") keep their own name."""
     hours: dict[str, float] = {}
     for name, path in benchmark_files.items():
-        model = name.partition(SEED_SEPARATOR)[0]
+        model = without_seed(name)
         hours[model] = hours.get(model, 0.0) + wall_hours([path])
     return hours
 
@@ -97,15 +97,14 @@ def frame_budget_costs(
         all_frames = curves.loc[curves["model"] == model, "training_frames"].max()
         if frames == all_frames:
             continue  # the study's own fine-tune, already a row of model_costs
-        label = model.removeprefix("ft_")
+        label = model.removeprefix(FINE_TUNE_PREFIX)
         name = f"{model}{FRAMES_SEPARATOR}{frames}"
         rows.append(
             {
                 "model": name,
                 "kind": "budget",
                 "training_concentrations": label,
-                "mean_all_meV_per_A": points["force_rmse_meV_per_A"].mean(),
-                "mean_all_se_meV_per_A": float(np.sqrt((points["force_rmse_se_meV_per_A"] ** 2).sum()) / len(points)),
+                **mean_with_error("all", points),
                 "aimd_core_h": float(core_h[label]) * frames / all_frames,
                 "training_wall_h": training_wall_h.get(name, 0.0),
             }

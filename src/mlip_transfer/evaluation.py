@@ -15,7 +15,7 @@ import pandas as pd
 from ase import Atoms
 
 from .frames import ENERGY_KEY, FORCES_KEY
-from .study import FRAMES_SEPARATOR, SEED_SEPARATOR
+from .study import FRAMES_SEPARATOR, fine_tune_name, without_seed
 from .training import resolve_device
 
 METRICS = {
@@ -102,7 +102,7 @@ def seed_statistics(errors: pd.DataFrame) -> pd.DataFrame:
     standard deviation over seeds (``force_rmse_sd_meV_per_A``, NaN for one seed) and its uncertainty
     ``force_rmse_se_meV_per_A`` = sqrt(sd²/n + se²), se the seeds' mean frame-bootstrap error (all seeds share
     the test frames, so that part does not average out)."""
-    per_seed = errors.assign(model=errors["model"].str.partition(SEED_SEPARATOR)[0])
+    per_seed = errors.assign(model=errors["model"].map(without_seed))
     grouped = per_seed.groupby(["model", "test_concentration"], sort=False)
     table = grouped.mean(numeric_only=True)
     n = grouped.size()
@@ -143,7 +143,7 @@ def transferability_matrix(
 
 def home_models(concentrations: Sequence[str]) -> dict[str, str]:
     """The model fine-tuned on each test concentration alone: its 'home' model."""
-    return {label: f"ft_{label}" for label in concentrations}
+    return {label: fine_tune_name(label) for label in concentrations}
 
 
 def relative_to_home(matrix: pd.DataFrame) -> pd.DataFrame:
@@ -187,12 +187,12 @@ def transfer_summary(
                 "model": model,
                 "kind": "foundation" if not home_labels else "single" if len(home_labels) == 1 else "multi",
                 "training_concentrations": " ".join(training.get(model, [])),
-                **_mean_with_error("home", home),
-                **_mean_with_error("off_home", away),
+                **mean_with_error("home", home),
+                **mean_with_error("off_home", away),
                 "worst_off_home_meV_per_A": worst["force_rmse_meV_per_A"] if worst is not None else np.nan,
                 "worst_off_home_se_meV_per_A": worst["force_rmse_se_meV_per_A"] if worst is not None else np.nan,
                 "worst_off_home_test": worst["test_concentration"] if worst is not None else "",
-                **_mean_with_error("all", own),
+                **mean_with_error("all", own),
             }
         )
     summary = pd.DataFrame(rows)
@@ -201,8 +201,9 @@ def transfer_summary(
     return summary
 
 
-def _mean_with_error(name: str, rows: pd.DataFrame) -> dict[str, float]:
-    """Mean force RMSE of independent test sets and its standard error (meV/Å)."""
+def mean_with_error(name: str, rows: pd.DataFrame) -> dict[str, float]:
+    """Mean force RMSE of independent test sets and its standard error (meV/Å), as
+    ``mean_<name>_meV_per_A`` and ``mean_<name>_se_meV_per_A``."""
     if rows.empty:
         return {f"mean_{name}_meV_per_A": np.nan, f"mean_{name}_se_meV_per_A": np.nan}
     return {

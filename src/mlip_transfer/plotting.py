@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from .evaluation import Predictions  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .reference_data import experimental  # noqa: E402
+from .study import fine_tune_name  # noqa: E402
 
 Paths = Sequence[str | os.PathLike]  # one figure's files, e.g. [name.png, name.pdf]
 
@@ -109,7 +110,7 @@ def learning_curves(table: pd.DataFrame, molarities: Mapping[str, float], paths:
         for test, rows in table[table["model"] == model].groupby("test_concentration", sort=False):
             ax.errorbar(
                 rows["training_frames"], rows["force_rmse_meV_per_A"], yerr=rows["force_rmse_se_meV_per_A"],
-                marker="o", capsize=3, lw=2.5 if model == f"ft_{test}" else 1.0,
+                marker="o", capsize=3, lw=2.5 if model == fine_tune_name(test) else 1.0,
                 label=f"test {molarities[test]:.2f} mol/L",
             )  # fmt: skip
         ax.set_xscale("log")

@@ -25,8 +25,19 @@ from .box import Composition, composition_for_molarity, composition_molarity, cu
 
 FOUNDATION = "foundation"
 AIMD_SOURCE = "AIMD"  # the analysed "source" of the ab initio reference, beside model names
+FINE_TUNE_PREFIX = "ft_"  # the fine-tune of one concentration: "ft_<label>"
 SEED_SEPARATOR = ".seed"  # committee members: "<model>.seed<n>"
 FRAMES_SEPARATOR = ".frames"  # learning-curve fine-tunes on a subset of the training frames: "<model>.frames<n>"
+
+
+def fine_tune_name(label: str) -> str:
+    """The model fine-tuned on one concentration's frames alone."""
+    return f"{FINE_TUNE_PREFIX}{label}"
+
+
+def without_seed(name: str) -> str:
+    """The model a committee member belongs to ("ft_c6_26.seed3" → "ft_c6_26"); other names unchanged."""
+    return name.partition(SEED_SEPARATOR)[0]
 
 
 class Variant(NamedTuple):
@@ -124,7 +135,7 @@ class Study:
             **self.concentrations,
             **({self.pretrain.label: self.pretrain} if self.pretrain else {}),
         }
-        self.fine_tuned: dict[str, str] = {f"ft_{label}": label for label in self.concentrations}
+        self.fine_tuned: dict[str, str] = {fine_tune_name(label): label for label in self.concentrations}
         self.multi_models: dict[str, list[str]] = {
             m["name"]: list(m["concentrations"]) for m in config["training"]["multi_concentration_models"]
         }
@@ -139,7 +150,9 @@ class Study:
         budgets = config["training"]["frame_budgets"] or {"concentrations": [], "frames": []}
         self.frame_budget_concentrations: list[str] = list(budgets["concentrations"])
         self.frame_budget_models: list[str] = [
-            f"ft_{label}{FRAMES_SEPARATOR}{n}" for label in budgets["concentrations"] for n in budgets["frames"]
+            f"{fine_tune_name(label)}{FRAMES_SEPARATOR}{n}"
+            for label in budgets["concentrations"]
+            for n in budgets["frames"]
         ]
         self.md_runs: list[tuple[str, str]] = [
             (model, label) for model in config["md"]["models"] for label in config["md"]["concentrations"]
@@ -169,8 +182,8 @@ class Study:
     def variant(self, name: str) -> Variant:
         """Model, seed and training frames of a trained model's name: "ft_c6_26" (the first seed, all
         frames), "ft_c6_26.seed3" (a committee member) or "ft_c6_26.frames100" (a learning-curve point)."""
-        model, _, seed = name.partition(SEED_SEPARATOR)
-        model, _, frames = model.partition(FRAMES_SEPARATOR)
+        seed = name.partition(SEED_SEPARATOR)[2]
+        model, _, frames = without_seed(name).partition(FRAMES_SEPARATOR)
         return Variant(model, int(seed) if seed else self.seeds[0], int(frames) if frames else None)
 
     def training_map(self) -> dict[str, list[str]]:

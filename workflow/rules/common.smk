@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from mlip_transfer.cluster import job_resources
-from mlip_transfer.study import AIMD_SOURCE, Study, canonical
+from mlip_transfer.study import AIMD_SOURCE, Study, canonical, fine_tune_name
 
 STUDY = Study(config)
 RUN = f"results/{config['run_name']}"
@@ -27,7 +27,7 @@ FRAME_BUDGET_MODELS = STUDY.frame_budget_models
 SEEDED_FINE_TUNES = [*MODELS[1:], *COMMITTEE]  # every model's fine-tune for every seed
 ALL_FINE_TUNES = [*SEEDED_FINE_TUNES, *FRAME_BUDGET_MODELS]
 # the fine-tunes on all training frames at the end of each learning curve
-LEARNING_CURVE_ENDS = [f"ft_{c}" for c in STUDY.frame_budget_concentrations]
+LEARNING_CURVE_ENDS = [fine_tune_name(c) for c in STUDY.frame_budget_concentrations]
 MD_RUNS = STUDY.md_runs
 MD_CONCENTRATIONS = config["md"]["concentrations"]
 ANALYSIS_FIGURES = [
@@ -119,6 +119,11 @@ def split_file(system, split):
     return f"{RUN}/splits/{system}/{split}.extxyz"
 
 
+def frame_budget_file(system, frames):
+    """The first ``frames`` frames of one seeded order of a training split (learning curves)."""
+    return f"{RUN}/splits/budgets/{system}/{frames}/train.extxyz"
+
+
 def model_file(model):
     return f"{RUN}/models/{model}.model"
 
@@ -136,7 +141,7 @@ def training_sets(wildcards):
         label = FINE_TUNED[model]
         return {
             "train": (
-                f"{RUN}/splits/budgets/{label}/{frames}/train.extxyz"
+                frame_budget_file(label, frames)
                 if frames
                 else split_file(label, "train")
             ),
@@ -222,10 +227,10 @@ def concentration_outputs(label):
     """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
     own test set, MD of that model at that concentration (if selected) and the analyses.
     """
-    own_run = (f"ft_{label}", label)
+    own_run = (fine_tune_name(label), label)
     own_md = [own_run] if own_run in MD_RUNS else []
     return [
-        f"{RUN}/evaluation/ft_{label}/{label}.csv",
+        f"{RUN}/evaluation/{fine_tune_name(label)}/{label}.csv",
         *[
             analysis_tables(m, c)["diffusion"]
             for m, c in [*own_md, (AIMD_SOURCE, label)]

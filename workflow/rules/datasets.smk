@@ -66,7 +66,7 @@ rule frame_budget:
     input:
         split_file("{system}", "train"),
     output:
-        f"{RUN}/splits/budgets/{{system}}/{{frames}}/train.extxyz",
+        frame_budget_file("{system}", "{frames}"),
     log:
         log("frame_budget", "system", "frames"),
     benchmark:

@@ -5,15 +5,14 @@ import pandas as pd
 from mlip_transfer import evaluation, plotting
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
-from mlip_transfer.study import SEED_SEPARATOR
+from mlip_transfer.study import without_seed
 
 log = log_to(snakemake.log[0])
 params = snakemake.params
 members = {}  # (model, test concentration) -> every seed's predictions
 runs = itertools.product(params.members, params.concentrations)  # the order of the rule's expand()
 for (member, test), path in zip(runs, snakemake.input.predictions, strict=True):
-    model = member.partition(SEED_SEPARATOR)[0]
-    members.setdefault((model, test), []).append(evaluation.Predictions.load(path))
+    members.setdefault((without_seed(member), test), []).append(evaluation.Predictions.load(path))
 errors = pd.read_csv(snakemake.input.errors).set_index(["model", "test_concentration"])
 table = pd.DataFrame(
     [
