@@ -105,7 +105,25 @@ CONFIG_CASES = {
     ),
     "composition does not match its stated molarity": (
         set_path(["concentrations", 0, "molarity_mol_per_L"], 6.26),
-        "config key 'concentrations[0].molarity_mol_per_L': 1 KOH + 14 H2O is 3.78 mol/L",
+        "config key 'concentrations[0].molarity_mol_per_L': 1 KOH + 14 H2O in a 7.60 Å box is 3.78 mol/L, "
+        "not the stated 6.26 mol/L",
+    ),
+    "no box in the oxygen window reaches the molarity": (
+        set_path(["concentrations", 0], {"label": "c3_78", "molarity_mol_per_L": 0.56, "n_oxygen": 20}),
+        "config key 'concentrations[0].molarity_mol_per_L': no box of 20 ± 8 oxygens is within 2 % of 0.56 mol/L; "
+        "closest: 1 KOH + 27 H2O (2.009 mol/L)",
+    ),
+    "no test set at all": (
+        lambda c: c.update(test_trajectory=None, split={"train": 0.8, "valid": 0.2, "test": 0.0, "gap_frames": 0}),
+        "config key 'split.test': is 0 and there is no test_trajectory",
+    ),
+    "test AIMD all equilibration": (
+        set_path(["test_trajectory", "equilibration_steps"], 12),
+        "config key 'test_trajectory.equilibration_steps': 12 equilibration steps leave no frames",
+    ),
+    "multihead fine-tuning without replay data": (
+        set_path(["training", "protocol"], "multihead_replay"),
+        "config key 'training.replay_file': protocol 'multihead_replay' replays the foundation model's training data",
     ),
     "duplicate concentration labels": (
         set_path(["concentrations", 1, "label"], "c3_78"),
@@ -196,7 +214,7 @@ def test_config_check_rejects(change, message):
 def test_shipped_configs_pass_and_production_must_opt_into_supersaturation():
     for name in ("config.yaml", "demo.yaml", "tiny.yaml"):
         check(yaml.safe_load((REPO / "config" / name).read_text()))
-    with pytest.raises(ConfigError, match=r"'concentrations\[6\]': c17_98 at 17.98 mol/L is above"):
+    with pytest.raises(ConfigError, match=r"'concentrations\[6\]': c17_98 at 17.95 mol/L is above"):
         check(mutated(lambda c: c.pop("allow_supersaturated"), PRODUCTION))
 
 

@@ -1,7 +1,7 @@
 import pytest
 from ase import Atoms
 
-from mlip_transfer.datasets import SplitError, equal_budget_mix, evenly_spaced, nested_subset, time_block_split
+from mlip_transfer.datasets import SplitError, bootstrap_resample, equal_budget_mix, prefix, split_counts, time_block_split
 
 
 def frames(n, label="a"):
@@ -29,18 +29,30 @@ def test_fractions_must_add_to_one():
         time_block_split(frames(10), {"train": 0.8, "valid": 0.1, "test": 0.2})
 
 
-def test_equal_budget_mix_draws_equal_shares_across_the_whole_trajectory():
+def test_no_test_block_when_the_test_set_is_its_own_trajectory():
+    split = time_block_split(frames(24), {"train": 0.75, "valid": 0.25, "test": 0.0}, gap_frames=2)
+    assert ids(split["train"]) == list(range(0, 17)) and ids(split["valid"]) == list(range(19, 24))
+    assert split["test"] == [] and split_counts(24, {"train": 0.75, "valid": 0.25, "test": 0.0}, 2)["test"] == 0
+
+
+def test_equal_budget_mix_takes_equal_first_shares():
     mix = equal_budget_mix({"a": frames(30, "a"), "b": frames(10, "b"), "c": frames(20, "c")}, 10)
     labels = [f.info["label"] for f in mix]
     assert len(mix) == 10 and labels.count("a") == 4 and labels.count("b") == 3 and labels.count("c") == 3
-    assert ids(evenly_spaced(frames(10), 3)) == [0, 4, 9]  # i.e. rounded linspace(0, 9, 3)
+    # what a shorter AIMD of each concentration would have given: its first frames
+    assert ids(mix) == [0, 1, 2, 3, 0, 1, 2, 0, 1, 2]
 
 
-def test_frame_budgets_are_nested_subsets_in_time_order():
+def test_frame_budgets_are_prefixes_of_the_training_block():
     pool = frames(40)
-    small, large = ids(nested_subset(pool, 5, seed=3)), ids(nested_subset(pool, 20, seed=3))
-    assert len(small) == 5 and len(large) == 20 and set(small) < set(large)
-    assert small == sorted(small) and large == sorted(large)
-    assert ids(nested_subset(pool, 5, seed=4)) != small  # the seed chooses the frames
+    small, large = ids(prefix(pool, 5)), ids(prefix(pool, 20))
+    assert small == list(range(5)) and large == list(range(20)) and set(small) < set(large)
     with pytest.raises(SplitError, match="41 frames from a training set of 40"):
-        nested_subset(pool, 41, seed=3)
+        prefix(pool, 41)
+
+
+def test_a_committee_resample_draws_with_replacement_in_time_order():
+    pool = frames(50)
+    first, again, other = (ids(bootstrap_resample(pool, seed)) for seed in (8, 8, 9))
+    assert len(first) == 50 and first == sorted(first) and first == again and first != other
+    assert len(set(first)) < 50  # with replacement: some frames twice, some not at all

@@ -24,16 +24,14 @@ def every_job_settings(study):
     jobs = {"electronic_structure": study.electronic_structure()}
     for system in study.systems:
         jobs[f"box {system}"] = study.box_settings(system)
-        for segment in range(study.aimd_segments):
+        for segment in range(study.aimd_segments(system)):
             jobs[f"aimd {system} {segment}"] = study.aimd_settings(system, segment)
     for model, system in study.md_runs:
         jobs[f"md {model} {system}"] = study.md_settings(system)
     for source, system in study.analysed_runs():
         jobs[f"analysis {source} {system}"] = study.analysis_settings(source, system)
     for model in [*study.models[1:], *study.committee_members, *study.frame_budget_models]:
-        jobs[f"fine_tune {model}"] = study.training_settings(
-            study.config["training"]["fine_tune"], study.variant(model).seed
-        )
+        jobs[f"fine_tune {model}"] = study.training_settings(study.fine_tune_hyperparameters(), study.variant(model).seed)
     return {job: repr(value) for job, value in jobs.items()}
 
 
@@ -41,11 +39,24 @@ def test_the_study_of_the_production_config():
     study = Study(load("config.yaml"))
     assert list(study.concentrations) == ["c0_56", "c1_13", "c3_23", "c6_26", "c9_47", "c13_40", "c17_98"]
     assert study.models[:2] == ["foundation", "ft_c0_56"] and len(study.models) == 10
-    assert len(study.md_runs) == 28 and study.aimd_segments == 15
+    assert len(study.md_runs) == 28 and study.aimd_segments("c6_26") == 15
     c6 = study.concentrations["c6_26"]
-    assert c6.composition == composition_for_molarity(6.26, 96) and c6.molarity_mol_per_L == 6.26
+    assert c6.composition == composition_for_molarity(6.26, 96, 8, 0.02) and c6.stated_molarity_mol_per_L == 6.26
+    for system in study.concentrations.values():  # every box has the molarity its label states, within 2 %
+        assert abs(system.molarity_mol_per_L / system.stated_molarity_mol_per_L - 1) < 0.02
+        assert 88 <= system.composition.n_oxygen <= 104
     assert study.training_concentrations("ft_c6_26") == ["c6_26"]
-    assert study.aimd_segment_end_step(0) == 4000 and study.aimd_segment_end_step(14) == 60000
+    assert study.aimd_segment_end_step("c6_26", 0) == 4000 and study.aimd_segment_end_step("c6_26", 14) == 60000
+    # every concentration's test set is its own 10 ps AIMD (5 segments), another box and seed
+    test = study.systems["c6_26.test"]
+    assert study.test_set_source("c6_26") == ("c6_26.test", "trajectory") and study.aimd_segments("c6_26.test") == 5
+    assert test.composition == c6.composition and test.seed == c6.seed + 1 and test.n_frames(20) == 501
+    assert study.in_trajectory_test_sets == [] and study.splits == ["train", "valid"]
+    # the authors' fine-tuning protocol
+    assert study.fine_tune_hyperparameters() == {
+        "max_num_epochs": 200, "batch_size": 5, "valid_batch_size": 2, "lr": 0.01, "forces_weight": 10.0,
+        "energy_weight": 0.1, "stress_weight": 0.0, "multiheads_finetuning": False,
+    }  # fmt: skip
     with pytest.raises(KeyError, match="unknown fine-tuned model 'foundation'"):
         study.training_concentrations("foundation")
 
@@ -67,6 +78,8 @@ def test_key_order_changes_no_jobs_settings():
     [
         (lambda c: c["cp2k"]["aimd"].update(timestep_fs=0.4), {"aimd", "analysis AIMD"}),
         (lambda c: c["training"]["fine_tune"].update(lr=0.001), {"fine_tune"}),
+        (lambda c: c["training"].update(protocol="conservative"), {"fine_tune"}),
+        (lambda c: c["test_trajectory"].update(steps=14), {"aimd c3_78.test", "aimd c11_34.test"}),
         (lambda c: c["md"]["thermostat"].update(time_constant_fs=40.0), {"md"}),
         (lambda c: c["analysis"].update(diffusion_window_ps=[0.002, 0.01]), {"analysis ft_c3_78"}),
         (lambda c: c["analysis"].update(aimd_diffusion_window_ps=[0.002, 0.006]), {"analysis AIMD"}),
@@ -106,6 +119,19 @@ def test_the_first_seed_trains_the_study_model_and_the_others_its_committee():
     assert study.variant("ft_c3_78.frames20") == ("ft_c3_78", 3, 20)  # learning curves: the first seed
     one = Study(load(change=lambda c: c["training"].update(seeds=None)))
     assert one.seeds == [one.config["seed"]] and one.committee_members == []  # null: one fine-tune, the run's seed
+
+
+def test_the_tiny_study_keeps_the_in_trajectory_block_beside_its_test_aimd():
+    study = Study(load())
+    assert study.in_trajectory_test_sets == ["c3_78.block", "c11_34.block"]
+    assert study.test_set_source("c3_78.block") == ("c3_78", "block")
+    assert ("ft_c3_78.seed12", "c3_78.block") in study.in_trajectory_runs()
+    assert study.split_sizes("c3_78") == {"train": 17, "valid": 4, "test": 6}  # 27 frames after equilibration
+    # what each model takes from each concentration's AIMD (train + valid), for the cost
+    assert study.frames_used("ft_c3_78") == {"c3_78": 21} and study.frames_used("ft_c3_78.frames4") == {"c3_78": 8}
+    assert study.frames_used("multi_both") == {"c3_78": 9 + 2, "c11_34": 8 + 2}
+    without = Study(load(change=lambda c: c.update(test_trajectory=None)))
+    assert without.test_set_source("c3_78") == ("c3_78", "block") and without.in_trajectory_test_sets == []
 
 
 def test_defaults_come_from_the_schema():

@@ -67,3 +67,15 @@ def test_diverged_training_fails_with_its_epoch():
     check_training_log(healthy)
     with pytest.raises(TrainingError, match="training diverged: the loss became NaN at epoch 3"):
         check_training_log(healthy + "INFO: Epoch 3: head: Default, loss=nan, RMSE_E_per_atom= nan meV\n")
+
+
+def test_multihead_fine_tuning_replays_a_local_file_or_is_refused(tmp_path):
+    common = dict(
+        name="ft_x", train_file="t", valid_file="v", work_dir=tmp_path, e0s_eV={1: -1.0}, device="cpu",
+        default_dtype="float32", seed=0, foundation_model="f.model",
+        hyperparameters={"multiheads_finetuning": True, "lr": 0.01},
+    )  # fmt: skip
+    args = arguments(mace_train_command(**common, replay_file="mp_subset.xyz"))
+    assert args["--multiheads_finetuning"] == "True" and args["--pt_train_file"] == "mp_subset.xyz"
+    with pytest.raises(TrainingError, match="multihead fine-tuning needs the foundation model's training data"):
+        mace_train_command(**common)

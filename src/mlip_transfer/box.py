@@ -87,16 +87,47 @@ def warn_outside_correlation(molarity: float) -> None:
         )
 
 
-def composition_for_molarity(molarity: float, n_oxygen: int) -> Composition:
-    """The KOH/water split of ``n_oxygen`` oxygens whose molarity is closest to the target."""
+def composition_for_molarity(
+    molarity: float, n_oxygen: int, oxygen_window: int = 0, tolerance: float | None = None
+) -> Composition:
+    """The KOH/water composition with ``n_oxygen`` ± ``oxygen_window`` oxygens whose molarity (at the
+    correlation's density) is closest to the target; of equally close ones, the one nearest ``n_oxygen``.
+
+    With a ``tolerance`` (relative), a best composition that still misses the target by more is an error
+    that names the closest compositions: a box labelled 6.26 mol/L must be 6.26 mol/L."""
     if molarity <= 0:
         raise BoxError(f"molarity must be positive, got {molarity} mol/L")
     warn_outside_correlation(molarity)
-    best = min(
-        range(1, n_oxygen),
-        key=lambda n_koh: abs(composition_molarity(Composition(n_koh, n_oxygen - n_koh)) - molarity),
-    )
-    return Composition(best, n_oxygen - best)
+    candidates = [
+        Composition(n_koh, total - n_koh)
+        for total in range(max(n_oxygen - oxygen_window, 2), n_oxygen + oxygen_window + 1)
+        for n_koh in range(1, total)
+    ]
+
+    def miss(c: Composition) -> tuple[float, int]:
+        return abs(composition_molarity(c) - molarity) / molarity, abs(c.n_oxygen - n_oxygen)
+
+    candidates.sort(key=miss)
+    best = candidates[0]
+    if tolerance is not None and miss(best)[0] > tolerance:
+        closest = ", ".join(
+            f"{c.n_koh} KOH + {c.n_water} H2O ({composition_molarity(c):.3f} mol/L)" for c in candidates[:3]
+        )
+        raise BoxError(
+            f"no box of {n_oxygen} ± {oxygen_window} oxygens is within {100 * tolerance:g} % of {molarity} mol/L; "
+            f"closest: {closest}. Widen the oxygen window, change n_oxygen, or give n_koh and n_water"
+        )
+    return best
+
+
+def molality_mol_per_kg(composition: Composition) -> float:
+    """Moles of KOH per kg of water: independent of the density, the better variable above ~10 mol/L."""
+    return composition.n_koh / (composition.n_water * M_H2O_G_PER_MOL / 1000.0)
+
+
+def box_molarity_mol_per_L(composition: Composition, box_length_A: float) -> float:
+    """KOH molarity of a cubic box of the given edge."""
+    return composition.n_koh / AVOGADRO / (box_length_A**3 * 1e-27)
 
 
 def composition_molarity(composition: Composition) -> float:

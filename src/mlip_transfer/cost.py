@@ -1,9 +1,16 @@
 """What a study cost to compute, from the ``benchmark:`` files Snakemake writes for every job.
 
 A benchmark file is tab-separated with the job's wall time in seconds in column ``s`` (one row per
-repetition; the last is the run that produced the output). Costs are in hours: AIMD in core-hours
-(wall time × MPI ranks × OpenMP threads per rank), training in wall-clock hours of its jobs, on whatever
-device they ran (GPU-hours on a GPU node), and in core-hours of the CPU threads they held.
+repetition; the last is the run that produced the output). Costs are in hours: CP2K in core-hours (wall
+time × MPI ranks × OpenMP threads per rank), training in wall-clock hours of its jobs, on whatever device
+they ran (GPU-hours on a GPU node), and in core-hours of the CPU threads they held.
+
+One rule charges every model for its training data: for each concentration it takes frames from, the
+fixed overhead of that AIMD (the box relaxation and the equilibration steps, in full) plus the production
+part pro rata of the frames it uses (train + valid) among the frames that AIMD gave. A learning-curve
+point uses the first frames of a training block, a multi-concentration model the first share of each: what
+a correspondingly shorter AIMD would have given. The full AIMD cost of its concentrations is a column of
+its own, and the independent test AIMDs are the study's test data, charged to no model.
 """
 
 from __future__ import annotations
@@ -13,12 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .evaluation import mean_with_error
-from .study import FINE_TUNE_PREFIX, FRAMES_SEPARATOR, without_seed
+from .study import without_seed
 
 SECONDS_PER_HOUR = 3600.0
-COST_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A",
-                "aimd_core_h", "training_wall_h", "training_core_h"]  # fmt: skip
+SUMMARY_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A"]
 
 
 def wall_hours(benchmark_files: Sequence[str | os.PathLike]) -> float:
@@ -42,21 +47,36 @@ def training_wall_hours(benchmark_files: Mapping[str, str | os.PathLike]) -> dic
     return hours
 
 
-def aimd_core_hours(
-    segments: Mapping[str, Sequence[str | os.PathLike]], *, mpi_ranks: int, threads_per_rank: int
+def aimd_costs(
+    benchmarks: Mapping[str, Mapping[str, object]],
+    systems: Mapping[str, Mapping[str, object]],
+    *,
+    mpi_ranks: int,
+    threads_per_rank: int,
 ) -> pd.DataFrame:
-    """Per concentration: wall hours of its AIMD segments and core-hours = wall × ranks × threads."""
+    """Per AIMD run (``benchmarks``: {run: {"relax": file, "aimd": [segment files]}}; ``systems``:
+    :meth:`Study.cost_systems`): relaxation and AIMD core-hours, the overhead (relaxation + equilibration, by
+    its share of the steps), the production part and its cost per frame."""
+    cores = mpi_ranks * threads_per_rank
     rows = []
-    for system, files in segments.items():
-        wall = wall_hours(files)
+    for name, files in benchmarks.items():
+        system = systems[name]
+        relax, aimd = wall_hours([files["relax"]]) * cores, wall_hours(files["aimd"]) * cores
+        production = aimd * (1.0 - system["equilibration_fraction"])
         rows.append(
             {
-                "system": system,
-                "aimd_segments": len(files),
-                "aimd_wall_h": wall,
+                "run": name,
+                "concentration": system["concentration"],
+                "kind": system["kind"],
                 "mpi_ranks": mpi_ranks,
                 "threads_per_rank": threads_per_rank,
-                "aimd_core_h": wall * mpi_ranks * threads_per_rank,
+                "relax_core_h": relax,
+                "aimd_core_h": aimd,
+                "overhead_core_h": relax + aimd - production,
+                "production_core_h": production,
+                "frames": system["frames"],
+                "core_h_per_frame": production / system["frames"],
+                "total_core_h": relax + aimd,
             }
         )
     return pd.DataFrame(rows)
@@ -65,50 +85,27 @@ def aimd_core_hours(
 def model_costs(
     summary: pd.DataFrame,
     aimd: pd.DataFrame,
+    frames_used: Mapping[str, Mapping[str, int]],
     training_wall_h: Mapping[str, float],
     *,
     training_threads: int,
 ) -> pd.DataFrame:
-    """Every model's cost beside its accuracy: the AIMD core-hours of its training concentrations, the
-    wall and core hours of its fine-tunes (all seeds), and its mean force RMSE over all test sets (meV/Å,
-    with its uncertainty) from the transfer summary. The foundation model's own cost is not counted
-    (shared by every fine-tune); models without fine-tunes (the foundation) get zero training cost."""
-    core_h = aimd.set_index("system")["aimd_core_h"]
-    table = summary[COST_COLUMNS[:5]].copy()
-    table["aimd_core_h"] = [
-        float(core_h[labels.split()].sum()) if labels else 0.0 for labels in table["training_concentrations"].fillna("")
-    ]
-    table["training_wall_h"] = table["model"].map(lambda m: training_wall_h.get(m, 0.0))
-    table["training_core_h"] = table["training_wall_h"] * training_threads
-    return table
-
-
-def frame_budget_costs(
-    curves: pd.DataFrame, aimd: pd.DataFrame, training_wall_h: Mapping[str, float], *, training_threads: int
-) -> pd.DataFrame:
-    """The cost rows of the learning-curve fine-tunes (kind ``budget``): the AIMD core-hours of their
-    concentration scaled by the share of its training frames they use (a shorter AIMD at the same frame
-    stride would have given them), the hours of their own fine-tune, and their mean force RMSE over all
-    test sets. ``curves``: :func:`mlip_transfer.evaluation.learning_curves`, whose largest
-    ``training_frames`` per model is the fine-tune on all of them."""
-    core_h = aimd.set_index("system")["aimd_core_h"]
-    rows = []
-    for (model, frames), points in curves.groupby(["model", "training_frames"]):
-        all_frames = curves.loc[curves["model"] == model, "training_frames"].max()
-        if frames == all_frames:
-            continue  # the study's own fine-tune, already a row of model_costs
-        label = model.removeprefix(FINE_TUNE_PREFIX)
-        name = f"{model}{FRAMES_SEPARATOR}{frames}"
-        rows.append(
-            {
-                "model": name,
-                "kind": "budget",
-                "training_concentrations": label,
-                **mean_with_error("all", points),
-                "aimd_core_h": float(core_h[label]) * frames / all_frames,
-                "training_wall_h": training_wall_h.get(name, 0.0),
-            }
+    """Every model's cost beside its accuracy (mean force RMSE over all test sets, meV/Å, with its uncertainty,
+    from the transfer summary): AIMD core-hours charged by the module's one rule (``frames_used``: frames
+    taken from each concentration, :meth:`Study.frames_used`), the full AIMD of its concentrations, and the
+    wall and core hours of its fine-tunes (all seeds). The foundation model's own cost is not counted
+    (shared by every fine-tune)."""
+    runs = aimd[aimd["kind"] == "training"].set_index("concentration")
+    table = summary[SUMMARY_COLUMNS].copy()
+    charged, full = [], []
+    for model in table["model"]:
+        used = frames_used.get(model, {})
+        charged.append(
+            sum(runs.loc[c, "overhead_core_h"] + n * runs.loc[c, "core_h_per_frame"] for c, n in used.items())
         )
-    table = pd.DataFrame(rows, columns=[*COST_COLUMNS[:-1]])
+        full.append(sum(runs.loc[c, "total_core_h"] for c in used))
+    table["aimd_core_h"] = charged
+    table["aimd_full_core_h"] = full
+    table["training_wall_h"] = table["model"].map(lambda m: training_wall_h.get(m, 0.0))
     table["training_core_h"] = table["training_wall_h"] * training_threads
     return table

@@ -1,5 +1,5 @@
-"""Errors of a model on reference frames, the transferability matrix, and the views that answer the study's
-question: how much worse a model gets away from its training concentration, and which one to train on.
+"""Errors of a model on reference frames: predictions, per-frame errors, metrics, seed means, learning
+curves and committee disagreement. The matrix and its views are :mod:`.transfer`'s.
 
 Force errors are per Cartesian component in meV/Å, energy errors per atom in meV/atom; molarities in mol/L.
 """
@@ -14,22 +14,26 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
+from . import uncertainty
 from .frames import ENERGY_KEY, FORCES_KEY
 from .study import FRAMES_SEPARATOR, fine_tune_name, without_seed
 from .training import resolve_device
 
+# The metrics drawn as matrices (energies with each (model, test set)'s mean offset removed: see error_metrics)
 METRICS = {
     "force_rmse_meV_per_A": "Force RMSE (meV/Å)",
     "force_mae_meV_per_A": "Force MAE (meV/Å)",
-    "energy_rmse_meV_per_atom": "Energy RMSE (meV/atom)",
-    "energy_mae_meV_per_atom": "Energy MAE (meV/atom)",
+    "energy_rmse_offset_free_meV_per_atom": "Energy RMSE, mean offset removed (meV/atom)",
+    "energy_mae_offset_free_meV_per_atom": "Energy MAE, mean offset removed (meV/atom)",
 }
 
 
 @dataclass
 class Predictions:
-    """Reference and predicted energies (eV per frame) and forces (eV/Å, all atoms stacked)."""
+    """Reference and predicted energies (eV per frame) and forces (eV/Å, all atoms stacked) of the frames of
+    one test set, in time order (``md_step``)."""
 
+    md_step: np.ndarray
     n_atoms: np.ndarray
     energy_ref_eV: np.ndarray
     energy_pred_eV: np.ndarray
@@ -60,15 +64,33 @@ def load_mace_calculator(
     )
 
 
-def predict(calculator, frames: Sequence[Atoms]) -> Predictions:
-    """Run the calculator on every reference frame."""
+def model_e0s_eV(calculator) -> dict[int, float]:
+    """The isolated-atom energies (eV) a MACE calculator's model adds per atom, for the head it uses."""
+    model = calculator.models[0]
+    head = calculator.available_heads.index(calculator.head)
+    energies = model.atomic_energies_fn.atomic_energies.detach().cpu().numpy().reshape(len(calculator.available_heads), -1)
+    return {int(z): float(e) for z, e in zip(model.atomic_numbers.tolist(), energies[head], strict=True)}
+
+
+def predict(calculator, frames: Sequence[Atoms], reference_e0s_eV: Mapping[int, float] | None = None) -> Predictions:
+    """Run the calculator on every reference frame.
+
+    With ``reference_e0s_eV`` (the reference method's isolated-atom energies) the predicted energies are
+    re-referenced to them: E − Σ_i E0_model(Z_i) + Σ_i E0_ref(Z_i). A model trained elsewhere (a foundation
+    model) carries its own training code's E0s, ~10⁵ meV/atom off CP2K's totals; fine-tunes given the CP2K
+    E0s are unchanged by it."""
+    shift = {}
+    if reference_e0s_eV is not None:
+        own = model_e0s_eV(calculator)
+        shift = {z: reference_e0s_eV[z] - own[z] for z in own if z in reference_e0s_eV}
     energies, forces = [], []
     for frame in frames:
         atoms = frame.copy()
         atoms.calc = calculator
-        energies.append(atoms.get_potential_energy())
+        energies.append(atoms.get_potential_energy() + sum(shift.get(int(z), 0.0) for z in atoms.numbers))
         forces.append(atoms.get_forces())
     return Predictions(
+        md_step=np.array([f.info.get("md_step", i) for i, f in enumerate(frames)]),
         n_atoms=np.array([len(f) for f in frames]),
         energy_ref_eV=np.array([f.info[ENERGY_KEY] for f in frames]),
         energy_pred_eV=np.array(energies),
@@ -77,40 +99,70 @@ def predict(calculator, frames: Sequence[Atoms]) -> Predictions:
     )
 
 
-def error_metrics(p: Predictions, n_resamples: int = 200, seed: int = 0) -> dict[str, float]:
-    """Force RMSE/MAE (meV/Å, per component) and energy RMSE/MAE (meV/atom), with the standard error of the
-    force RMSE from resampling the test frames (frames of one AIMD are correlated in time: a lower bound)."""
+def frame_errors(p: Predictions) -> pd.DataFrame:
+    """Per frame, in time order: the sum of squared force-component errors (meV²/Å²) over its
+    ``force_components`` and the energy error (meV/atom). What every RMSE and its block bootstrap is built
+    from, and what pairs two models on the same frames (``md_step``)."""
+    squared = ((p.forces_pred_eV_per_A - p.forces_ref_eV_per_A) * 1000.0) ** 2
+    per_frame = np.add.reduceat(squared.sum(axis=1), np.concatenate([[0], np.cumsum(p.n_atoms)[:-1]]))
+    return pd.DataFrame(
+        {
+            "md_step": p.md_step,
+            "force_components": 3 * p.n_atoms,
+            "force_squared_error_meV2_per_A2": per_frame,
+            "energy_error_meV_per_atom": (p.energy_pred_eV - p.energy_ref_eV) / p.n_atoms * 1000.0,
+        }
+    )
+
+
+def force_rmse(frames: pd.DataFrame, index: np.ndarray | None = None) -> np.ndarray | float:
+    """Force RMSE (meV/Å) of :func:`frame_errors`, or of each resample of its frames (``index``: resamples ×
+    frames)."""
+    squared = frames["force_squared_error_meV2_per_A2"].to_numpy()
+    components = frames["force_components"].to_numpy()
+    if index is None:
+        return float(np.sqrt(squared.sum() / components.sum()))
+    return np.sqrt(squared[index].sum(axis=-1) / components[index].sum(axis=-1))
+
+
+def error_metrics(p: Predictions, n_resamples: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Force RMSE/MAE (meV/Å, per component) and energy errors (meV/atom) of one model on one test set.
+
+    The force RMSE's standard error comes from a block bootstrap of the frames (:mod:`.uncertainty`), with
+    the frames' correlation time and block length beside it. Energies: raw RMSE/MAE, the mean offset, and
+    RMSE/MAE with that offset removed (a model fine-tuned on one composition cannot know the energy offset
+    of another; every frame of a test set has the same composition, so the offset-free error is the error
+    of relative energies)."""
+    frames = frame_errors(p)
+    correlation = uncertainty.CorrelationTime.of([frames["force_squared_error_meV2_per_A2"]])
+    resampled = force_rmse(frames, correlation.resample(n_resamples, np.random.default_rng(seed)))
+    se = np.sqrt(correlation.variance_factor) * resampled.std(ddof=1)  # NaN: too few frames for one block
     df = (p.forces_pred_eV_per_A - p.forces_ref_eV_per_A).ravel() * 1000.0
-    de = (p.energy_pred_eV - p.energy_ref_eV) / p.n_atoms * 1000.0
-    squared_per_frame = np.array([np.sum(d**2) for d in np.split(df, 3 * np.cumsum(p.n_atoms)[:-1])])
-    components = 3 * p.n_atoms
-    frames = np.random.default_rng(seed).integers(0, len(p.n_atoms), size=(n_resamples, len(p.n_atoms)))
-    resampled = np.sqrt(squared_per_frame[frames].sum(axis=1) / components[frames].sum(axis=1))
+    de = frames["energy_error_meV_per_atom"].to_numpy()
+    offset = float(np.mean(de))
     return {
-        "n_frames": len(p.n_atoms),
-        "force_rmse_meV_per_A": float(np.sqrt(np.mean(df**2))),
-        "force_rmse_se_meV_per_A": float(resampled.std(ddof=1)) if len(p.n_atoms) > 1 else np.nan,
+        "n_frames": len(frames),
+        "force_rmse_meV_per_A": force_rmse(frames),
+        "force_rmse_se_meV_per_A": float(se),
+        "correlation_time_frames": correlation.tau_frames,
+        "block_length_frames": correlation.block_length,
         "force_mae_meV_per_A": float(np.mean(np.abs(df))),
         "energy_rmse_meV_per_atom": float(np.sqrt(np.mean(de**2))),
         "energy_mae_meV_per_atom": float(np.mean(np.abs(de))),
+        "energy_offset_meV_per_atom": offset,
+        "energy_rmse_offset_free_meV_per_atom": float(np.sqrt(np.mean((de - offset) ** 2))),
+        "energy_mae_offset_free_meV_per_atom": float(np.mean(np.abs(de - offset))),
     }
 
 
-def seed_statistics(errors: pd.DataFrame) -> pd.DataFrame:
+def seed_means(errors: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, test concentration) from one row per seed: committee members ("<model>.seed<n>")
-    fold into their model; each metric becomes its mean over seeds, with ``n_seeds``, the force RMSE's
-    standard deviation over seeds (``force_rmse_sd_meV_per_A``, NaN for one seed) and its uncertainty
-    ``force_rmse_se_meV_per_A`` = sqrt(sd²/n + se²), se the seeds' mean frame-bootstrap error (all seeds share
-    the test frames, so that part does not average out)."""
+    fold into their model and every metric becomes its mean over seeds, with ``n_seeds``. (The force RMSE's
+    uncertainty over seeds and frames is :class:`mlip_transfer.transfer.ModelErrors`'.)"""
     per_seed = errors.assign(model=errors["model"].map(without_seed))
     grouped = per_seed.groupby(["model", "test_concentration"], sort=False)
     table = grouped.mean(numeric_only=True)
-    n = grouped.size()
-    sd = grouped["force_rmse_meV_per_A"].std(ddof=1)
-    frames_se_squared = grouped["force_rmse_se_meV_per_A"].apply(lambda se: np.mean(se**2))
-    table["n_seeds"] = n
-    table["force_rmse_sd_meV_per_A"] = sd
-    table["force_rmse_se_meV_per_A"] = np.sqrt(sd.fillna(0.0) ** 2 / n + frames_se_squared)
+    table["n_seeds"] = grouped.size()
     return table.reset_index()
 
 
@@ -131,147 +183,3 @@ def committee_force_sd(members: Sequence[Predictions]) -> float:
     deviation of the members' predicted forces. Needs no reference labels."""
     forces = np.stack([p.forces_pred_eV_per_A for p in members])
     return float(1000.0 * np.sqrt(np.mean(forces.std(axis=0, ddof=1) ** 2)))
-
-
-def transferability_matrix(
-    errors: pd.DataFrame, metric: str, model_order: Sequence[str], test_order: Sequence[str]
-) -> pd.DataFrame:
-    """Models as rows, test concentrations as columns, ``metric`` as values."""
-    table = errors.pivot(index="model", columns="test_concentration", values=metric)
-    return table.reindex(index=list(model_order), columns=list(test_order))
-
-
-def home_models(concentrations: Sequence[str]) -> dict[str, str]:
-    """The model fine-tuned on each test concentration alone: its 'home' model."""
-    return {label: fine_tune_name(label) for label in concentrations}
-
-
-def relative_to_home(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Each test set's column divided by its home model's error: 1 on the diagonal, and how many times worse
-    than the specialist every other model is on that test set (the test set's own difficulty divided out)."""
-    home = home_models(matrix.columns)
-    return matrix / pd.Series({c: matrix.loc[home[c], c] for c in matrix.columns})
-
-
-def error_versus_distance(
-    errors: pd.DataFrame, training: Mapping[str, Sequence[str]], molarities: Mapping[str, float]
-) -> pd.DataFrame:
-    """Force RMSE of every single-concentration model against |Δc|, the molarity distance (mol/L) between
-    its training and test concentrations."""
-    single = {model: labels[0] for model, labels in training.items() if len(labels) == 1}
-    rows = errors[errors["model"].isin(single)].copy()
-    rows["train_molarity_mol_per_L"] = rows["model"].map(lambda m: molarities[single[m]])
-    rows["test_molarity_mol_per_L"] = rows["test_concentration"].map(molarities)
-    rows["distance_mol_per_L"] = (rows["test_molarity_mol_per_L"] - rows["train_molarity_mol_per_L"]).abs()
-    columns = ["model", "test_concentration", "train_molarity_mol_per_L", "test_molarity_mol_per_L"]
-    return rows[[*columns, "distance_mol_per_L", "force_rmse_meV_per_A", "force_rmse_se_meV_per_A"]]
-
-
-def transfer_summary(
-    errors: pd.DataFrame, training: Mapping[str, Sequence[str]], model_order: Sequence[str]
-) -> pd.DataFrame:
-    """Per model: force RMSE at home (mean over its training concentrations), mean and worst off home, and
-    over all test sets, each with a standard error; single-concentration models ranked by mean off-home error.
-
-    ``training`` maps each fine-tuned model to its training concentrations (the foundation model has none:
-    every test set is off home for it).
-    """
-    rows = []
-    for model in model_order:
-        own = errors[errors["model"] == model]
-        home_labels = set(training.get(model, []))
-        home, away = own[own["test_concentration"].isin(home_labels)], own[~own["test_concentration"].isin(home_labels)]
-        worst = away.loc[away["force_rmse_meV_per_A"].idxmax()] if len(away) else None
-        rows.append(
-            {
-                "model": model,
-                "kind": "foundation" if not home_labels else "single" if len(home_labels) == 1 else "multi",
-                "training_concentrations": " ".join(training.get(model, [])),
-                **mean_with_error("home", home),
-                **mean_with_error("off_home", away),
-                "worst_off_home_meV_per_A": worst["force_rmse_meV_per_A"] if worst is not None else np.nan,
-                "worst_off_home_se_meV_per_A": worst["force_rmse_se_meV_per_A"] if worst is not None else np.nan,
-                "worst_off_home_test": worst["test_concentration"] if worst is not None else "",
-                **mean_with_error("all", own),
-            }
-        )
-    summary = pd.DataFrame(rows)
-    single = summary["kind"] == "single"
-    summary.loc[single, "rank_off_home"] = summary.loc[single, "mean_off_home_meV_per_A"].rank(method="min")
-    return summary
-
-
-def mean_with_error(name: str, rows: pd.DataFrame) -> dict[str, float]:
-    """Mean force RMSE of independent test sets and its standard error (meV/Å), as
-    ``mean_<name>_meV_per_A`` and ``mean_<name>_se_meV_per_A``."""
-    if rows.empty:
-        return {f"mean_{name}_meV_per_A": np.nan, f"mean_{name}_se_meV_per_A": np.nan}
-    return {
-        f"mean_{name}_meV_per_A": float(rows["force_rmse_meV_per_A"].mean()),
-        f"mean_{name}_se_meV_per_A": float(np.sqrt((rows["force_rmse_se_meV_per_A"] ** 2).sum()) / len(rows)),
-    }
-
-
-def distinguishable(a: float, se_a: float, b: float, se_b: float, z: float = 2.0) -> bool:
-    """Whether two errors differ by more than ``z`` combined standard errors."""
-    return bool(abs(a - b) > z * np.hypot(se_a, se_b))
-
-
-def recommendation(summary: pd.DataFrame, molarities: Mapping[str, float]) -> dict[str, object]:
-    """The single training concentration with the lowest mean off-home force error (and the one with the
-    lowest worst case), whether the runner-up is distinguishable from it, and whether a multi-concentration
-    model beats it on the mean over all test sets."""
-    single = summary[summary["kind"] == "single"].sort_values("mean_off_home_meV_per_A")
-    if len(single) < 2:
-        return {"statement": "fewer than two single-concentration models: nothing to choose between"}
-    best, runner_up = single.iloc[0], single.iloc[1]
-    safest = single.sort_values("worst_off_home_meV_per_A").iloc[0]
-    clear = distinguishable(
-        best["mean_off_home_meV_per_A"], best["mean_off_home_se_meV_per_A"],
-        runner_up["mean_off_home_meV_per_A"], runner_up["mean_off_home_se_meV_per_A"],
-    )  # fmt: skip
-    label = best["training_concentrations"]
-    result = {
-        "best_single_model": best["model"],
-        "best_single_molarity_mol_per_L": molarities[label],
-        "mean_off_home_meV_per_A": best["mean_off_home_meV_per_A"],
-        "mean_off_home_se_meV_per_A": best["mean_off_home_se_meV_per_A"],
-        "runner_up_model": runner_up["model"],
-        "runner_up_mean_off_home_meV_per_A": runner_up["mean_off_home_meV_per_A"],
-        "distinguishable_from_runner_up": clear,
-        "lowest_worst_case_model": safest["model"],
-        "lowest_worst_case_meV_per_A": safest["worst_off_home_meV_per_A"],
-    }
-    text = (
-        f"Train on {molarities[label]:.2f} mol/L ({best['model']}): mean off-home force RMSE "
-        f"{best['mean_off_home_meV_per_A']:.1f} ± {best['mean_off_home_se_meV_per_A']:.1f} meV/Å; "
-        + (
-            f"clearly below the runner-up {runner_up['model']} ({runner_up['mean_off_home_meV_per_A']:.1f} meV/Å)."
-            if clear
-            else f"not distinguishable from {runner_up['model']} ({runner_up['mean_off_home_meV_per_A']:.1f} ± "
-            f"{runner_up['mean_off_home_se_meV_per_A']:.1f} meV/Å)."
-        )
-        + f" Lowest worst case: {safest['model']} ({safest['worst_off_home_meV_per_A']:.1f} meV/Å)."
-    )
-    multi = summary[summary["kind"] == "multi"]
-    if len(multi):
-        rival = multi.sort_values("mean_all_meV_per_A").iloc[0]
-        beats = rival["mean_all_meV_per_A"] < best["mean_all_meV_per_A"]
-        clear_multi = distinguishable(
-            rival["mean_all_meV_per_A"], rival["mean_all_se_meV_per_A"],
-            best["mean_all_meV_per_A"], best["mean_all_se_meV_per_A"],
-        )  # fmt: skip
-        result.update(
-            best_multi_model=rival["model"],
-            best_multi_mean_all_meV_per_A=rival["mean_all_meV_per_A"],
-            best_single_mean_all_meV_per_A=best["mean_all_meV_per_A"],
-            multi_beats_best_single=bool(beats and clear_multi),
-        )
-        verdict = ("beats it" if beats else "does not beat it") + ("" if clear_multi else " (not distinguishable)")
-        text += (
-            f" Over all test sets the best multi-concentration model {rival['model']} "
-            f"({rival['mean_all_meV_per_A']:.1f} ± {rival['mean_all_se_meV_per_A']:.1f} meV/Å) {verdict} "
-            f"({best['model']}: {best['mean_all_meV_per_A']:.1f} ± {best['mean_all_se_meV_per_A']:.1f} meV/Å)."
-        )
-    result["statement"] = text
-    return result

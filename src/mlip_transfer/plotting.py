@@ -16,10 +16,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .evaluation import Predictions  # noqa: E402
+from .evaluation import METRICS, Predictions  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .reference_data import experimental  # noqa: E402
 from .study import fine_tune_name  # noqa: E402
+from .transfer import UNCERTAINTY, home_models, transferability_matrix  # noqa: E402
 
 Paths = Sequence[str | os.PathLike]  # one figure's files, e.g. [name.png, name.pdf]
 
@@ -41,14 +42,20 @@ def heatmap(
     home: Mapping[str, str] | None = None,
     errors: pd.DataFrame | None = None,
     digits: int = 1,
+    unreliable: Sequence[str] = (),
+    note: str = "",
 ) -> None:
-    """Annotated heatmap: models (rows) × test concentrations (columns); ``home`` (test → model) outlines
-    each test set's own model, ``errors`` (same shape) adds ± standard errors to the annotations."""
+    """Annotated heatmap: models (rows) × test concentrations (columns, at their box molarity); ``home``
+    (test → model) outlines each test set's own model, ``errors`` (same shape) adds ± standard errors, a
+    test set in ``unreliable`` is marked † (too few independent blocks for its ± to be trusted), and
+    ``note`` is printed below."""
     fig, ax = plt.subplots(figsize=(1.2 * matrix.shape[1] + 3, 0.6 * matrix.shape[0] + 2))
     image = ax.imshow(matrix.to_numpy(float), cmap="viridis")
-    ax.set_xticks(range(matrix.shape[1]), [f"{molarities[c]:.2f}" for c in matrix.columns])
+    ax.set_xticks(
+        range(matrix.shape[1]), [f"{molarities[c]:.2f}" + ("†" if c in unreliable else "") for c in matrix.columns]
+    )
     ax.set_yticks(range(matrix.shape[0]), matrix.index)
-    ax.set_xlabel("test concentration (mol/L)")
+    ax.set_xlabel("test concentration (box molarity, mol/L)")
     ax.set_ylabel("model")
     finite = matrix.to_numpy(float)
     middle = np.nanmean(finite)
@@ -62,7 +69,35 @@ def heatmap(
             i = list(matrix.index).index(home[test])
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=2))
     fig.colorbar(image, ax=ax, label=label)
+    footnotes = [note] if note else []
+    if len(unreliable):
+        footnotes.append("† fewer than 10 independent blocks of frames: its ± is not reliable")
+    if footnotes:
+        fig.text(0.01, -0.02, "\n".join(footnotes), fontsize=7, va="top")
     save(fig, paths)
+
+
+def transferability_heatmaps(
+    table: pd.DataFrame, models: Sequence[str], boxes: pd.DataFrame, outputs: Mapping[str, Paths], note: str
+) -> None:
+    """One heatmap per metric of :data:`evaluation.METRICS` from the tidy matrix (:func:`transfer.matrix_table`),
+    force RMSE with its combined standard error (seeds and block-bootstrapped frames), test sets at their box
+    molarity (``boxes``: :meth:`Study.concentration_table`)."""
+    tests = list(boxes["concentration"])
+    molarities = dict(zip(tests, boxes["molarity_mol_per_L"], strict=True))
+    reliable = table.groupby("test_concentration")["uncertainty_reliable"].all()
+    for metric, label in METRICS.items():
+        se = UNCERTAINTY.get(metric)
+        heatmap(
+            transferability_matrix(table, metric, models, tests),
+            label + (" ± se (seeds and frames)" if se else ""),
+            outputs[metric],
+            molarities,
+            home=home_models(tests),
+            errors=transferability_matrix(table, se, models, tests) if se else None,
+            unreliable=[t for t in tests if not reliable[t]],
+            note=note,
+        )
 
 
 def error_versus_distance(table: pd.DataFrame, paths: Paths) -> None:
@@ -83,9 +118,10 @@ def error_versus_distance(table: pd.DataFrame, paths: Paths) -> None:
     save(fig, paths)
 
 
-def committee_disagreement(table: pd.DataFrame, paths: Paths) -> None:
+def committee_disagreement(table: pd.DataFrame, paths: Paths, members_differ_in: str) -> None:
     """True force error against the committee's disagreement, one point per model and test set (filled:
-    the model's own training concentration); the title gives their Spearman rank correlation off home."""
+    the model's own training concentration); the title gives their Spearman rank correlation off home and
+    what the members differ in."""
     fig, ax = plt.subplots(figsize=(5.2, 3.8))
     for model, rows in table.groupby("model", sort=False):
         colour = ax.plot([], [], "o", label=model)[0].get_color()
@@ -94,7 +130,10 @@ def committee_disagreement(table: pd.DataFrame, paths: Paths) -> None:
             ax.plot(own["committee_force_sd_meV_per_A"], own["force_rmse_meV_per_A"], "o", ls="none", **style)
     off_home = table[~table["home"]]
     rho = off_home["committee_force_sd_meV_per_A"].corr(off_home["force_rmse_meV_per_A"], method="spearman")
-    ax.set_title(f"off home: Spearman ρ = {rho:.2f} over {len(off_home)} points", fontsize=9)
+    ax.set_title(
+        f"off home: Spearman ρ = {rho:.2f} over {len(off_home)} points\nmembers differ in {members_differ_in}",
+        fontsize=9,
+    )
     ax.set_xlabel("committee force standard deviation (meV/Å)")
     ax.set_ylabel("force RMSE, mean over seeds (meV/Å)")
     ax.legend(fontsize=7, title="filled: home test set", title_fontsize=7)
@@ -126,11 +165,12 @@ def learning_curves(table: pd.DataFrame, molarities: Mapping[str, float], paths:
 
 def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
     """Mean force RMSE over all test sets (± its uncertainty) of every model against what it cost: the AIMD
-    core-hours of its training data (left) and the hours of its fine-tunes (right)."""
+    core-hours charged for its training data (left; :mod:`.cost`'s rule) and the hours of its fine-tunes
+    (right)."""
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8), sharey=True)
     markers = {"foundation": "^", "single": "o", "multi": "s", "budget": "x"}
     for ax, column, label in (
-        (axes[0], "aimd_core_h", "AIMD core-hours of the training data"),
+        (axes[0], "aimd_core_h", "AIMD core-hours charged for its training frames"),
         (axes[1], "training_wall_h", "fine-tuning wall hours (all seeds)"),
     ):
         for _, row in table.iterrows():

@@ -17,17 +17,36 @@ Units: as in the config's key names (Å, fs, ps, K, mol/L).
 from __future__ import annotations
 
 import warnings
+from functools import cache
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .box import Composition, composition_for_molarity, composition_molarity, cubic_box_length_A
+from importlib.resources import files
+
+import yaml
+
+from .box import (
+    BoxError,
+    Composition,
+    box_molarity_mol_per_L,
+    composition_for_molarity,
+    composition_molarity,
+    cubic_box_length_A,
+    molality_mol_per_kg,
+)
+from .datasets import split_counts
 
 FOUNDATION = "foundation"
 AIMD_SOURCE = "AIMD"  # the analysed "source" of the ab initio reference, beside model names
 FINE_TUNE_PREFIX = "ft_"  # the fine-tune of one concentration: "ft_<label>"
 SEED_SEPARATOR = ".seed"  # committee members: "<model>.seed<n>"
 FRAMES_SEPARATOR = ".frames"  # learning-curve fine-tunes on a subset of the training frames: "<model>.frames<n>"
+# The independent test AIMD of a concentration, "<label>.test" (a dot: no label can collide with it), and the
+# in-trajectory test block of its training AIMD, "<label>.block", kept beside it to show what independence is worth.
+TEST_TRAJECTORY_SUFFIX = ".test"
+IN_TRAJECTORY_SUFFIX = ".block"
+TEST_SEED_OFFSET = 1  # the test AIMD's box and velocities: seed + 1
 
 
 def fine_tune_name(label: str) -> str:
@@ -49,6 +68,12 @@ class Variant(NamedTuple):
     frames: int | None
 
 
+@cache
+def fine_tune_protocols() -> dict:
+    """The named fine-tuning protocols (``data/fine_tune_protocols.yaml``), each with its source."""
+    return yaml.safe_load(files("mlip_transfer").joinpath("data/fine_tune_protocols.yaml").read_text())
+
+
 def canonical(value):
     """``value`` with every mapping's keys sorted, recursively, and tuples as lists: one ``repr`` per content."""
     if isinstance(value, Mapping):
@@ -60,34 +85,51 @@ def canonical(value):
 
 @dataclass(frozen=True)
 class System:
-    """One simulated box: a concentration of the study or the pretraining box of a demo foundation model.
+    """One simulated box and its AIMD: a concentration of the study, its independent test trajectory, or the
+    pretraining box of a demo foundation model.
 
     ``key`` is where it is written in the config (for error messages); ``box_length_A`` is the configured
     edge or None (then it follows from the density correlation); ``stated_molarity_mol_per_L`` is the
-    configured molarity, if any.
+    configured molarity, if any (the label's); ``seed`` seeds the packing and the AIMD's velocities.
     """
 
     label: str
     key: str
     composition: Composition
     temperature_K: float
+    seed: int
+    aimd_steps: int
+    equilibration_steps: int
     box_length_A: float | None = None
     stated_molarity_mol_per_L: float | None = None
     explicit_composition: bool = False  # n_koh + n_water given, rather than chosen for a molarity
 
     @classmethod
-    def from_config(cls, entry: Mapping, key: str, default_temperature_K: float) -> System:
+    def from_config(cls, entry: Mapping, key: str, config: Mapping) -> System:
         if "n_koh" in entry:
             composition = Composition(entry["n_koh"], entry["n_water"])
         else:
+            search = config["composition_search"]
             with warnings.catch_warnings():  # range warnings belong to the box builder's log
                 warnings.simplefilter("ignore")
-                composition = composition_for_molarity(entry["molarity_mol_per_L"], entry["n_oxygen"])
+                try:
+                    composition = composition_for_molarity(
+                        entry["molarity_mol_per_L"],
+                        entry["n_oxygen"],
+                        search["oxygen_window"],
+                        search["molarity_tolerance"],
+                    )
+                except BoxError as error:
+                    raise BoxError(f"config key '{key}.molarity_mol_per_L': {error}") from error
+        aimd = config["cp2k"]["aimd"]
         return cls(
             label=entry["label"],
             key=key,
             composition=composition,
-            temperature_K=entry.get("temperature_K", default_temperature_K),
+            temperature_K=entry.get("temperature_K", config["temperature_K"]),
+            seed=config["seed"],
+            aimd_steps=aimd["steps"],
+            equilibration_steps=aimd["equilibration_steps"],
             box_length_A=entry.get("box_length_A"),
             stated_molarity_mol_per_L=entry.get("molarity_mol_per_L"),
             explicit_composition="n_koh" in entry,
@@ -102,8 +144,12 @@ class System:
 
     @property
     def molarity_mol_per_L(self) -> float:
-        """Nominal molarity: the configured one, else the composition's at the correlated density."""
-        return self.stated_molarity_mol_per_L or self.composition_molarity_mol_per_L
+        """The box's own molarity: its KOH per volume (not the label's)."""
+        return box_molarity_mol_per_L(self.composition, self.cubic_box_length_A)
+
+    @property
+    def molality_mol_per_kg(self) -> float:
+        return molality_mol_per_kg(self.composition)
 
     @property
     def cubic_box_length_A(self) -> float:
@@ -114,27 +160,55 @@ class System:
             warnings.simplefilter("ignore")
             return cubic_box_length_A(self.composition)
 
+    def n_frames(self, print_every: int) -> int:
+        """Frames its AIMD gives after equilibration (CP2K prints steps 0, k, 2k, …)."""
+        return self.aimd_steps // print_every + (-self.equilibration_steps) // print_every + 1
+
 
 class Study:
     """Systems, models and MD runs of a (validated) config, and the settings each job depends on."""
 
     def __init__(self, config: Mapping):
         self.config = config
-        temperature = config["temperature_K"]
         self.concentrations: dict[str, System] = {
-            c["label"]: System.from_config(c, f"concentrations[{i}]", temperature)
+            c["label"]: System.from_config(c, f"concentrations[{i}]", config)
             for i, c in enumerate(config["concentrations"])
         }
         pretrain = config["foundation_model"].get("pretrain")
         self.pretrain: System | None = (
-            System.from_config(pretrain["system"], "foundation_model.pretrain.system", temperature)
-            if pretrain
-            else None
+            System.from_config(pretrain["system"], "foundation_model.pretrain.system", config) if pretrain else None
+        )
+        # Every concentration's test set: its own AIMD (another box and seed, same method), or, without
+        # test_trajectory, the last time block of its training AIMD.
+        test = config["test_trajectory"]
+        self.test_trajectories: dict[str, System] = (
+            {
+                label: replace(
+                    system,
+                    label=f"{label}{TEST_TRAJECTORY_SUFFIX}",
+                    key="test_trajectory",
+                    seed=system.seed + TEST_SEED_OFFSET,
+                    aimd_steps=test["steps"],
+                    equilibration_steps=test["equilibration_steps"],
+                )
+                for label, system in self.concentrations.items()
+            }
+            if test
+            else {}
         )
         self.systems: dict[str, System] = {
             **self.concentrations,
+            **{s.label: s for s in self.test_trajectories.values()},
             **({self.pretrain.label: self.pretrain} if self.pretrain else {}),
         }
+        # the time-block splits of each training AIMD (a test block unless split.test is 0)
+        self.splits: list[str] = [s for s in ("train", "valid", "test") if config["split"][s] > 0]
+        # with an independent test AIMD, the in-trajectory test block (if any) only measures what it flatters
+        self.in_trajectory_test_sets: list[str] = (
+            [f"{label}{IN_TRAJECTORY_SUFFIX}" for label in self.concentrations]
+            if self.test_trajectories and "test" in self.splits
+            else []
+        )
         self.fine_tuned: dict[str, str] = {fine_tune_name(label): label for label in self.concentrations}
         self.multi_models: dict[str, list[str]] = {
             m["name"]: list(m["concentrations"]) for m in config["training"]["multi_concentration_models"]
@@ -146,7 +220,7 @@ class Study:
         self.committee_members: list[str] = [
             f"{model}{SEED_SEPARATOR}{seed}" for model in self.models[1:] for seed in self.seeds[1:]
         ]
-        # Learning curves: fine-tunes of selected concentrations on nested subsets of their training frames.
+        # Learning curves: fine-tunes of selected concentrations on the first n frames of their training blocks.
         budgets = config["training"]["frame_budgets"] or {"concentrations": [], "frames": []}
         self.frame_budget_concentrations: list[str] = list(budgets["concentrations"])
         self.frame_budget_models: list[str] = [
@@ -157,16 +231,27 @@ class Study:
         self.md_runs: list[tuple[str, str]] = [
             (model, label) for model in config["md"]["models"] for label in config["md"]["concentrations"]
         ]
-        aimd = config["cp2k"]["aimd"]
-        # A production AIMD does not fit one job's walltime: it runs as equal segments of at most
-        # `segment_steps` MD steps, each continuing from the restart file of the one before.
-        self.aimd_segments: int = -(-aimd["steps"] // aimd.get("segment_steps", aimd["steps"]))
 
     # --- derived quantities -------------------------------------------------------------------------
 
     def molarities(self) -> dict[str, float]:
-        """Nominal molarity (mol/L) of each concentration label, in label order."""
+        """The box's own molarity (mol/L) of each concentration label, in label order: every axis and |Δc|."""
         return {label: self.concentrations[label].molarity_mol_per_L for label in sorted(self.concentrations)}
+
+    def concentration_table(self) -> list[dict]:
+        """Per concentration: the label's stated molarity beside the box's own molarity and molality."""
+        return [
+            {
+                "concentration": label,
+                "stated_molarity_mol_per_L": s.stated_molarity_mol_per_L,
+                "molarity_mol_per_L": s.molarity_mol_per_L,
+                "molality_mol_per_kg": s.molality_mol_per_kg,
+                "n_koh": s.composition.n_koh,
+                "n_water": s.composition.n_water,
+                "box_length_A": s.cubic_box_length_A,
+            }
+            for label, s in self.concentrations.items()
+        ]
 
     def temperatures_K(self) -> dict[str, float]:
         return {label: self.concentrations[label].temperature_K for label in sorted(self.concentrations)}
@@ -194,9 +279,81 @@ class Study:
         """(source, concentration) pairs analysed: every MD run, then the AIMD reference of each concentration."""
         return [*self.md_runs, *((AIMD_SOURCE, label) for label in self.concentrations)]
 
-    def aimd_segment_end_step(self, segment: int) -> int:
+    def aimd_segments(self, system: str) -> int:
+        """A production AIMD does not fit one job's walltime: it runs as equal segments of at most
+        `segment_steps` MD steps, each continuing from the restart file of the one before."""
+        steps = self.systems[system].aimd_steps
+        return -(-steps // self.config["cp2k"]["aimd"].get("segment_steps", steps))
+
+    def aimd_segment_end_step(self, system: str, segment: int) -> int:
         """The MD step an AIMD segment runs up to."""
-        return (segment + 1) * self.config["cp2k"]["aimd"]["steps"] // self.aimd_segments
+        return (segment + 1) * self.systems[system].aimd_steps // self.aimd_segments(system)
+
+    def test_set_source(self, test_set: str) -> tuple[str, str]:
+        """(system, kind) of a test set's frames: a concentration label → its independent test AIMD
+        ("trajectory") or its training AIMD's test block ("block"); "<label>.block" → that block."""
+        label, _, suffix = test_set.partition(".")
+        if label not in self.concentrations or (suffix and f".{suffix}" != IN_TRAJECTORY_SUFFIX):
+            raise KeyError(f"unknown test set {test_set!r}")
+        if label in self.test_trajectories and not suffix:
+            return self.test_trajectories[label].label, "trajectory"
+        return label, "block"
+
+    def in_trajectory_runs(self) -> list[tuple[str, str]]:
+        """(fine-tune or committee member, "<label>.block"): each concentration's fine-tunes on the test block
+        of their own training AIMD, beside an independent test AIMD (what sharing a trajectory flatters)."""
+        return [
+            (member, test_set)
+            for test_set in self.in_trajectory_test_sets
+            for member in self.members_of(fine_tune_name(test_set.partition(".")[0]))
+        ]
+
+    def members_of(self, model: str) -> list[str]:
+        """A model's fine-tunes: the study's (first seed) and its committee members."""
+        return [model, *(m for m in self.committee_members if without_seed(m) == model)]
+
+    def training_frames(self, model: str) -> int:
+        """Training frames of a single-concentration fine-tune or learning-curve point."""
+        name, _, frames = self.variant(model)
+        return frames or self.split_sizes(self.training_concentrations(name)[0])["train"]
+
+    def cost_systems(self) -> dict[str, dict]:
+        """The AIMD runs the study pays for (every concentration's training and test AIMD; the foundation
+        model's is shared by every model and not counted): concentration, kind, the share of its steps that
+        is equilibration, and the frames it gives."""
+        print_every = self.config["cp2k"]["aimd"]["print_every"]
+        runs = {label: (label, "training", s) for label, s in self.concentrations.items()}
+        runs.update({s.label: (label, "test", s) for label, s in self.test_trajectories.items()})
+        return {
+            name: {
+                "concentration": label,
+                "kind": kind,
+                "equilibration_fraction": s.equilibration_steps / s.aimd_steps,
+                "frames": s.n_frames(print_every),
+            }
+            for name, (label, kind, s) in runs.items()
+        }
+
+    def split_sizes(self, system: str) -> dict[str, int]:
+        """Frames of each time-block split of a system's AIMD."""
+        split = self.config["split"]
+        n = self.systems[system].n_frames(self.config["cp2k"]["aimd"]["print_every"])
+        return split_counts(n, {s: split[s] for s in ("train", "valid", "test")}, split["gap_frames"])
+
+    def frames_used(self, model: str) -> dict[str, int]:
+        """Training plus validation frames a fine-tuned model (any seed) takes from each concentration's AIMD:
+        a fine-tune all of its train and valid blocks; a learning-curve point the first n training frames
+        and the valid block; a multi-concentration mix an equal share of the single fine-tune's budget."""
+        name, _, frames = self.variant(model)
+        labels = self.training_concentrations(name)
+        sizes = {label: self.split_sizes(label) for label in labels}
+        if len(labels) == 1:
+            label = labels[0]
+            return {label: (frames or sizes[label]["train"]) + sizes[label]["valid"]}
+        train_budget, valid_budget = sizes[labels[0]]["train"], min(s["valid"] for s in sizes.values())
+        share = {label: train_budget // len(labels) + (i < train_budget % len(labels)) for i, label in enumerate(labels)}
+        valid = {label: valid_budget // len(labels) + (i < valid_budget % len(labels)) for i, label in enumerate(labels)}
+        return {label: share[label] + valid[label] for label in labels}
 
     # --- what each job's result depends on (rule params) --------------------------------------------
 
@@ -206,7 +363,7 @@ class Study:
             "n_koh": s.composition.n_koh,
             "n_water": s.composition.n_water,
             "box_length_A": s.box_length_A,
-            "seed": self.config["seed"],
+            "seed": s.seed,
         }
 
     def electronic_structure(self) -> dict:
@@ -217,13 +374,20 @@ class Study:
     def aimd_settings(self, system: str, segment: int) -> dict:
         aimd = self.config["cp2k"]["aimd"]
         return {
-            "end_step": self.aimd_segment_end_step(segment),
+            "end_step": self.aimd_segment_end_step(system, segment),
             "timestep_fs": aimd["timestep_fs"],
             "temperature_K": self.systems[system].temperature_K,
             "thermostat_time_constant_fs": aimd["thermostat_time_constant_fs"],
             "print_every": aimd["print_every"],
-            "seed": self.config["seed"],
+            "seed": self.systems[system].seed,
         }
+
+    def fine_tune_hyperparameters(self) -> dict:
+        """mace_run_train settings of every fine-tune: the protocol's (training.protocol), overridden key by
+        key by training.fine_tune, and whether it is a multihead fine-tune with replay data."""
+        training = self.config["training"]
+        protocol = fine_tune_protocols()[training["protocol"]]
+        return {**protocol["hyperparameters"], **training["fine_tune"], "multiheads_finetuning": protocol["multihead"]}
 
     def training_settings(self, hyperparameters: Mapping, seed: int) -> dict:
         """mace_run_train settings that shape the model: its hyperparameters, precision and seed."""

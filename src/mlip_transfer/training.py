@@ -79,12 +79,15 @@ def mace_train_command(
     default_dtype: str,
     seed: int,
     foundation_model: str | os.PathLike | None = None,
+    replay_file: str | os.PathLike | None = None,
     enable_cueq: bool = False,
 ) -> list[str]:
     """Argument list for ``mace_run_train``.
 
-    With ``foundation_model`` the run is a naive fine-tune (all weights start from the file; the
-    architecture comes from it); without, ``hyperparameters`` also define the architecture.
+    With ``foundation_model`` the run is a fine-tune (all weights start from the file; the architecture
+    comes from it): naive, or multihead with ``hyperparameters["multiheads_finetuning"]`` True, when a second
+    head keeps fitting ``replay_file`` (the foundation's own training data, a local file); without, the
+    ``hyperparameters`` also define the architecture.
     Booleans become bare flags for mace's switches (``MACE_SWITCHES``) and ``True``/``False`` otherwise.
     """
     work_dir = Path(work_dir)
@@ -107,7 +110,14 @@ def mace_train_command(
     }
     if foundation_model is not None:
         args["foundation_model"] = str(foundation_model)
-        args["multiheads_finetuning"] = False  # replay fine-tuning needs the foundation's training data
+        args["multiheads_finetuning"] = bool(args.get("multiheads_finetuning", False))
+        if args["multiheads_finetuning"]:
+            if replay_file is None:
+                raise TrainingError(
+                    "multihead fine-tuning needs the foundation model's training data to replay: set "
+                    "training.replay_file to a local extended-XYZ file (compute nodes cannot download it)"
+                )
+            args["pt_train_file"] = str(replay_file)
     if enable_cueq:
         args["enable_cueq"] = True
     args["restart_latest"] = True  # a killed run continues from its last checkpoint in work_dir

@@ -11,11 +11,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .datasets import SplitError, time_block_split
+from .box import BoxError
+from .datasets import SplitError
 from .reference_data import experimental
-from .study import AIMD_SOURCE, Study
-
-MOLARITY_TOLERANCE = 0.10  # a stated molarity may differ this much (relative) from its composition's
+from .study import AIMD_SOURCE, Study, fine_tune_protocols
 
 
 class ConfigError(ValueError):
@@ -25,8 +24,11 @@ class ConfigError(ValueError):
 def check_config(config: Mapping) -> None:
     """Raise :class:`ConfigError` for the first problem found (the config validated against the schema)."""
     _labels(config)
-    study = Study(config)
-    for check in (_systems, _cp2k, _split, _models, _md, _analysis):
+    try:
+        study = Study(config)
+    except BoxError as error:  # a molarity no box in the oxygen window reaches (the message names the key)
+        raise ConfigError(str(error)) from error
+    for check in (_systems, _cp2k, _test_trajectory, _split, _training, _models, _md, _analysis):
         check(config, study)
 
 
@@ -50,15 +52,16 @@ def _labels(config: Mapping) -> None:
 
 def _systems(config: Mapping, study: Study) -> None:
     solubility = experimental()["solubility_25C_mol_per_L"]["value"]
+    tolerance = config["composition_search"]["molarity_tolerance"]
     for label, system in study.systems.items():
         key, stated, n = system.key, system.stated_molarity_mol_per_L, system.composition
-        actual = system.composition_molarity_mol_per_L
-        # a molarity stated beside an explicit composition must agree with it (with n_oxygen it chose it)
-        if system.explicit_composition and stated and abs(actual - stated) > MOLARITY_TOLERANCE * stated:
+        actual = system.molarity_mol_per_L
+        # a molarity stated beside an explicit composition must be the box's (with n_oxygen it chose it)
+        if system.explicit_composition and stated and abs(actual - stated) > tolerance * stated:
             _fail(
                 f"{key}.molarity_mol_per_L",
-                f"{n.n_koh} KOH + {n.n_water} H2O is {actual:.2f} mol/L at the correlated "
-                f"density, not the stated {stated} mol/L",
+                f"{n.n_koh} KOH + {n.n_water} H2O in a {system.cubic_box_length_A:.2f} Å box is {actual:.2f} mol/L, "
+                f"not the stated {stated} mol/L (tolerance {100 * tolerance:g} %)",
             )
         molarity = system.molarity_mol_per_L
         if molarity > solubility and not config["allow_supersaturated"]:
@@ -83,17 +86,34 @@ def _cp2k(config: Mapping, study: Study) -> None:
         _fail("cp2k.aimd.print_every", "prints fewer than one frame after equilibration")
 
 
+def _test_trajectory(config: Mapping, study: Study) -> None:
+    test = config["test_trajectory"]
+    if not test:
+        if config["split"]["test"] == 0:
+            _fail("split.test", "is 0 and there is no test_trajectory: no model would have a test set")
+        return
+    if test["equilibration_steps"] >= test["steps"]:
+        _fail(
+            "test_trajectory.equilibration_steps",
+            f"{test['equilibration_steps']} equilibration steps leave no frames of a {test['steps']}-step test AIMD",
+        )
+    print_every = config["cp2k"]["aimd"]["print_every"]
+    frames = next(iter(study.test_trajectories.values())).n_frames(print_every)
+    if frames < 2:
+        _fail("test_trajectory.steps", f"gives {frames} test frame(s) after equilibration (a frame every {print_every} steps)")
+
+
 def _split(config: Mapping, study: Study) -> None:
     split = config["split"]
     total = split["train"] + split["valid"] + split["test"]
     if not np.isclose(total, 1.0):
         _fail("split", f"train + valid + test must add up to 1, got {total:g}")
-    aimd = config["cp2k"]["aimd"]
-    n_frames = (aimd["steps"] - aimd["equilibration_steps"]) // aimd["print_every"] + 1
-    try:  # the same split the workflow will make, on placeholders for the AIMD frames
-        n_train = len(time_block_split(range(n_frames), split, gap_frames=split["gap_frames"])["train"])
+    label = next(iter(study.concentrations))
+    try:  # the split the workflow will make of every concentration's AIMD (all have the same length)
+        n_train = study.split_sizes(label)["train"]
     except SplitError as error:
-        _fail("split", f"{n_frames} AIMD frames after equilibration: {error}")
+        frames = study.systems[label].n_frames(config["cp2k"]["aimd"]["print_every"])
+        _fail("split", f"{frames} AIMD frames after equilibration: {error}")
     budgets = config["training"]["frame_budgets"]
     if budgets:
         unknown = sorted(set(budgets["concentrations"]) - set(study.concentrations))
@@ -105,6 +125,19 @@ def _split(config: Mapping, study: Study) -> None:
                 "training.frame_budgets.frames",
                 f"{too_many} exceed the {n_train} training frames of each concentration",
             )
+
+
+def _training(config: Mapping, study: Study) -> None:
+    training = config["training"]
+    protocol = fine_tune_protocols()[training["protocol"]]
+    if protocol["multihead"] and not training["replay_file"]:
+        _fail(
+            "training.replay_file",
+            f"protocol {training['protocol']!r} replays the foundation model's training data on a second head: "
+            "give a local extended-XYZ file of it (e.g. made with mace_finetuning_select on the login node)",
+        )
+    if training["replay_file"] and not protocol["multihead"]:
+        _fail("training.replay_file", f"is only used by protocol multihead_replay, not {training['protocol']!r}")
 
 
 def _models(config: Mapping, study: Study) -> None:

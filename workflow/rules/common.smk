@@ -1,6 +1,4 @@
 # Path helpers, input functions and config lookups: every rule file uses these and nothing else
-# knows how results/ is laid out.
-# Path helpers, input functions and config lookups: every rule file uses these and nothing else
 # knows how results/ is laid out. The study itself (systems, models, MD runs, and the settings each
 # job depends on) comes from mlip_transfer.study, which the config checks read too.
 #
@@ -8,15 +6,19 @@
 # Snakemake reruns a job whose params changed. How a job runs (threads, cp2k.command, device,
 # enable_cueq, SLURM resources) is read by the scripts from the config and never reruns anything.
 import re
+from argparse import Namespace
 from pathlib import Path
 
+from mlip_transfer import evaluation
 from mlip_transfer.cluster import job_resources
-from mlip_transfer.study import AIMD_SOURCE, Study, canonical, fine_tune_name
+from mlip_transfer.study import AIMD_SOURCE, Study, canonical, fine_tune_name, without_seed
 
 STUDY = Study(config)
 RUN = f"results/{config['run_name']}"
 ELEMENTS = ["H", "O", "K"]
-CONCENTRATIONS = list(STUDY.concentrations)
+CONCENTRATIONS = list(STUDY.concentrations)  # also the names of their test sets
+# "<label>.block": the training AIMD's own test block, beside an independent test AIMD (the comparison)
+IN_TRAJECTORY_TEST_SETS = STUDY.in_trajectory_test_sets
 PRETRAIN = config["foundation_model"].get("pretrain")
 FINE_TUNED = STUDY.fine_tuned
 MODELS = STUDY.models
@@ -26,6 +28,7 @@ COMMITTEE = STUDY.committee_members
 FRAME_BUDGET_MODELS = STUDY.frame_budget_models
 SEEDED_FINE_TUNES = [*MODELS[1:], *COMMITTEE]  # every model's fine-tune for every seed
 ALL_FINE_TUNES = [*SEEDED_FINE_TUNES, *FRAME_BUDGET_MODELS]
+EVALUATED_MODELS = [MODELS[0], *ALL_FINE_TUNES]  # every one on every concentration's test set
 # the fine-tunes on all training frames at the end of each learning curve
 LEARNING_CURVE_ENDS = [fine_tune_name(c) for c in STUDY.frame_budget_concentrations]
 MD_RUNS = STUDY.md_runs
@@ -40,21 +43,21 @@ ANALYSIS_FIGURES = [
 ]
 # Loaded by rules that run CP2K under --software-deployment-method env-modules (clusters with a CP2K module).
 CP2K_ENVMODULES = config["cluster"]["envmodules"]["cp2k"]
-METRICS = [
-    "force_rmse_meV_per_A",
-    "force_mae_meV_per_A",
-    "energy_rmse_meV_per_atom",
-    "energy_mae_meV_per_atom",
-]
+METRICS = list(evaluation.METRICS)  # the matrices drawn
 
 
 wildcard_constraints:
-    system="[A-Za-z][A-Za-z0-9_]*",
+    system=r"[A-Za-z][A-Za-z0-9_]*(\.test)?",  # a concentration, its test AIMD "<label>.test", pretrain
+    test_set=r"[A-Za-z][A-Za-z0-9_]*(\.block)?",  # a concentration's test set, "<label>.block" its block
     model="[A-Za-z][A-Za-z0-9_]*(\.(seed|frames)[0-9]+)?",  # <model>.seed<n>, ft_<label>.frames<n>
     source="[A-Za-z][A-Za-z0-9_]*",
     element="[A-Z][a-z]?",
     split="train|valid|test",
     segment=r"\d+",
+
+
+# (member, test set) of every committee member's predictions (committee disagreement)
+COMMITTEE_RUNS = [(m, t) for m in SEEDED_FINE_TUNES for t in CONCENTRATIONS]
 
 
 def slurm_resources(kind):
@@ -104,19 +107,48 @@ def previous_aimd_segment(wildcards):
     return {"start": aimd_segment_file(wildcards.system, segment - 1, "restart")}
 
 
+def aimd_segments(system):
+    """Every segment's benchmark file of a system's AIMD, in order."""
+    return [
+        bench("run_aimd", "system", "segment").format(system=system, segment=k)
+        for k in range(STUDY.aimd_segments(system))
+    ]
+
+
 def aimd_trajectory(wildcards):
     """Every segment's positions, forces and energies, in order: the whole AIMD of a system."""
     return {
         name: [
             aimd_segment_file(wildcards.system, k, name)
-            for k in range(STUDY.aimd_segments)
+            for k in range(STUDY.aimd_segments(wildcards.system))
         ]
         for name in ("positions", "forces", "energies")
     }
 
 
+def frames_file(system):
+    return f"{RUN}/frames/{system}.extxyz"
+
+
 def split_file(system, split):
     return f"{RUN}/splits/{system}/{split}.extxyz"
+
+
+def test_set_file(wildcards):
+    """The frames of a test set: a concentration's independent test AIMD, or a training AIMD's test block."""
+    system, kind = STUDY.test_set_source(wildcards.test_set)
+    return frames_file(system) if kind == "trajectory" else split_file(system, "test")
+
+
+def evaluations(runs, kind):
+    """The evaluation files of (model, test set) runs, in their order."""
+    return [evaluation_file(model, test_set, kind) for model, test_set in runs]
+
+
+def evaluation_file(model, test_set, kind):
+    """`errors` (CSV, one row), `frames` (CSV, per-frame errors) or `predictions` (NPZ) of a model on a test set."""
+    suffix = {"errors": ".csv", "frames": ".frames.csv", "predictions": ".npz"}[kind]
+    return f"{RUN}/evaluation/{model}/{test_set}{suffix}"
 
 
 def frame_budget_file(system, frames):
@@ -133,21 +165,38 @@ def training_dir(wildcards, output):
     return str(Path(output[0]).with_name(f"{Path(output[0]).stem}_mace_run_train"))
 
 
+def committee_train_file(member):
+    """A committee member's own bootstrap resample of its model's training frames."""
+    return f"{RUN}/splits/committee/{member}/train.extxyz"
+
+
 def training_sets(wildcards):
     """Train and validation files of a model (or a seed or frame budget of it): one concentration's splits,
-    a nested subset of its training split, or a multi-concentration mix."""
-    model, _, frames = STUDY.variant(wildcards.model)
+    the first frames of its training split, a multi-concentration mix, or (training.committee_training_frames:
+    bootstrap) a committee member's resample of its model's training frames."""
+    model, seed, frames = STUDY.variant(wildcards.model)
+    resampled = seed != STUDY.seeds[0] and config["training"]["committee_training_frames"] == "bootstrap"
     if model in FINE_TUNED:
         label = FINE_TUNED[model]
-        return {
-            "train": (
-                frame_budget_file(label, frames)
-                if frames
-                else split_file(label, "train")
-            ),
-            "valid": split_file(label, "valid"),
-        }
-    return {s: f"{RUN}/splits/multi/{model}/{s}.extxyz" for s in ("train", "valid")}
+        train = frame_budget_file(label, frames) if frames else split_file(label, "train")
+        valid = split_file(label, "valid")
+    else:
+        train, valid = (f"{RUN}/splits/multi/{model}/{s}.extxyz" for s in ("train", "valid"))
+    return {
+        "train": committee_train_file(wildcards.model) if resampled else train,
+        "valid": valid,
+    }
+
+
+def committee_source(wildcards):
+    """The training frames a committee member resamples: those of its model's first seed."""
+    return training_sets(Namespace(model=without_seed(wildcards.model)))["train"]
+
+
+def replay_data():
+    """training.protocol multihead_replay: the foundation model's training data, replayed on a second head."""
+    replay = config["training"]["replay_file"]
+    return {"replay": replay} if STUDY.fine_tune_hyperparameters()["multiheads_finetuning"] else {}
 
 
 def multi_model_sources(wildcards):
@@ -157,6 +206,20 @@ def multi_model_sources(wildcards):
         "valid": [split_file(c, "valid") for c in labels],
         "budget_train": split_file(labels[0], "train"),
     }
+
+
+# The benchmark files behind the study's cost: the relaxation and AIMD segments of every concentration's
+# training and test AIMD, and every fine-tune (all seeds and frame budgets).
+CP2K_BENCHMARKS = {
+    system: {
+        "relax": bench("relax_box", "system").format(system=system),
+        "aimd": aimd_segments(system),
+    }
+    for system in STUDY.cost_systems()
+}
+TRAINING_BENCHMARKS = {
+    m: bench("fine_tune", "model").format(model=m) for m in ALL_FINE_TUNES
+}
 
 
 def analysis_tables(source, system):
@@ -169,7 +232,7 @@ def analysis_tables(source, system):
 def analysis_input(wildcards):
     """The trajectory of an analysed run: AIMD frames or an MD trajectory."""
     if wildcards.source == AIMD_SOURCE:
-        return f"{RUN}/frames/{wildcards.system}.extxyz"
+        return frames_file(wildcards.system)
     return f"{RUN}/md/{wildcards.source}/{wildcards.system}.h5"
 
 
@@ -230,7 +293,7 @@ def concentration_outputs(label):
     own_run = (fine_tune_name(label), label)
     own_md = [own_run] if own_run in MD_RUNS else []
     return [
-        f"{RUN}/evaluation/{fine_tune_name(label)}/{label}.csv",
+        evaluation_file(fine_tune_name(label), label, "errors"),
         *[
             analysis_tables(m, c)["diffusion"]
             for m, c in [*own_md, (AIMD_SOURCE, label)]

@@ -1,10 +1,11 @@
-# Frames from AIMD, time-block splits per system, equal-budget multi-concentration mixes, and nested
-# subsets of a training split for learning curves (training.frame_budgets).
+# Frames from AIMD, time-block splits per system, equal-budget multi-concentration mixes, the first frames
+# of a training split for learning curves (training.frame_budgets), and committee members' resamples.
 
 
 localrules:
     mix_multi_concentration,
     frame_budget,
+    resample_committee_frames,
 
 
 rule extract_frames:
@@ -12,7 +13,7 @@ rule extract_frames:
         unpack(aimd_trajectory),
         box=rules.relax_box.output[0],
     output:
-        f"{RUN}/frames/{{system}}.extxyz",
+        frames_file("{system}"),
     log:
         log("extract_frames", "system"),
     benchmark:
@@ -22,7 +23,7 @@ rule extract_frames:
     resources:
         **slurm_resources("analysis"),
     params:
-        skip_steps=config["cp2k"]["aimd"]["equilibration_steps"],
+        skip_steps=lambda w: STUDY.systems[w.system].equilibration_steps,
     script:
         "../scripts/extract_frames.py"
 
@@ -31,7 +32,7 @@ rule split_frames:
     input:
         rules.extract_frames.output[0],
     output:
-        **{s: split_file("{system}", s) for s in ("train", "valid", "test")},
+        **{s: split_file("{system}", s) for s in STUDY.splits},
     log:
         log("split_frames", "system"),
     benchmark:
@@ -77,6 +78,23 @@ rule frame_budget:
         "../../envs/analysis.yaml"
     params:
         frames=lambda wildcards: int(wildcards.frames),
-        seed=config["seed"],
     script:
         "../scripts/frame_budget.py"
+
+
+# training.committee_training_frames: bootstrap — each committee member's own resample of its model's frames
+rule resample_committee_frames:
+    input:
+        committee_source,
+    output:
+        committee_train_file("{model}"),
+    log:
+        log("resample_committee_frames", "model"),
+    benchmark:
+        bench("resample_committee_frames", "model")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        seed=lambda wildcards: STUDY.variant(wildcards.model).seed,
+    script:
+        "../scripts/resample_committee_frames.py"

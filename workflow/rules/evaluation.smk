@@ -12,14 +12,16 @@ localrules:
 rule evaluate_model:
     input:
         model=model_file("{model}"),
-        test=split_file("{system}", "test"),
+        test=test_set_file,
+        e0s=rules.collect_reference_energies.output[0],
     output:
-        errors=f"{RUN}/evaluation/{{model}}/{{system}}.csv",
-        predictions=f"{RUN}/evaluation/{{model}}/{{system}}.npz",
+        errors=evaluation_file("{model}", "{test_set}", "errors"),
+        frames=evaluation_file("{model}", "{test_set}", "frames"),
+        predictions=evaluation_file("{model}", "{test_set}", "predictions"),
     log:
-        log("evaluate_model", "model", "system"),
+        log("evaluate_model", "model", "test_set"),
     benchmark:
-        bench("evaluate_model", "model", "system")
+        bench("evaluate_model", "model", "test_set")
     conda:
         "../../envs/mace.yaml"
     threads: 1
@@ -31,12 +33,18 @@ rule evaluate_model:
         "../scripts/evaluate_model.py"
 
 
+# Every model (all seeds, learning-curve points) on every test set: seed means, block-bootstrap replicates.
 rule transferability_matrix:
     input:
-        expand(
-            rules.evaluate_model.output.errors,
-            model=[*MODELS, *COMMITTEE],
-            system=CONCENTRATIONS,
+        errors=expand(
+            evaluation_file("{model}", "{test_set}", "errors"),
+            model=EVALUATED_MODELS,
+            test_set=CONCENTRATIONS,
+        ),
+        frames=expand(
+            evaluation_file("{model}", "{test_set}", "frames"),
+            model=EVALUATED_MODELS,
+            test_set=CONCENTRATIONS,
         ),
     output:
         **figures(
@@ -47,6 +55,7 @@ rule transferability_matrix:
         ),
         table=f"{RUN}/matrix/transferability.csv",
         per_seed=f"{RUN}/matrix/errors_per_seed.csv",
+        replicates=f"{RUN}/matrix/force_rmse_replicates.npz",
     log:
         log("transferability_matrix"),
     benchmark:
@@ -54,17 +63,21 @@ rule transferability_matrix:
     conda:
         "../../envs/analysis.yaml"
     params:
-        models=MODELS,
-        concentrations=CONCENTRATIONS,
-        molarities=STUDY.molarities(),
-        metrics=METRICS,
+        models=[*MODELS, *FRAME_BUDGET_MODELS],
+        matrix_models=MODELS,
+        concentrations=STUDY.concentration_table(),
+        independent_test_sets=bool(STUDY.test_trajectories),
     script:
         "../scripts/transferability_matrix.py"
 
 
 rule transfer_views:
     input:
-        rules.transferability_matrix.output.table,
+        table=rules.transferability_matrix.output.table,
+        replicates=rules.transferability_matrix.output.replicates,
+        in_trajectory=[
+            evaluation_file(m, t, "frames") for m, t in STUDY.in_trajectory_runs()
+        ],
     output:
         **figures(
             f"{RUN}/matrix",
@@ -83,6 +96,17 @@ rule transfer_views:
             "recommendation",
             "Transferability matrix",
         ),
+        **(
+            {
+                "home_test_sets": in_report(
+                    f"{RUN}/matrix/home_test_sets.csv",
+                    "home_test_sets",
+                    "Transferability matrix",
+                )
+            }
+            if IN_TRAJECTORY_TEST_SETS
+            else {}
+        ),
     log:
         log("transfer_views"),
     benchmark:
@@ -91,7 +115,6 @@ rule transfer_views:
         "../../envs/analysis.yaml"
     params:
         models=MODELS,
-        concentrations=CONCENTRATIONS,
         molarities=STUDY.molarities(),
         training=STUDY.training_map(),
     script:
@@ -101,13 +124,10 @@ rule transfer_views:
 # Only with training.frame_budgets: force error against the number of training frames.
 rule learning_curves:
     input:
-        errors=expand(
-            rules.evaluate_model.output.errors,
+        expand(
+            evaluation_file("{model}", "{test_set}", "errors"),
             model=[*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS],
-            system=CONCENTRATIONS,
-        ),
-        full_train=expand(
-            split_file("{system}", "train"), system=STUDY.frame_budget_concentrations
+            test_set=CONCENTRATIONS,
         ),
     output:
         **figures(f"{RUN}/matrix", ["learning_curves"], "Transferability matrix"),
@@ -119,29 +139,20 @@ rule learning_curves:
     conda:
         "../../envs/analysis.yaml"
     params:
-        budget_frames={m: STUDY.variant(m).frames for m in FRAME_BUDGET_MODELS},
-        full_models=LEARNING_CURVE_ENDS,
+        training_frames={
+            m: STUDY.training_frames(m) for m in [*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS]
+        },
         molarities=STUDY.molarities(),
     script:
         "../scripts/learning_curves.py"
 
 
-# From the benchmark files of the AIMD and fine-tuning jobs (MPI ranks and threads: the config's current ones).
+# From the benchmark files of the CP2K and fine-tuning jobs (MPI ranks and threads: the config's current ones).
 rule study_cost:
     input:
         summary=rules.transfer_views.output.summary,
-        aimd=expand(
-            bench("run_aimd", "system", "segment"),
-            system=CONCENTRATIONS,
-            segment=range(STUDY.aimd_segments),
-        ),
-        training=expand(
-            bench("fine_tune", "model"),
-            model=ALL_FINE_TUNES,
-        ),
-        learning_curves=(
-            [rules.learning_curves.output.table] if FRAME_BUDGET_MODELS else []
-        ),
+        cp2k=[f for jobs in CP2K_BENCHMARKS.values() for f in [jobs["relax"], *jobs["aimd"]]],
+        training=list(TRAINING_BENCHMARKS.values()),
     output:
         **figures(f"{RUN}/cost", ["cost_accuracy"], "Cost"),
         aimd=f"{RUN}/cost/aimd_core_hours.csv",
@@ -153,9 +164,10 @@ rule study_cost:
     conda:
         "../../envs/analysis.yaml"
     params:
-        concentrations=CONCENTRATIONS,
-        aimd_segments=STUDY.aimd_segments,
-        members=ALL_FINE_TUNES,
+        cp2k_benchmarks=CP2K_BENCHMARKS,
+        training_benchmarks=TRAINING_BENCHMARKS,
+        systems=STUDY.cost_systems(),
+        frames_used={m: STUDY.frames_used(m) for m in ALL_FINE_TUNES},
     script:
         "../scripts/study_cost.py"
 
@@ -163,11 +175,7 @@ rule study_cost:
 # Only with training.seeds of two or more: does the seeds' disagreement predict the error off home?
 rule committee_disagreement:
     input:
-        predictions=expand(
-            rules.evaluate_model.output.predictions,
-            model=SEEDED_FINE_TUNES,
-            system=CONCENTRATIONS,
-        ),
+        predictions=evaluations(COMMITTEE_RUNS, "predictions"),
         errors=rules.transferability_matrix.output.table,
     output:
         **figures(f"{RUN}/matrix", ["committee_disagreement"], "Transferability matrix"),
@@ -179,9 +187,13 @@ rule committee_disagreement:
     conda:
         "../../envs/analysis.yaml"
     params:
-        members=SEEDED_FINE_TUNES,
-        concentrations=CONCENTRATIONS,
+        runs=COMMITTEE_RUNS,  # (member, test set) of each input, in order
         training=STUDY.training_map(),
+        members_differ_in=(
+            "seed and bootstrap-resampled training frames"
+            if config["training"]["committee_training_frames"] == "bootstrap"
+            else "seed (initialisation and shuffling)"
+        ),
     script:
         "../scripts/committee_disagreement.py"
 
@@ -189,8 +201,8 @@ rule committee_disagreement:
 rule parity_plot:
     input:
         expand(
-            rules.evaluate_model.output.predictions,
-            system=CONCENTRATIONS,
+            evaluation_file("{model}", "{test_set}", "predictions"),
+            test_set=CONCENTRATIONS,
             allow_missing=True,
         ),
     output:
@@ -212,6 +224,6 @@ rule parity_plot:
     resources:
         **slurm_resources("analysis"),
     params:
-        concentrations=list(CONCENTRATIONS),
+        concentrations=CONCENTRATIONS,  # the test set of each input, in order
     script:
         "../scripts/parity_plot.py"

@@ -57,6 +57,7 @@ rule fine_tune:
         unpack(training_sets),
         e0s=rules.collect_reference_energies.output[0],
         foundation=model_file("foundation"),
+        **replay_data(),
     output:
         model_file("{model}"),
     log:
@@ -72,7 +73,7 @@ rule fine_tune:
         **slurm_resources("training"),
     params:
         training=lambda wildcards: STUDY.training_settings(
-            config["training"]["fine_tune"], STUDY.variant(wildcards.model).seed
+            STUDY.fine_tune_hyperparameters(), STUDY.variant(wildcards.model).seed
         ),
         work_dir=training_dir,
     script:

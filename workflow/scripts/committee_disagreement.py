@@ -1,5 +1,3 @@
-import itertools
-
 import pandas as pd
 
 from mlip_transfer import evaluation, plotting
@@ -10,8 +8,7 @@ from mlip_transfer.study import without_seed
 log = log_to(snakemake.log[0])
 params = snakemake.params
 members = {}  # (model, test concentration) -> every seed's predictions
-runs = itertools.product(params.members, params.concentrations)  # the order of the rule's expand()
-for (member, test), path in zip(runs, snakemake.input.predictions, strict=True):
+for (member, test), path in zip(params.runs, snakemake.input.predictions, strict=True):
     members.setdefault((without_seed(member), test), []).append(evaluation.Predictions.load(path))
 errors = pd.read_csv(snakemake.input.errors).set_index(["model", "test_concentration"])
 table = pd.DataFrame(
@@ -21,6 +18,7 @@ table = pd.DataFrame(
             "test_concentration": test,
             "home": test in params.training[model],
             "n_seeds": len(predictions),
+            "members_differ_in": params.members_differ_in,
             "committee_force_sd_meV_per_A": evaluation.committee_force_sd(predictions),
             "force_rmse_meV_per_A": errors.loc[(model, test), "force_rmse_meV_per_A"],
             "force_rmse_sd_meV_per_A": errors.loc[(model, test), "force_rmse_sd_meV_per_A"],
@@ -31,4 +29,4 @@ table = pd.DataFrame(
 log.info("committee disagreement:\n%s", table.to_string())
 with atomic_path(snakemake.output.table) as path:
     table.to_csv(path, index=False)
-plotting.committee_disagreement(table, snakemake.output.committee_disagreement)
+plotting.committee_disagreement(table, snakemake.output.committee_disagreement, params.members_differ_in)

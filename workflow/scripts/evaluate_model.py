@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pandas as pd
 import torch
 from ase.io import read
@@ -12,14 +15,14 @@ launch = snakemake.config["evaluation"]  # device and kernels: how it runs, not 
 calculator = evaluation.load_mace_calculator(
     snakemake.input.model, launch["device"], snakemake.params.default_dtype, launch["enable_cueq"]
 )
-predictions = evaluation.predict(calculator, read(snakemake.input.test, index=":"))
+cp2k_e0s = {int(z): e for z, e in json.loads(Path(snakemake.input.e0s).read_text()).items()}
+predictions = evaluation.predict(calculator, read(snakemake.input.test, index=":"), reference_e0s_eV=cp2k_e0s)
+names = {"model": snakemake.wildcards.model, "test_concentration": snakemake.wildcards.test_set}
 with atomic_path(snakemake.output.predictions) as path:
     predictions.save(path)
-errors = {
-    "model": snakemake.wildcards.model,
-    "test_concentration": snakemake.wildcards.system,
-    **evaluation.error_metrics(predictions),
-}
+with atomic_path(snakemake.output.frames) as path:
+    evaluation.frame_errors(predictions).assign(**names).to_csv(path, index=False)
+errors = {**names, **evaluation.error_metrics(predictions)}
 log.info("%s", errors)
 with atomic_path(snakemake.output.errors) as path:
     pd.DataFrame([errors]).to_csv(path, index=False)

@@ -1,5 +1,4 @@
 import pandas as pd
-from ase.io import read
 
 from mlip_transfer import evaluation, plotting
 from mlip_transfer.files import atomic_path
@@ -7,11 +6,8 @@ from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
 params = snakemake.params
-training_frames = dict(params.budget_frames)  # "ft_<label>.frames<n>" -> n
-for model, train_file in zip(params.full_models, snakemake.input.full_train, strict=True):
-    training_frames[model] = len(read(train_file, index=":"))  # the fine-tune on all its training frames
-errors = pd.concat([pd.read_csv(f) for f in snakemake.input.errors], ignore_index=True)
-table = evaluation.learning_curves(errors, training_frames)
+errors = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)  # each names model and test set
+table = evaluation.learning_curves(errors, params.training_frames)
 log.info("learning curves:\n%s", table.to_string())
 with atomic_path(snakemake.output.table) as path:
     table.to_csv(path, index=False)

@@ -22,6 +22,7 @@ command = training.mace_train_command(
     default_dtype=settings["default_dtype"],
     seed=settings["seed"],
     foundation_model=snakemake.input.get("foundation"),
+    replay_file=snakemake.input.get("replay"),
     enable_cueq=launch["enable_cueq"],
 )
 training.run_training(command, threads=snakemake.threads, log_file=snakemake.log[0], work_dir=work_dir)

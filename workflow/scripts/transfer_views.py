@@ -1,29 +1,34 @@
 import pandas as pd
 
-from mlip_transfer import evaluation, plotting
+from mlip_transfer import plotting, transfer
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
 params, output = snakemake.params, snakemake.output
-errors = pd.read_csv(snakemake.input[0])
-matrix = evaluation.transferability_matrix(errors, "force_rmse_meV_per_A", params.models, params.concentrations)
-relative = evaluation.relative_to_home(matrix)
-distance = evaluation.error_versus_distance(errors, params.training, params.molarities)
-summary = evaluation.transfer_summary(errors, params.training, params.models)
-advice = evaluation.recommendation(summary, params.molarities)
+table = pd.read_csv(snakemake.input.table)
+errors = transfer.ModelErrors.load(snakemake.input.replicates)
+matrix = transfer.transferability_matrix(table, "force_rmse_meV_per_A", params.models, errors.tests)
+views = {
+    "relative": transfer.relative_to_home(matrix),
+    "distance": transfer.error_versus_distance(table, params.training, params.molarities),
+    "summary": transfer.transfer_summary(errors, params.training),
+}
+advice = transfer.recommendation(errors, views["summary"], params.molarities)
+views["recommendation"] = pd.DataFrame([advice])
 log.info("%s", advice["statement"])
-for table, name in ((relative, "relative"), (distance, "distance"), (summary, "summary")):
+if "home_test_sets" in output.keys():
+    views["home_test_sets"] = transfer.home_test_sets(errors, [pd.read_csv(f) for f in snakemake.input.in_trajectory])
+    log.info("home error, own training AIMD's block vs independent test AIMD:\n%s", views["home_test_sets"].to_string())
+for name, view in views.items():
     with atomic_path(output[name]) as path:
-        table.to_csv(path, index=name == "relative")
-with atomic_path(output.recommendation) as path:
-    pd.DataFrame([advice]).to_csv(path, index=False)
+        view.to_csv(path, index=name == "relative")
 plotting.heatmap(
-    relative,
+    views["relative"],
     "force RMSE / that of the test set's own model",
     output.force_rmse_relative_to_home,
     params.molarities,
-    home=evaluation.home_models(params.concentrations),
+    home=transfer.home_models(errors.tests),
     digits=2,
 )
-plotting.error_versus_distance(distance, output.error_versus_distance)
+plotting.error_versus_distance(views["distance"], output.error_versus_distance)
