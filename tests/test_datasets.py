@@ -1,7 +1,14 @@
 import pytest
 from ase import Atoms
 
-from mlip_transfer.datasets import SplitError, bootstrap_resample, equal_budget_mix, prefix, split_counts, time_block_split
+from mlip_transfer.datasets import (
+    SplitError,
+    bootstrap_resample,
+    equal_budget_mix,
+    prefix,
+    split_counts,
+    time_block_split,
+)
 
 
 def frames(n, label="a"):

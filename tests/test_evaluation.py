@@ -94,3 +94,22 @@ def test_learning_curves_put_each_budget_at_its_number_of_frames():
     assert list(curves["model"]) == ["ft_a"] * 3  # neither ft_b nor the foundation model is a budget of ft_a
     assert list(curves["training_frames"]) == [5, 10, 32]
     assert list(curves["force_rmse_meV_per_A"]) == [80.0, 60.0, 40.0]
+
+
+def test_energies_are_re_referenced_to_the_reference_methods_isolated_atoms(tmp_path):
+    """A model with its own E0s (here zero, as a foundation model trained elsewhere carries others) predicts
+    energies on the reference's scale once Σ (E0_reference − E0_model) over the frame's atoms is added."""
+    from ase import Atoms
+
+    from mlip_transfer.evaluation import load_mace_calculator, model_e0s_eV, predict
+    from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY
+    from mlip_transfer.training import random_mace_model
+
+    calculator = load_mace_calculator(random_mace_model(tmp_path / "m.model", channels=8, max_L=0), device="cpu")
+    assert model_e0s_eV(calculator) == {1: 0.0, 8: 0.0, 19: 0.0}
+    water = Atoms("OH2", positions=[(0, 0, 0), (0.96, 0, 0), (-0.24, 0.93, 0)], cell=[8.0] * 3, pbc=True)
+    water.info[ENERGY_KEY], water.arrays[FORCES_KEY] = 0.0, np.zeros((3, 3))
+    raw = predict(calculator, [water])
+    shifted = predict(calculator, [water], reference_e0s_eV={1: -13.0, 8: -400.0, 19: -800.0})
+    assert shifted.energy_pred_eV[0] - raw.energy_pred_eV[0] == pytest.approx(-426.0)
+    assert np.array_equal(shifted.forces_pred_eV_per_A, raw.forces_pred_eV_per_A)

@@ -31,7 +31,9 @@ def every_job_settings(study):
     for source, system in study.analysed_runs():
         jobs[f"analysis {source} {system}"] = study.analysis_settings(source, system)
     for model in [*study.models[1:], *study.committee_members, *study.frame_budget_models]:
-        jobs[f"fine_tune {model}"] = study.training_settings(study.fine_tune_hyperparameters(), study.variant(model).seed)
+        jobs[f"fine_tune {model}"] = study.training_settings(
+            study.fine_tune_hyperparameters(), study.variant(model).seed
+        )
     return {job: repr(value) for job, value in jobs.items()}
 
 

@@ -35,8 +35,13 @@ def constructed(matrix, frames=200, noise=0.01, seed=0):
             squared = 3 * rmse**2 * (1 + noise * rng.standard_normal(frames))
             tables.append(
                 pd.DataFrame(
-                    {"model": model, "test_concentration": test, "md_step": np.arange(frames), "force_components": 3,
-                     "force_squared_error_meV2_per_A2": squared * 3 * rmse**2 / squared.mean()}  # fmt: skip
+                    {
+                        "model": model,
+                        "test_concentration": test,
+                        "md_step": np.arange(frames),
+                        "force_components": 3,
+                        "force_squared_error_meV2_per_A2": squared * 3 * rmse**2 / squared.mean(),
+                    }  # fmt: skip
                 )
             )
     tests = list(next(iter(matrix.values())))
@@ -53,7 +58,9 @@ def test_recommendation_follows_the_like_for_like_ranking_not_the_off_home_one()
     assert summary.loc["ft_a", "mean_all_meV_per_A"] == pytest.approx(290 / 3, rel=1e-3)
     assert summary.loc["ft_a", "worst_off_home_meV_per_A"] == pytest.approx(200.0, rel=1e-3)
     assert summary.loc["ft_a", "worst_off_home_test"] == "c"
-    assert summary.loc["multi", "kind"] == "multi" and summary.loc["multi", "mean_home_meV_per_A"] == pytest.approx(93.5, rel=1e-3)
+    assert summary.loc["multi", "kind"] == "multi" and summary.loc["multi", "mean_home_meV_per_A"] == pytest.approx(
+        93.5, rel=1e-3
+    )
     advice = recommendation(errors, summary.reset_index(), MOLARITIES)
     assert advice["best_single_model"] == "ft_b" and advice["best_single_molarity_mol_per_L"] == 6.0
     assert advice["runner_up_model"] == "ft_a" and advice["distinguishable_from_runner_up"]
@@ -83,7 +90,9 @@ def test_error_versus_distance_of_single_concentration_models():
     table = error_versus_distance(constructed(HAND).entries(), TRAINING, MOLARITIES)
     table = table.set_index(["model", "test_concentration"])
     assert set(table.index.get_level_values("model")) == {"ft_a", "ft_b", "ft_c"}
-    assert table.loc[("ft_c", "a"), "distance_mol_per_L"] == 14.0 and table.loc[("ft_b", "b"), "distance_mol_per_L"] == 0
+    assert (
+        table.loc[("ft_c", "a"), "distance_mol_per_L"] == 14.0 and table.loc[("ft_b", "b"), "distance_mol_per_L"] == 0
+    )
 
 
 def test_replicates_survive_a_round_trip(tmp_path):

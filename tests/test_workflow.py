@@ -48,9 +48,10 @@ def job_counts(output):
 
 def test_production_dry_run_lists_the_full_dag(tmp_path):
     counts = job_counts(dry_run("config.yaml", tmp_path).stdout)
-    assert counts["run_aimd"] == 7 * 15  # 15 AIMD segments each
+    # 15 AIMD segments each, and 5 of the independent test AIMD of every concentration (its own box)
+    assert counts["run_aimd"] == 7 * 15 + 7 * 5 and counts["build_box"] == counts["relax_box"] == 14
     assert counts["fine_tune"] == 9 * 3 + 3  # 7 single + 2 multi-concentration models, 3 seeds; 3 frame budgets
-    assert counts["evaluate_model"] == (1 + 9 * 3 + 3) * 7  # foundation + every fine-tune, on 7 test sets
+    assert counts["evaluate_model"] == (1 + 9 * 3 + 3) * 7  # foundation + every fine-tune, on 7 test AIMDs
     assert counts["run_md_batch"] == 4 and counts["provide_foundation_model"] == 1  # torch-sim: a job per model
     assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
     assert counts["committee_disagreement"] == 1 and counts["transfer_views"] == 1
@@ -89,7 +90,8 @@ def test_demo_configfile_replaces_the_production_config(tmp_path):
     out = snakemake("-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path).stdout
     assert "c7_61" in out and "results/demo/" in out
     assert "c0_56" not in out and "results/production" not in out
-    assert job_counts(dry_run("demo.yaml", tmp_path).stdout)["run_aimd"] == 4  # 3 concentrations + pretraining box
+    # 3 concentrations, their 3 test AIMDs, the pretraining box
+    assert job_counts(dry_run("demo.yaml", tmp_path).stdout)["run_aimd"] == 7
 
 
 def test_concentration_target_runs_that_chain_alone(tmp_path):
@@ -98,6 +100,7 @@ def test_concentration_target_runs_that_chain_alone(tmp_path):
         "concentration_c3_78", "-n", "--configfile", str(REPO / "config" / "demo.yaml"), workdir=tmp_path
     ).stdout
     assert "system=c3_78" in out and "system=pretrain" in out  # the foundation model it is fine-tuned from
+    assert "system=c3_78.test" in out  # its test set
     assert "system=c7_61" not in out and "system=c11_34" not in out
 
 
@@ -134,18 +137,30 @@ def test_tiny_config_end_to_end(tiny_run):
     tmp_path = tiny_run
     run = tmp_path / "results" / "tiny"
     matrix = pd.read_csv(run / "matrix" / "transferability.csv")
-    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
+    assert set(matrix["model"]) == {*MODELS, *BUDGETS}
     assert set(matrix["test_concentration"]) == {"c3_78", "c11_34"}
     assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_meV_per_A"].notna().all()
     # two training seeds: every fine-tune's entry is a mean over both, with their spread; one foundation model
     n_seeds = matrix.set_index("model")["n_seeds"]
-    assert (n_seeds.drop("foundation") == 2).all() and (n_seeds["foundation"] == 1).all()
-    assert (matrix.loc[matrix["model"] != "foundation", "force_rmse_sd_meV_per_A"] > 0).all()
+    assert (n_seeds[list(MODELS[1:])] == 2).all() and (n_seeds[["foundation", *BUDGETS]] == 1).all()
+    assert (matrix.loc[matrix["model"].isin(MODELS[1:]), "force_rmse_sd_meV_per_A"] > 0).all()
+    # the test sets are the independent test AIMDs (11 frames each), at the boxes' own molarity
+    assert (matrix["n_frames"] == 11).all() and matrix["block_length_frames"].ge(5).all()
+    assert matrix["test_molarity_mol_per_L"].round(2).isin([3.78, 11.34]).all()
+    assert (matrix["energy_offset_meV_per_atom"].abs() > 0).all() and matrix["force_rmse_se_meV_per_A"].gt(0).all()
+    home = pd.read_csv(run / "matrix" / "home_test_sets.csv").set_index("model")
+    assert set(home.index) == {"ft_c3_78", "ft_c11_34"} and home["independent_over_in_trajectory"].gt(0).all()
     per_seed = pd.read_csv(run / "matrix" / "errors_per_seed.csv")
     assert set(per_seed["model"]) == {*MODELS, *COMMITTEE}
     costs = pd.read_csv(run / "cost" / "models.csv").set_index("model")
     assert (costs.loc[["ft_c3_78", "multi_both"], ["aimd_core_h", "training_wall_h"]] > 0).all().all()
-    assert costs.loc["multi_both", "aimd_core_h"] > costs.loc["ft_c3_78", "aimd_core_h"]  # both concentrations
+    aimd = pd.read_csv(run / "cost" / "aimd_core_hours.csv").set_index("run")
+    assert set(aimd.index) == {*TINY_LABELS, *(f"{c}.test" for c in TINY_LABELS)}
+    # multi_both: both concentrations' overheads, half of each one's frames; its full cost is both AIMDs
+    assert costs.loc["multi_both", "aimd_full_core_h"] == pytest.approx(
+        aimd.loc[list(TINY_LABELS), "total_core_h"].sum()
+    )
+    assert costs.loc["multi_both", "aimd_core_h"] < costs.loc["multi_both", "aimd_full_core_h"]
     assert set(costs.loc[list(BUDGETS), "kind"]) == {"budget"}
     assert costs.loc["ft_c3_78.frames4", "aimd_core_h"] < costs.loc["ft_c3_78", "aimd_core_h"]
     curves = pd.read_csv(run / "matrix" / "learning_curves.csv")
@@ -153,12 +168,14 @@ def test_tiny_config_end_to_end(tiny_run):
     assert sorted(set(curves["training_frames"]))[:2] == [4, 8] and curves["training_frames"].max() > 8
     committee = pd.read_csv(run / "matrix" / "committee_disagreement.csv")
     assert len(committee) == 3 * 2 and (committee["committee_force_sd_meV_per_A"] > 0).all()
+    assert (committee["members_differ_in"] == "seed and bootstrap-resampled training frames").all()
     for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "error_versus_distance.png"):
         assert (run / "matrix" / name).stat().st_size > 5000
     relative = pd.read_csv(run / "matrix" / "relative_to_home.csv", index_col=0)
     assert relative.loc["ft_c3_78", "c3_78"] == 1.0 and relative.loc["ft_c11_34", "c11_34"] == 1.0
     advice = pd.read_csv(run / "matrix" / "recommendation.csv").iloc[0]
     assert advice["best_single_model"] in {"ft_c3_78", "ft_c11_34"} and "mol/L" in advice["statement"]
+    assert advice["decided_by"] == "ratio_to_best" and "paired difference" in advice["statement"]
     assert (run / "figures" / "parity_ft_c3_78.png").exists()
     hbonds = pd.read_csv(run / "tables" / "hbonds.csv")
     assert set(hbonds["model"]) == {"ft_c3_78", "AIMD"}
@@ -214,7 +231,12 @@ def _foundation_file(c, workdir):
     c["foundation_model"] = {"file": str(workdir / "mace_foundation.model")}
 
 
-EVALUATIONS = {f"evaluate_model[model={m}, system={c}]" for m in MODELS + COMMITTEE + BUDGETS for c in TINY_LABELS}
+BLOCKS = {  # each fine-tune (and seed) on its own training AIMD's test block, beside the independent test AIMD
+    f"evaluate_model[model={m}, test_set={c}.block]" for c in TINY_LABELS for m in (f"ft_{c}", f"ft_{c}.seed12")
+}
+EVALUATIONS = {
+    f"evaluate_model[model={m}, test_set={c}]" for m in MODELS + COMMITTEE + BUDGETS for c in TINY_LABELS
+} | BLOCKS
 FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE + BUDGETS}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
 MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement", "study_cost"}  # and its views
@@ -225,20 +247,23 @@ EDITS = {
         _add_concentration,
         {"build_box[system=c7_61]", "relax_box[system=c7_61]", "run_aimd[system=c7_61, segment=0]",
          "run_aimd[system=c7_61, segment=1]", "extract_frames[system=c7_61]", "split_frames[system=c7_61]",
+         "build_box[system=c7_61.test]", "relax_box[system=c7_61.test]", "run_aimd[system=c7_61.test, segment=0]",
+         "extract_frames[system=c7_61.test]", "resample_committee_frames[model=ft_c7_61.seed12]",
          "fine_tune[model=ft_c7_61]", "fine_tune[model=ft_c7_61.seed12]",
          "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
          *MATRIX, *PARITY, "parity_plot[model=ft_c7_61]",
-         *{f"evaluate_model[model={m}, system=c7_61]" for m in MODELS + COMMITTEE + BUDGETS}, "learning_curves",
-         *{f"evaluate_model[model={m}, system={c}]" for m in ("ft_c7_61", "ft_c7_61.seed12")
-           for c in (*TINY_LABELS, "c7_61")}},
+         *{f"evaluate_model[model={m}, test_set=c7_61]" for m in MODELS + COMMITTEE + BUDGETS}, "learning_curves",
+         *{f"evaluate_model[model={m}, test_set={c}]" for m in ("ft_c7_61", "ft_c7_61.seed12")
+           for c in (*TINY_LABELS, "c7_61", "c7_61.block")}},
     ),
     "add a multi-concentration model": (
         lambda c: c["training"]["multi_concentration_models"].append(
             {"name": "multi_again", "concentrations": ["c11_34", "c3_78"]}
         ),
         {"mix_multi_concentration[model=multi_again]", "parity_plot[model=multi_again]", *MATRIX,
+         "resample_committee_frames[model=multi_again.seed12]",
          *{f"fine_tune[model={m}]" for m in ("multi_again", "multi_again.seed12")},
-         *{f"evaluate_model[model={m}, system={c}]" for m in ("multi_again", "multi_again.seed12")
+         *{f"evaluate_model[model={m}, test_set={c}]" for m in ("multi_again", "multi_again.seed12")
            for c in TINY_LABELS}},
     ),
     "add a model to md.models": (
@@ -254,12 +279,20 @@ EDITS = {
     "add a training seed": (
         lambda c: c["training"]["seeds"].append(13),
         {*MATRIX, *{f"fine_tune[model={m}.seed13]" for m in MODELS[1:]},
-         *{f"evaluate_model[model={m}.seed13, system={c}]" for m in MODELS[1:] for c in TINY_LABELS}},
+         *{f"resample_committee_frames[model={m}.seed13]" for m in MODELS[1:]},
+         *{f"evaluate_model[model={m}.seed13, test_set={c}]" for m in MODELS[1:] for c in TINY_LABELS},
+         *{f"evaluate_model[model=ft_{c}.seed13, test_set={c}.block]" for c in TINY_LABELS}},
     ),
     "add a frame budget": (
         lambda c: c["training"]["frame_budgets"]["frames"].append(12),
         {"frame_budget[system=c3_78, frames=12]", "fine_tune[model=ft_c3_78.frames12]", "learning_curves",
-         "study_cost", *{f"evaluate_model[model=ft_c3_78.frames12, system={c}]" for c in TINY_LABELS}},
+         *MATRIX, *{f"evaluate_model[model=ft_c3_78.frames12, test_set={c}]" for c in TINY_LABELS}},
+    ),
+    "lengthen the test AIMD": (
+        lambda c: c["test_trajectory"].update(steps=14),
+        {*{f"run_aimd[system={c}.test, segment=0]" for c in TINY_LABELS},
+         *{f"extract_frames[system={c}.test]" for c in TINY_LABELS}, *(EVALUATIONS - BLOCKS), *PARITY,
+         *MATRIX, "learning_curves"},
     ),
     "change the MD fit window": (
         lambda c: c["analysis"].update(diffusion_window_ps=[0.004, 0.012]),
@@ -273,8 +306,8 @@ EDITS = {
     "change threads, command, device and guards": (run_differently, set()),
     "change the fine-tuning learning rate": (
         lambda c: c["training"]["fine_tune"].update(lr=0.004),
-        FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, system=c3_78]",
-                                     "evaluate_model[model=foundation, system=c11_34]"})
+        FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, test_set=c3_78]",
+                                     "evaluate_model[model=foundation, test_set=c11_34]"})
         | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
         | MATRIX | {"summarise_analysis", "learning_curves"},
     ),

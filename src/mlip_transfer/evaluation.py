@@ -16,7 +16,7 @@ from ase import Atoms
 
 from . import uncertainty
 from .frames import ENERGY_KEY, FORCES_KEY
-from .study import FRAMES_SEPARATOR, fine_tune_name, without_seed
+from .study import FRAMES_SEPARATOR, without_seed
 from .training import resolve_device
 
 # The metrics drawn as matrices (energies with each (model, test set)'s mean offset removed: see error_metrics)
@@ -68,7 +68,9 @@ def model_e0s_eV(calculator) -> dict[int, float]:
     """The isolated-atom energies (eV) a MACE calculator's model adds per atom, for the head it uses."""
     model = calculator.models[0]
     head = calculator.available_heads.index(calculator.head)
-    energies = model.atomic_energies_fn.atomic_energies.detach().cpu().numpy().reshape(len(calculator.available_heads), -1)
+    energies = (
+        model.atomic_energies_fn.atomic_energies.detach().cpu().numpy().reshape(len(calculator.available_heads), -1)
+    )
     return {int(z): float(e) for z, e in zip(model.atomic_numbers.tolist(), energies[head], strict=True)}
 
 

@@ -17,12 +17,11 @@ Units: as in the config's key names (Å, fs, ps, K, mol/L).
 from __future__ import annotations
 
 import warnings
-from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import NamedTuple
-
+from functools import cache
 from importlib.resources import files
+from typing import NamedTuple
 
 import yaml
 
@@ -351,8 +350,12 @@ class Study:
             label = labels[0]
             return {label: (frames or sizes[label]["train"]) + sizes[label]["valid"]}
         train_budget, valid_budget = sizes[labels[0]]["train"], min(s["valid"] for s in sizes.values())
-        share = {label: train_budget // len(labels) + (i < train_budget % len(labels)) for i, label in enumerate(labels)}
-        valid = {label: valid_budget // len(labels) + (i < valid_budget % len(labels)) for i, label in enumerate(labels)}
+        share = {
+            label: train_budget // len(labels) + (i < train_budget % len(labels)) for i, label in enumerate(labels)
+        }
+        valid = {
+            label: valid_budget // len(labels) + (i < valid_budget % len(labels)) for i, label in enumerate(labels)
+        }
         return {label: share[label] + valid[label] for label in labels}
 
     # --- what each job's result depends on (rule params) --------------------------------------------

@@ -142,8 +142,16 @@ class ModelErrors:
             se, dof = uncertainty.combine(sf, dof_frames, ss, dof_seeds)
             low, high = uncertainty.interval(value, se, dof)
             rows.append(
-                {"statistic": name, "estimate": value, "se_frames": sf, "se_seeds": ss, "se": se, "dof": dof,
-                 "ci_low": low, "ci_high": high}  # fmt: skip
+                {
+                    "statistic": name,
+                    "estimate": value,
+                    "se_frames": sf,
+                    "se_seeds": ss,
+                    "se": se,
+                    "dof": dof,
+                    "ci_low": low,
+                    "ci_high": high,
+                }  # fmt: skip
             )
         return pd.DataFrame(rows).set_index("statistic")
 
@@ -287,7 +295,10 @@ def transfer_summary(errors: ModelErrors, training: Mapping[str, Sequence[str]])
                 table.loc[i, [f"mean_{name}_meV_per_A", f"mean_{name}_se_meV_per_A"]] = result["estimate"], result["se"]
         worst = max(away, key=lambda j: errors.point[i, j]) if away else None
         if worst is not None:
-            table.loc[i, ["worst_off_home_meV_per_A", "worst_off_home_test"]] = errors.point[i, worst], errors.tests[worst]
+            table.loc[i, ["worst_off_home_meV_per_A", "worst_off_home_test"]] = (
+                errors.point[i, worst],
+                errors.tests[worst],
+            )
     single = table["kind"] == "single"
     for name in ("mean_all_meV_per_A", DECISIVE, "mean_off_home_meV_per_A"):
         table.loc[single, f"rank_{name.removesuffix('_meV_per_A')}"] = table.loc[single, name].rank(method="min")
@@ -356,13 +367,7 @@ def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mappi
             multi_minus_single_ci_high=versus["ci_high"],
             multi_beats_best_single=beats,
         )
-        verdict = (
-            "beats it"
-            if beats
-            else "is worse"
-            if versus["ci_low"] > 0
-            else "is not distinguishable from it"
-        )
+        verdict = "beats it" if beats else "is worse" if versus["ci_low"] > 0 else "is not distinguishable from it"
         text += (
             f" The best multi-concentration model {rival['model']} ({rival[DECISIVE]:.3f}×) {verdict} "
             f"(paired difference {versus['estimate']:+.3f}, {versus['ci_low']:+.3f} to {versus['ci_high']:+.3f})."

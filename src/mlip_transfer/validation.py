@@ -100,7 +100,10 @@ def _test_trajectory(config: Mapping, study: Study) -> None:
     print_every = config["cp2k"]["aimd"]["print_every"]
     frames = next(iter(study.test_trajectories.values())).n_frames(print_every)
     if frames < 2:
-        _fail("test_trajectory.steps", f"gives {frames} test frame(s) after equilibration (a frame every {print_every} steps)")
+        _fail(
+            "test_trajectory.steps",
+            f"gives {frames} test frame(s) after equilibration (a frame every {print_every} steps)",
+        )
 
 
 def _split(config: Mapping, study: Study) -> None:

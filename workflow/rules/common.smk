@@ -11,7 +11,13 @@ from pathlib import Path
 
 from mlip_transfer import evaluation
 from mlip_transfer.cluster import job_resources
-from mlip_transfer.study import AIMD_SOURCE, Study, canonical, fine_tune_name, without_seed
+from mlip_transfer.study import (
+    AIMD_SOURCE,
+    Study,
+    canonical,
+    fine_tune_name,
+    without_seed,
+)
 
 STUDY = Study(config)
 RUN = f"results/{config['run_name']}"
@@ -28,7 +34,10 @@ COMMITTEE = STUDY.committee_members
 FRAME_BUDGET_MODELS = STUDY.frame_budget_models
 SEEDED_FINE_TUNES = [*MODELS[1:], *COMMITTEE]  # every model's fine-tune for every seed
 ALL_FINE_TUNES = [*SEEDED_FINE_TUNES, *FRAME_BUDGET_MODELS]
-EVALUATED_MODELS = [MODELS[0], *ALL_FINE_TUNES]  # every one on every concentration's test set
+EVALUATED_MODELS = [
+    MODELS[0],
+    *ALL_FINE_TUNES,
+]  # every one on every concentration's test set
 # the fine-tunes on all training frames at the end of each learning curve
 LEARNING_CURVE_ENDS = [fine_tune_name(c) for c in STUDY.frame_budget_concentrations]
 MD_RUNS = STUDY.md_runs
@@ -175,13 +184,20 @@ def training_sets(wildcards):
     the first frames of its training split, a multi-concentration mix, or (training.committee_training_frames:
     bootstrap) a committee member's resample of its model's training frames."""
     model, seed, frames = STUDY.variant(wildcards.model)
-    resampled = seed != STUDY.seeds[0] and config["training"]["committee_training_frames"] == "bootstrap"
+    resampled = (
+        seed != STUDY.seeds[0]
+        and config["training"]["committee_training_frames"] == "bootstrap"
+    )
     if model in FINE_TUNED:
         label = FINE_TUNED[model]
-        train = frame_budget_file(label, frames) if frames else split_file(label, "train")
+        train = (
+            frame_budget_file(label, frames) if frames else split_file(label, "train")
+        )
         valid = split_file(label, "valid")
     else:
-        train, valid = (f"{RUN}/splits/multi/{model}/{s}.extxyz" for s in ("train", "valid"))
+        train, valid = (
+            f"{RUN}/splits/multi/{model}/{s}.extxyz" for s in ("train", "valid")
+        )
     return {
         "train": committee_train_file(wildcards.model) if resampled else train,
         "valid": valid,
@@ -196,7 +212,11 @@ def committee_source(wildcards):
 def replay_data():
     """training.protocol multihead_replay: the foundation model's training data, replayed on a second head."""
     replay = config["training"]["replay_file"]
-    return {"replay": replay} if STUDY.fine_tune_hyperparameters()["multiheads_finetuning"] else {}
+    return (
+        {"replay": replay}
+        if STUDY.fine_tune_hyperparameters()["multiheads_finetuning"]
+        else {}
+    )
 
 
 def multi_model_sources(wildcards):

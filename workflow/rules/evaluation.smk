@@ -84,6 +84,17 @@ rule transfer_views:
             ["force_rmse_relative_to_home", "error_versus_distance"],
             "Transferability matrix",
         ),
+        **(
+            {
+                "home_test_sets": in_report(
+                    f"{RUN}/matrix/home_test_sets.csv",
+                    "home_test_sets",
+                    "Transferability matrix",
+                )
+            }
+            if IN_TRAJECTORY_TEST_SETS
+            else {}
+        ),
         relative=f"{RUN}/matrix/relative_to_home.csv",
         distance=f"{RUN}/matrix/error_versus_distance.csv",
         summary=in_report(
@@ -95,17 +106,6 @@ rule transfer_views:
             f"{RUN}/matrix/recommendation.csv",
             "recommendation",
             "Transferability matrix",
-        ),
-        **(
-            {
-                "home_test_sets": in_report(
-                    f"{RUN}/matrix/home_test_sets.csv",
-                    "home_test_sets",
-                    "Transferability matrix",
-                )
-            }
-            if IN_TRAJECTORY_TEST_SETS
-            else {}
         ),
     log:
         log("transfer_views"),
@@ -140,7 +140,8 @@ rule learning_curves:
         "../../envs/analysis.yaml"
     params:
         training_frames={
-            m: STUDY.training_frames(m) for m in [*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS]
+            m: STUDY.training_frames(m)
+            for m in [*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS]
         },
         molarities=STUDY.molarities(),
     script:
@@ -151,7 +152,11 @@ rule learning_curves:
 rule study_cost:
     input:
         summary=rules.transfer_views.output.summary,
-        cp2k=[f for jobs in CP2K_BENCHMARKS.values() for f in [jobs["relax"], *jobs["aimd"]]],
+        cp2k=[
+            f
+            for jobs in CP2K_BENCHMARKS.values()
+            for f in [jobs["relax"], *jobs["aimd"]]
+        ],
         training=list(TRAINING_BENCHMARKS.values()),
     output:
         **figures(f"{RUN}/cost", ["cost_accuracy"], "Cost"),

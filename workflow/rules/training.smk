@@ -55,9 +55,9 @@ else:
 rule fine_tune:
     input:
         unpack(training_sets),
+        **replay_data(),
         e0s=rules.collect_reference_energies.output[0],
         foundation=model_file("foundation"),
-        **replay_data(),
     output:
         model_file("{model}"),
     log:

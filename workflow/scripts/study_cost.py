@@ -8,7 +8,9 @@ log = log_to(snakemake.log[0])
 params, config = snakemake.params, snakemake.config
 # How the jobs ran, as the config says now (benchmark files do not record it)
 ranks = config.get("cluster", {}).get("resources", {}).get("cp2k", {}).get("tasks", 1)
-aimd = cost.aimd_costs(params.cp2k_benchmarks, params.systems, mpi_ranks=ranks, threads_per_rank=config["cp2k"]["threads"])
+aimd = cost.aimd_costs(
+    params.cp2k_benchmarks, params.systems, mpi_ranks=ranks, threads_per_rank=config["cp2k"]["threads"]
+)
 training_wall_h = cost.training_wall_hours(params.training_benchmarks)
 models = cost.model_costs(
     pd.read_csv(snakemake.input.summary),
