@@ -25,11 +25,11 @@ import numpy as np
 from ase import Atoms
 from scipy.spatial.transform import Rotation
 
-from mlip_transfer.analysis import SolutionAnalysis
-from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.geometry import chunk_geometries, read_chunks
-from mlip_transfer.hbonds import HBondCriterion, classify_hbonds, hydrogen_bonds
-from mlip_transfer.md import H5MDWriter
+from mlip_transfer.analysis.hbonds import HBondCriterion, classify_hbonds, hydrogen_bonds
+from mlip_transfer.analysis.solution import SolutionAnalysis
+from mlip_transfer.dynamics.trajectory import H5MDWriter, read_chunks
+from mlip_transfer.geometry import chunk_geometries, kind_index
+from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 CRITERION = HBondCriterion(
     donor_acceptor_cutoff_A=3.5, angle_cutoff_deg=None, donor_hydrogen_acceptor_min_angle_deg=150
@@ -42,7 +42,7 @@ def write_trajectory(path: Path, n_frames: int, seed: int = 0) -> Atoms:
     composition = Composition(11, 85)
     box = build_box(composition, cubic_box_length_A(composition), seed=seed)
     # molecules: K alone, OH⁻ (O, H), water (O, H, H), in build_box's order
-    n_k = composition.n_koh
+    n_k = composition.n_hydroxide
     sizes = [1] * n_k + [2] * n_k + [3] * composition.n_water
     starts = np.cumsum([0, *sizes[:-1]])
     centres = np.array([box.positions[s] for s in starts])  # rotate about the K or O atom
@@ -68,7 +68,7 @@ def write_trajectory(path: Path, n_frames: int, seed: int = 0) -> Atoms:
 def ours(path: Path, chunk: int) -> tuple[float, int]:
     start, n_frames, n_bonds = time.perf_counter(), 0, 0
     for c in read_chunks(path, chunk):
-        index = {s: np.flatnonzero(c.symbols == s) for s in ("K", "O", "H")}
+        index = kind_index(c.symbols, "K")
         for _, g in chunk_geometries(c.positions, index, c.box_A, CRITERION.donor_acceptor_cutoff_A):
             bonds = hydrogen_bonds(g, CRITERION)
             classify_hbonds(bonds, g.hydrogen_counts)

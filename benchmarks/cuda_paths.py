@@ -26,12 +26,13 @@ import numpy as np
 import torch
 from ase.io import write
 
-from mlip_transfer import md_torch_sim
-from mlip_transfer.box import build_box, composition_for_molarity, cubic_box_length_A
-from mlip_transfer.evaluation import error_metrics, load_mace_calculator, predict
-from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY
-from mlip_transfer.md import SanityLimits, run_nvt
-from mlip_transfer.training import mace_train_command, random_mace_model, run_training, trained_model_path
+from mlip_transfer.dynamics import torch_sim_engine
+from mlip_transfer.dynamics.ase_engine import SanityLimits, run_nvt
+from mlip_transfer.models.evaluation import error_metrics, predict
+from mlip_transfer.models.mace import load_calculator, random_model
+from mlip_transfer.models.training import mace_train_command, run_training, trained_model_path
+from mlip_transfer.reference.box import build_box, composition_for_molarity, cubic_box_length_A
+from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
 
 FINE_TUNE = {"max_num_epochs": 3, "batch_size": 4, "lr": 0.001, "forces_weight": 100.0, "energy_weight": 1.0}
 # The models here are random: their MD is not physical, so the guards only catch a numerical blow-up.
@@ -41,7 +42,7 @@ EPOCH_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) INFO: Epoch (
 
 
 def labelled_frames(labeller: Path, n: int, device: str) -> list:
-    calculator = load_mace_calculator(labeller, device, "float64")
+    calculator = load_calculator(labeller, device, "float64")
     composition = composition_for_molarity(6.26, 96)
     rng = np.random.default_rng(0)
     frames = []
@@ -78,8 +79,8 @@ def main():
     device = args.device
     print(f"device: {torch.cuda.get_device_name() if device == 'cuda' else 'cpu'}, torch {torch.__version__}")
     args.work.mkdir(parents=True, exist_ok=True)
-    foundation = random_mace_model(args.work / "foundation.model", channels=args.channels, seed=1)
-    labeller = random_mace_model(args.work / "labeller.model", channels=args.channels, seed=2)
+    foundation = random_model(args.work / "foundation.model", channels=args.channels, seed=1)
+    labeller = random_model(args.work / "labeller.model", channels=args.channels, seed=2)
     frames = labelled_frames(labeller, args.frames, device)
     n_train = int(0.8 * len(frames))
     write(args.work / "train.xyz", frames[:n_train], format="extxyz")
@@ -119,8 +120,8 @@ def main():
 
     if "f64" in models:
         valid = frames[n_train:]
-        on_gpu = predict(load_mace_calculator(models["f64"], device, "float64"), valid)
-        on_cpu = predict(load_mace_calculator(models["f64"], "cpu", "float64"), valid)
+        on_gpu = predict(load_calculator(models["f64"], device, "float64"), valid)
+        on_cpu = predict(load_calculator(models["f64"], "cpu", "float64"), valid)
         metrics = error_metrics(on_gpu)
         gap = np.abs(on_gpu.forces_pred_eV_per_A - on_cpu.forces_pred_eV_per_A).max()
         print(
@@ -141,12 +142,12 @@ def main():
         limits=LIMITS,
     )
     t = time.perf_counter()
-    n = run_nvt(start_box, load_mace_calculator(model, device, "float64"), args.work / "ase.h5", **settings)
+    n = run_nvt(start_box, load_calculator(model, device, "float64"), args.work / "ase.h5", **settings)
     print(f"\nMD on CUDA, ASE float64: {1000 * (time.perf_counter() - t) / args.md_steps:.1f} ms/step, {n} frames")
     t = time.perf_counter()
-    counts = md_torch_sim.run_nvt_batch(
+    counts = torch_sim_engine.run_nvt_batch(
         [start_box] * 7,
-        md_torch_sim.load_model(model, device, "float64"),
+        torch_sim_engine.load_model(model, device, "float64"),
         [args.work / f"ts_{i}.h5" for i in range(7)],
         temperatures_K=[300.0] * 7,
         **{k: v for k, v in settings.items() if k != "temperature_K"},

@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlip_transfer import md_torch_sim
-from mlip_transfer.box import build_box, composition_for_molarity, cubic_box_length_A
-from mlip_transfer.evaluation import load_mace_calculator
-from mlip_transfer.md import nvt_dynamics
-from mlip_transfer.training import random_mace_model, resolve_device
+from mlip_transfer.dynamics import torch_sim_engine
+from mlip_transfer.dynamics.ase_engine import nvt_dynamics
+from mlip_transfer.models.mace import load_calculator, random_model, resolve_device
+from mlip_transfer.reference.box import build_box, composition_for_molarity, cubic_box_length_A
 
 TIMESTEP_FS = 0.5
 THERMOSTAT = {"type": "bussi", "time_constant_fs": 100.0}
@@ -54,7 +53,7 @@ def synchronise(device):
 
 def time_ase(model_file, device, dtype, steps, enable_cueq=False):
     box = production_box()
-    box.calc = load_mace_calculator(model_file, device, dtype, enable_cueq)
+    box.calc = load_calculator(model_file, device, dtype, enable_cueq)
     dynamics = nvt_dynamics(box, temperature_K=300, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT, seed=1)
     dynamics.run(1)
     synchronise(device)
@@ -67,14 +66,14 @@ def time_ase(model_file, device, dtype, steps, enable_cueq=False):
 def start_forces(model_file, device, dtype):
     """Forces (eV/Å) on the production box before any step."""
     box = production_box()
-    box.calc = load_mace_calculator(model_file, device, dtype)
+    box.calc = load_calculator(model_file, device, dtype)
     return box.get_forces()
 
 
 def time_torch_sim(model_file, device, dtype, steps, replicas, enable_cueq=False):
-    model = md_torch_sim.load_model(model_file, device, dtype, enable_cueq)
-    state = md_torch_sim.md_state(model, [production_box() for _ in range(replicas)])
-    step = md_torch_sim.nvt_step(
+    model = torch_sim_engine.load_model(model_file, device, dtype, enable_cueq)
+    state = torch_sim_engine.md_state(model, [production_box() for _ in range(replicas)])
+    step = torch_sim_engine.nvt_step(
         model, state, temperatures_K=[300] * replicas, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT
     )
     state = step(state)
@@ -89,7 +88,7 @@ def time_torch_sim(model_file, device, dtype, steps, replicas, enable_cueq=False
 def training_seconds_per_epoch(model_file, device, dtype, steps, enable_cueq=False, frames=1000):
     """Timed training steps on one 288-atom frame (forces on), scaled to ``frames`` frames."""
     torch.set_default_dtype(getattr(torch, dtype))
-    calculator = load_mace_calculator(model_file, device, dtype, enable_cueq)
+    calculator = load_calculator(model_file, device, dtype, enable_cueq)
     model = calculator.models[0].train()
     for parameter in model.parameters():
         parameter.requires_grad_(True)
@@ -129,7 +128,7 @@ def main():
     print(f"device: {where}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     cuda = device == "cuda"
     with tempfile.TemporaryDirectory() as tmp:
-        model_file = random_mace_model(Path(tmp) / "mace_mp_medium_random.model")
+        model_file = random_model(Path(tmp) / "mace_mp_medium_random.model")
         forces64, forces32 = (start_forces(model_file, device, dtype) for dtype in ("float64", "float32"))
         deviation = np.abs(forces32 - forces64).max() / np.sqrt(np.mean(forces64**2))
         print(f"float32 vs float64 forces on the same frame: max |ΔF| / RMS F = {deviation:.2e}")

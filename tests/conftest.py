@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from mlip_transfer import cp2k
-from mlip_transfer.md import SanityLimits
+from mlip_transfer.dynamics.ase_engine import SanityLimits
+from mlip_transfer.reference import cp2k, cp2k_output
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -56,7 +56,7 @@ def run_md(atoms, path, calculator=None, **overrides):
     """A short Bussi NVT run at 300 K (0.5 fs steps) with a weak Lennard-Jones potential unless told otherwise."""
     from ase.calculators.lj import LennardJones
 
-    from mlip_transfer.md import run_nvt
+    from mlip_transfer.dynamics.ase_engine import run_nvt
 
     settings = dict(
         limits=GUARDS,
@@ -71,11 +71,28 @@ def run_md(atoms, path, calculator=None, **overrides):
     return run_nvt(atoms, calculator or LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), path, **settings)
 
 
+def aimd_file(folder, kind):
+    """CP2K's ``positions``, ``forces``, ``energies`` or ``restart`` file, or its ``input``, of an AIMD run in
+    ``folder``."""
+    project = cp2k_output.AIMD_PROJECT
+    name = cp2k_output.input_name(project) if kind == "input" else cp2k_output.md_file_name(project, kind)
+    return Path(folder) / name
+
+
+def aimd_frames(*folders):
+    """The frames of consecutive AIMD segments in ``folders`` (10 Å cell)."""
+    from mlip_transfer.reference.frames import cp2k_frames
+
+    return cp2k_frames(
+        *([aimd_file(d, kind) for d in folders] for kind in ("positions", "forces", "energies")), [10.0] * 3
+    )
+
+
 def restart_step(path) -> int:
     """MD step of a CP2K restart file that a running job may not have written yet (-1 then)."""
     try:
-        return cp2k.restart_step(path)
-    except (OSError, cp2k.CP2KError):
+        return cp2k_output.restart_step(path)
+    except (OSError, cp2k_output.CP2KError):
         return -1
 
 

@@ -3,10 +3,7 @@ import pytest
 from ase import Atoms
 from ase.geometry.rdf import get_rdf
 
-from mlip_transfer.analysis import SolutionAnalysis
-from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.geometry import ChunkGeometry, chunk_geometries, chunks_from_atoms, minimum_image
-from mlip_transfer.hbonds import (
+from mlip_transfer.analysis.hbonds import (
     HBondCriterion,
     block_ratio_error,
     classify_hbonds,
@@ -15,9 +12,9 @@ from mlip_transfer.hbonds import (
     hydroxide_defect_trajectories,
     persistent_transfers,
 )
-from mlip_transfer.reference_data import experimental, koh_conductivity_S_per_m
-from mlip_transfer.structure import first_shell, rdf_normalise
-from mlip_transfer.transport import (
+from mlip_transfer.analysis.solution import SolutionAnalysis
+from mlip_transfer.analysis.structure import first_shell, rdf_normalise
+from mlip_transfer.analysis.transport import (
     diffusion_coefficient,
     is_diffusive,
     msd_fft,
@@ -25,6 +22,9 @@ from mlip_transfer.transport import (
     nernst_einstein_conductivity_S_per_m,
     yeh_hummer_correction,
 )
+from mlip_transfer.chemistry import Hydroxide
+from mlip_transfer.geometry import ChunkGeometry, chunk_geometries, chunks_from_atoms, kind_index, minimum_image
+from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 BOX = np.array([20.0, 20.0, 20.0])
 
@@ -40,13 +40,13 @@ def water_dimer(acceptor_rotation_deg=0.0):
 
 
 def geometry(atoms, box=BOX):
-    return ChunkGeometry.of(atoms.positions, {s: np.flatnonzero(atoms.symbols == s) for s in "KOH"}, box, 3.5)
+    return ChunkGeometry.of(atoms.positions, kind_index(np.asarray(atoms.symbols), "K"), box, 3.5)
 
 
 def bonds_of(atoms, criterion=None):
     """(donor, hydrogen, acceptor) rows of a single frame, and each H's owner O."""
     criterion = criterion or HBondCriterion()
-    index = {s: np.flatnonzero(atoms.symbols == s) for s in "KOH"}
+    index = kind_index(np.asarray(atoms.symbols), "K")
     g = ChunkGeometry.of(atoms.positions, index, BOX, criterion.donor_acceptor_cutoff_A)
     return hydrogen_bonds(g, criterion)[:, 1:], g.owner[0]
 
@@ -206,10 +206,14 @@ def test_yeh_hummer_and_nernst_einstein_values():
     assert nernst_einstein_conductivity_S_per_m(1, volume_A3, 298.15, 2.0, 5.0) == pytest.approx(expected, rel=1e-6)
 
 
-def test_gilliam_conductivity_and_reference_data():
+def test_gilliam_conductivity_inside_its_range_only_and_reference_data():
+    koh = Hydroxide("K")
     # 30 wt % KOH (6.9 mol/L) at 25 °C conducts about 0.62 S/cm
-    assert koh_conductivity_S_per_m(6.9, 298.15) == pytest.approx(62.1, abs=0.5)
-    assert experimental()["infinite_dilution_diffusion_1e-9_m2_per_s"]["K+"]["value"] == 1.957
+    assert koh.conductivity_S_per_m(6.9, 298.15) == pytest.approx(62.1, abs=0.5)
+    assert np.isnan(koh.conductivity_S_per_m(17.98, 298.15))  # fitted to 12 mol/L: no value beyond it
+    assert np.isnan(Hydroxide("Na").conductivity_S_per_m(3.0, 298.15))  # none known
+    assert koh.infinite_dilution_diffusion()["K+"]["value"] == 1.957
+    assert Hydroxide("Na").infinite_dilution_diffusion()["Na+"]["value"] == 1.334
 
 
 def jittered_frames(n_frames, seed=0, scale=0.02):
@@ -237,11 +241,24 @@ def test_solution_analysis_on_a_jittered_box():
     summary = analysis.results["hbonds"].iloc[0]
     assert summary["mean_n_OH-"] == 3 and summary["proton_transfers"] == 0
     assert {"g_O*-O*", "cn_K-O"} <= set(analysis.results["rdf"].columns)
+    assert {"cation_coordination_water", "cation_coordination_OH-"} <= set(analysis.results["hbonds"].columns)
 
 
 def test_cutoff_beyond_half_box_is_refused():
     with pytest.raises(ValueError, match="half the box"):
-        SolutionAnalysis(frame_interval_ps=0.01, k_o_cutoff_A=5.0).run(chunks_from_atoms(jittered_frames(2)))
+        SolutionAnalysis(frame_interval_ps=0.01, cation_o_cutoff_A=5.0).run(chunks_from_atoms(jittered_frames(2)))
+
+
+def test_any_alkali_cation_is_analysed_under_its_own_name():
+    frames = []
+    for frame in jittered_frames(4):
+        frame.symbols[frame.symbols == "K"] = "Na"
+        frames.append(frame)
+    analysis = SolutionAnalysis(frame_interval_ps=0.01, cation="Na", cation_o_cutoff_A=3.2).run(
+        chunks_from_atoms(frames)
+    )
+    assert set(analysis.results["diffusion"]["species"]) == {"Na+", "OH-", "H2O"}
+    assert "g_Na-O" in analysis.results["rdf"].columns and analysis.results["rdf"]["cn_Na-O"].iloc[-1] > 0
 
 
 def test_hydrogen_bonds_agree_with_mdanalysis():
@@ -271,7 +288,7 @@ def test_hydrogen_bonds_agree_with_mdanalysis():
     o_atoms = np.flatnonzero(frames[0].numbers == 8)
     h_atoms = np.flatnonzero(frames[0].numbers == 1)
     positions = np.array([f.positions for f in frames])
-    index = {s: np.flatnonzero(frames[0].symbols == s) for s in "KOH"}
+    index = kind_index(np.asarray(frames[0].symbols), "K")
     g = ChunkGeometry.of(positions, index, frames[0].cell.lengths(), 3.5)
     ours = {(t, o_atoms[d], h_atoms[h], o_atoms[a]) for t, d, h, a in hydrogen_bonds(g, criterion)}
     theirs = {(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in hba.results.hbonds}
@@ -293,7 +310,7 @@ def test_chunk_split_where_an_oxygen_leaves_the_skin_gives_frame_by_frame_result
     frames = jittered_frames(12, scale=0.05)
     positions = np.array([f.positions for f in frames])
     symbols = frames[0].symbols
-    index = {s: np.flatnonzero(symbols == s) for s in "KOH"}
+    index = kind_index(np.asarray(symbols), "K")
     box = frames[0].cell.lengths()
     criterion = HBondCriterion()
     # a water hydrogen swings 1.6 Å (a libration or a hop): H owners are checked per frame, no split

@@ -15,12 +15,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from conftest import DFT, REPO, needs_cp2k
-from mlip_transfer import cp2k, training
-from mlip_transfer.analysis import SolutionAnalysis
-from mlip_transfer.box import BoxError, Composition, build_box, composition_for_molarity
-from mlip_transfer.datasets import SplitError, time_block_split
-from mlip_transfer.frames import FramesError, cp2k_frames
+from mlip_transfer.analysis.solution import SolutionAnalysis
 from mlip_transfer.geometry import chunks_from_atoms
+from mlip_transfer.models import mace
+from mlip_transfer.reference import cp2k, cp2k_output
+from mlip_transfer.reference.box import BoxError, Composition, build_box, composition_for_molarity
+from mlip_transfer.reference.frames import FramesError, cp2k_frames
+from mlip_transfer.reference.splits import SplitError, time_block_split
 from mlip_transfer.validation import ConfigError, check_config
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
@@ -237,7 +238,7 @@ def test_missing_foundation_model_file(tmp_path):
     with pytest.raises(
         FileNotFoundError, match="foundation_model.file .*absent.model does not exist and foundation_model.url"
     ):
-        training.provide_foundation_model(tmp_path / "absent.model", None, None, tmp_path / "out.model")
+        mace.provide_foundation_model(tmp_path / "absent.model", None, None, tmp_path / "out.model")
 
 
 def test_foundation_model_checksum_mismatch(tmp_path):
@@ -245,13 +246,13 @@ def test_foundation_model_checksum_mismatch(tmp_path):
     with pytest.raises(
         ValueError, match="foundation_model.file .*f.model: sha256 .* differs from foundation_model.sha256"
     ):
-        training.provide_foundation_model(tmp_path / "f.model", None, "0" * 64, tmp_path / "out.model")
+        mace.provide_foundation_model(tmp_path / "f.model", None, "0" * 64, tmp_path / "out.model")
 
 
 def test_corrupt_foundation_model(tmp_path):
     (tmp_path / "f.model").write_bytes(b"not a torch file")
-    with pytest.raises(training.TrainingError, match="f.model is not a readable MACE model"):
-        training.check_foundation_model(tmp_path / "f.model", [1, 8, 19])
+    with pytest.raises(mace.ModelFileError, match="f.model is not a readable MACE model"):
+        mace.check_elements(tmp_path / "f.model", [1, 8, 19])
 
 
 class HydrogenOxygenModel(torch.nn.Module):
@@ -264,8 +265,27 @@ class HydrogenOxygenModel(torch.nn.Module):
 
 def test_foundation_model_lacking_an_element(tmp_path):
     torch.save(HydrogenOxygenModel(), tmp_path / "f.model")
-    with pytest.raises(training.TrainingError, match=r"lacks elements \[19\] \(atomic numbers\) of the data"):
-        training.check_foundation_model(tmp_path / "f.model", [1, 8, 19])
+    with pytest.raises(mace.ModelFileError, match=r"lacks elements \[19\] \(atomic numbers\) of the data"):
+        mace.check_elements(tmp_path / "f.model", [1, 8, 19])
+
+
+def test_a_foundation_model_that_changed_since_it_was_provided_is_refused(tmp_path):
+    """A model file is code to torch.load: a file that differs from the hash recorded when it was first
+    provided is refused, by the provider and by every loader, naming both hashes."""
+    (tmp_path / "f.model").write_bytes(b"weights")
+    copy = mace.provide_foundation_model(tmp_path / "f.model", None, None, tmp_path / "out.model")
+    recorded = mace.sha256(tmp_path / "f.model")
+    assert mace.record_file(copy).read_text().strip() == recorded
+    (tmp_path / "f.model").write_bytes(b"other weights")
+    with pytest.raises(mace.ModelFileError, match=f"differs from the {recorded} recorded in .*out.model.sha256"):
+        mace.provide_foundation_model(tmp_path / "f.model", None, None, tmp_path / "out.model")
+    copy.write_bytes(b"tampered")
+    with pytest.raises(mace.ModelFileError, match=f"out.model: sha256 .* differs from the {recorded} recorded"):
+        mace.load_module(copy)
+    # a new foundation model on purpose: its hash in the config
+    new = mace.sha256(tmp_path / "f.model")
+    mace.provide_foundation_model(tmp_path / "f.model", None, new, tmp_path / "out.model")
+    assert mace.record_file(copy).read_text().strip() == new
 
 
 def write_cp2k_files(folder, energies=(-17.0, -17.1), forces_value="1.0"):
@@ -322,6 +342,8 @@ def test_nonorthorhombic_cell_is_refused(tmp_path):
 
 
 def test_unconverged_scf_is_an_error():
-    cp2k.check_scf_converged(" *** SCF run converged in    12 steps ***\n")
-    with pytest.raises(cp2k.CP2KError, match="the SCF did not converge 1 time"):
-        cp2k.check_scf_converged(" *** SCF run converged in    12 steps ***\n  *** SCF run NOT converged ***\n")
+    ended = "\n PROGRAM ENDED AT 2026\n"
+    cp2k_output.check_finished(" *** SCF run converged in    12 steps ***" + ended, "x.out", "x.inp", 0)
+    with pytest.raises(cp2k.CP2KError, match="x.out: the SCF did not converge 1 time"):
+        unconverged = " *** SCF run converged in    12 steps ***\n  *** SCF run NOT converged ***"
+        cp2k_output.check_finished(unconverged + ended, "x.out", "x.inp", 0)

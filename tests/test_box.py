@@ -1,24 +1,45 @@
 import numpy as np
 import pytest
 
-from mlip_transfer.box import (
+from mlip_transfer.chemistry import ChemistryError, Hydroxide
+from mlip_transfer.reference.box import (
     AVOGADRO,
     BoxError,
     Composition,
     build_box,
     composition_for_molarity,
     composition_molarity,
+    correlated_density_kg_per_m3,
     cubic_box_length_A,
-    koh_density_kg_per_m3,
 )
+
+KOH, NAOH = Hydroxide("K"), Hydroxide("Na")
 
 
 def test_density_of_pure_water_is_the_correlation_prefactor():
-    assert koh_density_kg_per_m3(0.0) == pytest.approx(997.03)
+    assert KOH.density_kg_per_m3(0.0, 0.0, 298.15) == pytest.approx(997.03)
 
 
 def test_density_rises_with_mass_fraction_as_exp_0_0086_w():
-    assert koh_density_kg_per_m3(30.0) / koh_density_kg_per_m3(0.0) == pytest.approx(np.exp(0.258))
+    ratio = KOH.density_kg_per_m3(30.0, 7.6, 298.15) / KOH.density_kg_per_m3(0.0, 0.0, 298.15)
+    assert ratio == pytest.approx(np.exp(0.258))
+
+
+def test_naoh_density_follows_its_table_and_warns_beyond_it():
+    assert NAOH.density_kg_per_m3(0.0, 2.0, 298.15) == pytest.approx(1077.87)  # a tabulated point
+    assert NAOH.density_kg_per_m3(0.0, 2.25, 298.15) == pytest.approx((1077.87 + 1096.26) / 2)
+    # 1 NaOH + 14 H2O is 3.96 mol/kg: inside the table, and a denser box than the same KOH count would give
+    assert cubic_box_length_A(Composition(1, 14, "Na")) < cubic_box_length_A(Composition(1, 14, "K"))
+    with pytest.warns(UserWarning, match="outside the 0.0–6.0 mol/kg of the NaOH"):
+        composition_for_molarity(11.0, 15, cation="Na")
+
+
+def test_a_hydroxide_without_a_density_correlation_needs_the_box_length():
+    with pytest.raises(ChemistryError, match="no density correlation of RbOH"):
+        correlated_density_kg_per_m3(Composition(1, 14, "Rb"))
+    assert Hydroxide("Li").elements == ["H", "Li", "O"] and Hydroxide("Cs").atomic_numbers == [1, 8, 55]
+    with pytest.raises(ChemistryError, match="not an alkali metal"):
+        Hydroxide("Mg")
 
 
 def test_paper_compositions_match_their_molarities():
@@ -34,7 +55,7 @@ def test_box_length_gives_the_correlated_density():
     length = cubic_box_length_A(composition)
     mass_kg = composition.mass_g_per_mol / AVOGADRO / 1000
     density = mass_kg / (length * 1e-10) ** 3
-    assert density == pytest.approx(koh_density_kg_per_m3(composition.koh_mass_percent), rel=1e-9)
+    assert density == pytest.approx(correlated_density_kg_per_m3(composition), rel=1e-9)
 
 
 def test_box_has_the_composition_no_overlaps_and_is_reproducible():
@@ -44,6 +65,7 @@ def test_box_has_the_composition_no_overlaps_and_is_reproducible():
     b = build_box(composition, length, seed=3)
     c = build_box(composition, length, seed=4)
     assert a.get_chemical_formula() == "H27K3O15"
+    assert build_box(Composition(3, 12, "Na"), length, seed=3).get_chemical_formula() == "H27Na3O15"
     assert np.array_equal(a.positions, b.positions)
     assert not np.array_equal(a.positions, c.positions)
     assert a.pbc.all() and np.allclose(a.cell.lengths(), length)

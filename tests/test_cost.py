@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from mlip_transfer.cost import aimd_costs, model_costs, training_wall_hours, wall_hours
+from mlip_transfer.models.cost import aimd_costs, model_costs, training_wall_hours, wall_hours
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 

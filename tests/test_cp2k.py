@@ -3,7 +3,7 @@ import pytest
 from ase import Atoms
 
 from conftest import DFT, aimd_tree, needs_cp2k
-from mlip_transfer import cp2k
+from mlip_transfer.reference import cp2k, cp2k_output
 
 XTB = {"method": "xtb"}
 
@@ -43,7 +43,7 @@ def test_final_energy_is_converted_to_eV(tmp_path):
         " ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:      -1.0\n"
         " ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:      -0.5\n"
     )
-    assert cp2k.final_energy_eV(out) == pytest.approx(-0.5 * 27.211386245988)
+    assert cp2k_output.final_energy_eV(out) == pytest.approx(-0.5 * 27.211386245988)
 
 
 @needs_cp2k
@@ -52,8 +52,8 @@ def test_real_cp2k_hydrogen_atom_energy_and_installed_schema(tmp_path):
     tree = cp2k.isolated_atom_input_tree("H", XTB, box_length_A=8)
     output = cp2k.run_input(tree, tmp_path / "H", "atom", command=["cp2k.psmp"], threads=1, xmlspec=schema)
     # GFN1-xTB energy of a free H atom: -0.4014 Hartree
-    assert cp2k.final_energy_eV(output) == pytest.approx(-0.40143 * cp2k.HARTREE_EV, abs=1e-3)
-    assert np.isfinite(cp2k.final_energy_eV(output))
+    assert cp2k_output.final_energy_eV(output) == pytest.approx(-0.40143 * cp2k_output.HARTREE_EV, abs=1e-3)
+    assert np.isfinite(cp2k_output.final_energy_eV(output))
 
 
 @needs_cp2k

@@ -1,7 +1,7 @@
 import pytest
 from ase import Atoms
 
-from mlip_transfer.datasets import (
+from mlip_transfer.reference.splits import (
     SplitError,
     bootstrap_resample,
     equal_budget_mix,

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlip_transfer.evaluation import (
+from mlip_transfer.models.evaluation import (
     Predictions,
     committee_force_sd,
     error_metrics,
@@ -101,11 +101,11 @@ def test_energies_are_re_referenced_to_the_reference_methods_isolated_atoms(tmp_
     energies on the reference's scale once Σ (E0_reference − E0_model) over the frame's atoms is added."""
     from ase import Atoms
 
-    from mlip_transfer.evaluation import load_mace_calculator, model_e0s_eV, predict
-    from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY
-    from mlip_transfer.training import random_mace_model
+    from mlip_transfer.models.evaluation import model_e0s_eV, predict
+    from mlip_transfer.models.mace import load_calculator, random_model
+    from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
 
-    calculator = load_mace_calculator(random_mace_model(tmp_path / "m.model", channels=8, max_L=0), device="cpu")
+    calculator = load_calculator(random_model(tmp_path / "m.model", channels=8, max_L=0), device="cpu")
     assert model_e0s_eV(calculator) == {1: 0.0, 8: 0.0, 19: 0.0}
     water = Atoms("OH2", positions=[(0, 0, 0), (0.96, 0, 0), (-0.24, 0.93, 0)], cell=[8.0] * 3, pbc=True)
     water.info[ENERGY_KEY], water.arrays[FORCES_KEY] = 0.0, np.zeros((3, 3))

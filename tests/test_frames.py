@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mlip_transfer.cp2k import HARTREE_EV
-from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, FramesError, cp2k_frames, read_cp2k_xyz
+from mlip_transfer.reference.cp2k_output import HARTREE_EV, CutFrame, read_xyz, truncate_xyz_to_whole_frames
+from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY, FramesError, cp2k_frames
 
 
 def write_xyz(path, steps, values, truncate=False):
@@ -57,10 +57,16 @@ def test_missing_energies_fail(trajectory):
         cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", trajectory / "e.ener", [9.0] * 3)
 
 
-def test_truncated_frame_is_an_error(tmp_path):
+def test_truncated_frame_is_an_error_when_reading_and_the_cut_when_resuming(tmp_path):
     write_xyz(tmp_path / "p.xyz", [0, 1, 2], [0, 0, 0], truncate=True)
+    write_xyz(tmp_path / "f.xyz", [0, 1, 2], [0, 0, 0])
+    write_ener(tmp_path / "e.ener", [0, 1, 2])
+    with pytest.raises(CutFrame, match="frame 2 is cut off"):
+        read_xyz(tmp_path / "p.xyz")
     with pytest.raises(FramesError, match="cut off"):
-        read_cp2k_xyz(tmp_path / "p.xyz")
+        cp2k_frames(tmp_path / "p.xyz", tmp_path / "f.xyz", tmp_path / "e.ener", [9.0] * 3)
+    truncate_xyz_to_whole_frames(tmp_path / "p.xyz")  # the same walker finds the last whole frame
+    assert [b.step for b in read_xyz(tmp_path / "p.xyz")] == [0, 1]
 
 
 def test_steps_repeated_by_a_restart_are_kept_once_latest_wins(tmp_path):

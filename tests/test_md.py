@@ -1,12 +1,13 @@
 import h5py
 import numpy as np
 import pytest
+from ase import units
 from ase.calculators.lj import LennardJones
 
 from conftest import GUARDS, run_md
-from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.geometry import read_chunks
-from mlip_transfer.md import read_h5md, run_nvt
+from mlip_transfer.dynamics import trajectory
+from mlip_transfer.dynamics.ase_engine import run_nvt
+from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 
 @pytest.fixture
@@ -31,16 +32,20 @@ def test_nvt_writes_h5md_every_interval_with_unwrapped_positions(tmp_path, box, 
         seed=1,
         limits=GUARDS,
     )
-    numbers, edges, positions = read_h5md(path)
+    frames = trajectory.read(path)
+    positions = frames.positions_A
     assert n == len(positions) == 5 and positions.dtype == np.float64
-    assert np.array_equal(numbers, box.numbers) and np.allclose(edges, box.cell.lengths())
+    assert np.array_equal(frames.species, box.numbers) and np.allclose(frames.box_edges_A, box.cell.lengths())
     assert np.allclose(positions[0], box.positions)
     assert not np.allclose(positions[0], positions[-1])
-    with h5py.File(path) as f:  # H5MD layout, readable by other tools
-        assert f["particles/all/position/step"][:].tolist() == [0, 5, 10, 15, 20]
-        assert f["particles/all/position/time"][-1] == pytest.approx(0.01)
-        assert np.isfinite(f["observables/potential_energy/value"][:]).all()
-    chunks = list(read_chunks(path, chunk_frames=2))
+    assert frames.steps.tolist() == [0, 5, 10, 15, 20] and frames.times_ps[-1] == pytest.approx(0.01)
+    assert np.isfinite(frames.potential_energy_eV).all()
+    # velocities in Å/ps: their kinetic temperature is the stored temperature
+    kinetic_eV = 0.5 * (
+        box.get_masses()[:, None] * (frames.velocities_A_per_ps / trajectory.ASE_VELOCITY_IN_A_PER_PS) ** 2
+    ).sum((1, 2))
+    assert kinetic_eV / (1.5 * len(box) * units.kB) == pytest.approx(frames.temperature_K, rel=1e-9)
+    chunks = list(trajectory.read_chunks(path, chunk_frames=2))
     assert [len(c.positions) for c in chunks] == [2, 2, 1] and list(chunks[0].symbols[:2]) == ["K", "O"]
 
 
@@ -63,18 +68,19 @@ def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
     run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "cut.h5", steps=20, **settings)
     (tmp_path / "cut.h5").replace(tmp_path / "cut.h5.partial")
     with h5py.File(tmp_path / "cut.h5.partial", "a") as f:
-        value = f["particles/all/position/value"]
+        value = f[trajectory.POSITION]["value"]
         value.resize(value.shape[0] + 1, axis=0)
-    assert read_h5md(tmp_path / "cut.h5.partial")[2].shape[0] == 5  # read up to the last whole frame
+    assert trajectory.frame_count(tmp_path / "cut.h5.partial") == 5  # up to the last whole frame
+    assert [len(c.positions) for c in trajectory.read_chunks(tmp_path / "cut.h5.partial", 4)] == [4, 1]
     n = run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "cut.h5", steps=40, **settings)
-    with h5py.File(tmp_path / "cut.h5") as f:
-        assert f["particles/all/position/step"][:].tolist() == [0, 5, 10, 15, 20, 25, 30, 35, 40]
+    assert trajectory.read(tmp_path / "cut.h5").steps.tolist() == [0, 5, 10, 15, 20, 25, 30, 35, 40]
     assert n == 9 and not (tmp_path / "cut.h5.partial").exists()
-    assert np.abs(read_h5md(tmp_path / "whole.h5")[2] - read_h5md(tmp_path / "cut.h5")[2]).max() < 1e-12
+    whole, cut = trajectory.read(tmp_path / "whole.h5"), trajectory.read(tmp_path / "cut.h5")
+    assert np.abs(whole.positions_A - cut.positions_A).max() < 1e-12
 
 
 def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
-    from mlip_transfer.md import MDError, SanityLimits
+    from mlip_transfer.dynamics.ase_engine import MDError, SanityLimits
 
     hot = SanityLimits(max_temperature_K=350.0, min_distance_A=0.6)
     with pytest.raises(MDError, match=r"temperature \d+ K exceeds md.max_temperature_K = 350"):
@@ -86,7 +92,7 @@ def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
             thermostat={"type": "bussi", "time_constant_fs": 1000.0},
             limits=hot,
         )
-    kept = read_h5md(tmp_path / "hot.h5.partial")[2]
+    kept = trajectory.read(tmp_path / "hot.h5.partial").positions_A
     assert not (tmp_path / "hot.h5").exists() and np.isfinite(kept).all()
     with pytest.raises(MDError, match="two atoms are 0.9"):
         run_md(box, tmp_path / "close.h5", LennardJones(), limits=SanityLimits(2000.0, min_distance_A=1.2))

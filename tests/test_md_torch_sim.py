@@ -7,12 +7,10 @@ import torch
 from ase import Atoms
 from ase.calculators.lj import LennardJones
 
-from mlip_transfer import md_torch_sim
-from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.evaluation import load_mace_calculator
-from mlip_transfer.geometry import read_chunks
-from mlip_transfer.md import MDError, SanityLimits, run_nvt
-from mlip_transfer.training import random_mace_model
+from mlip_transfer.dynamics import torch_sim_engine, trajectory
+from mlip_transfer.dynamics.ase_engine import MDError, SanityLimits, run_nvt
+from mlip_transfer.models.mace import load_calculator, random_model
+from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 BUSSI = {"type": "bussi", "time_constant_fs": 20.0}
 LOOSE = SanityLimits(max_temperature_K=5000.0, min_distance_A=0.1)  # random weights let O–H bonds stretch
@@ -20,7 +18,7 @@ LOOSE = SanityLimits(max_temperature_K=5000.0, min_distance_A=0.1)  # random wei
 
 @pytest.fixture(scope="module")
 def mace_file(tmp_path_factory):
-    return random_mace_model(
+    return random_model(
         tmp_path_factory.mktemp("model") / "random.model", channels=8, max_L=1, correlation=2, r_max_A=4.0
     )
 
@@ -30,16 +28,16 @@ def boxes():
 
 
 def positions(path):
-    with h5py.File(path) as f:
-        return f["particles/all/position/step"][:], f["particles/all/position/value"][:]
+    frames = trajectory.read(path)
+    return frames.steps, frames.positions_A
 
 
 def test_energies_and_forces_equal_the_ase_calculator(mace_file):
     frames = boxes()
     frames.append(frames[1].copy())
     frames[2].rattle(0.05, seed=2)  # a third, distorted frame in the same batch
-    state = md_torch_sim.md_state(md_torch_sim.load_model(mace_file, "cpu", "float64"), frames)
-    calculator = load_mace_calculator(mace_file, "cpu", "float64")
+    state = torch_sim_engine.md_state(torch_sim_engine.load_model(mace_file, "cpu", "float64"), frames)
+    calculator = load_calculator(mace_file, "cpu", "float64")
     for i, frame in enumerate(frames):
         frame.calc = calculator
         energy, forces = frame.get_potential_energy(), frame.get_forces()
@@ -51,14 +49,14 @@ def test_energies_and_forces_equal_the_ase_calculator(mace_file):
 def test_each_box_of_a_batch_equals_its_run_alone(mace_file, tmp_path):
     # a thermostat so weak (τ = 10³⁰ fs: exp(−Δt/τ) is 1 in float64) that the dynamics is deterministic:
     # batched and alone must then give the same trajectory, although they draw different random numbers
-    model = md_torch_sim.load_model(mace_file, "cpu", "float64")
+    model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     weak = {"type": "bussi", "time_constant_fs": 1e30}
     settings = dict(timestep_fs=0.5, steps=20, write_interval=5, thermostat=weak, seed=4, limits=LOOSE)
     batch = [tmp_path / "batch0.h5", tmp_path / "batch1.h5"]
-    md_torch_sim.run_nvt_batch(boxes(), model, batch, temperatures_K=[300, 350], **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, batch, temperatures_K=[300, 350], **settings)
     for box, temperature, path in zip(boxes(), [300, 350], batch, strict=True):
         alone = tmp_path / f"alone_{temperature}.h5"
-        md_torch_sim.run_nvt_batch([box], model, [alone], temperatures_K=[temperature], **settings)
+        torch_sim_engine.run_nvt_batch([box], model, [alone], temperatures_K=[temperature], **settings)
         steps, batched = positions(path)
         assert steps.tolist() == [0, 5, 10, 15, 20]
         assert np.abs(positions(alone)[1] - batched).max() < 1e-8
@@ -66,13 +64,13 @@ def test_each_box_of_a_batch_equals_its_run_alone(mace_file, tmp_path):
 
 
 def test_output_is_the_reference_paths_h5md(mace_file, tmp_path):
-    model = md_torch_sim.load_model(mace_file, "cpu", "float64")
+    model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     box = boxes()[0]
     settings = dict(temperature_K=300, timestep_fs=0.5, steps=10, write_interval=5, thermostat=BUSSI, seed=1)
-    md_torch_sim.run_nvt_batch([box], model, [tmp_path / "ts.h5"], temperatures_K=[300], limits=LOOSE, **{
+    torch_sim_engine.run_nvt_batch([box], model, [tmp_path / "ts.h5"], temperatures_K=[300], limits=LOOSE, **{
         k: v for k, v in settings.items() if k != "temperature_K"
     })  # fmt: skip
-    run_nvt(box, load_mace_calculator(mace_file, "cpu", "float64"), tmp_path / "ase.h5", limits=LOOSE, **settings)
+    run_nvt(box, load_calculator(mace_file, "cpu", "float64"), tmp_path / "ase.h5", limits=LOOSE, **settings)
     with h5py.File(tmp_path / "ts.h5") as fast, h5py.File(tmp_path / "ase.h5") as reference:
         names = set()
         reference.visit(names.add)
@@ -80,27 +78,28 @@ def test_output_is_the_reference_paths_h5md(mace_file, tmp_path):
             assert name in fast, name
             if isinstance(reference[name], h5py.Dataset):
                 assert fast[name].shape == reference[name].shape and fast[name].dtype == reference[name].dtype
-        # the same start: positions and Maxwell–Boltzmann velocities from the same seed
-        for series in ("position", "velocity"):
-            assert np.allclose(fast[f"particles/all/{series}/value"][0], reference[f"particles/all/{series}/value"][0])
-    assert [len(c.positions) for c in read_chunks(tmp_path / "ts.h5", chunk_frames=2)] == [2, 1]
+    # the same start: positions and Maxwell–Boltzmann velocities from the same seed
+    fast, reference = trajectory.read(tmp_path / "ts.h5", stop=1), trajectory.read(tmp_path / "ase.h5", stop=1)
+    assert np.allclose(fast.positions_A, reference.positions_A)
+    assert np.allclose(fast.velocities_A_per_ps, reference.velocities_A_per_ps)
+    assert [len(c.positions) for c in trajectory.read_chunks(tmp_path / "ts.h5", chunk_frames=2)] == [2, 1]
 
 
 def test_a_killed_batch_resumes_exactly_from_the_last_frame_all_boxes_hold(mace_file, tmp_path):
-    model = md_torch_sim.load_model(mace_file, "cpu", "float64")
+    model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     settings = dict(
         temperatures_K=[300, 350], timestep_fs=0.5, write_interval=5, thermostat=BUSSI, seed=3, limits=LOOSE
     )
     whole = [tmp_path / "whole0.h5", tmp_path / "whole1.h5"]
-    md_torch_sim.run_nvt_batch(boxes(), model, whole, steps=40, **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, whole, steps=40, **settings)
     cut = [tmp_path / "cut0.h5", tmp_path / "cut1.h5"]
-    md_torch_sim.run_nvt_batch(boxes(), model, cut, steps=20, **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, cut, steps=20, **settings)
     for path in cut:  # as a kill leaves them: partial files, the second one frame behind and a frame cut off
         path.replace(f"{path}.partial")
     with h5py.File(f"{cut[1]}.partial", "a") as f:
-        for group in ("particles/all/position", "particles/all/velocity"):
-            f[f"{group}/value"].resize(4, axis=0)
-    md_torch_sim.run_nvt_batch(boxes(), model, cut, steps=40, **settings)
+        for series in (trajectory.POSITION, trajectory.VELOCITY):
+            f[series]["value"].resize(4, axis=0)
+    torch_sim_engine.run_nvt_batch(boxes(), model, cut, steps=40, **settings)
     for a, b in zip(whole, cut, strict=True):
         steps, expected = positions(a)
         assert positions(b)[0].tolist() == steps.tolist() == list(range(0, 41, 5))
@@ -108,9 +107,9 @@ def test_a_killed_batch_resumes_exactly_from_the_last_frame_all_boxes_hold(mace_
 
 
 def test_a_frame_breaking_a_guard_stops_the_batch_keeping_earlier_frames(mace_file, tmp_path):
-    model = md_torch_sim.load_model(mace_file, "cpu", "float64")
+    model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     with pytest.raises(MDError, match="two atoms are"):
-        md_torch_sim.run_nvt_batch(
+        torch_sim_engine.run_nvt_batch(
             boxes(), model, [tmp_path / "a.h5", tmp_path / "b.h5"], temperatures_K=[300, 300], timestep_fs=0.5,
             steps=200, write_interval=5, thermostat=BUSSI, seed=3, limits=SanityLimits(5000.0, 0.8),
         )  # fmt: skip
@@ -124,8 +123,7 @@ def lj_gas():
 
 def temperature_statistics(path, blocks=10):
     """Mean and variance of the temperature (K, K²) with block standard errors."""
-    with h5py.File(path) as f:
-        t = f["observables/temperature/value"][20:]  # the first 100 fs relax the lattice start
+    t = trajectory.read(path).temperature_K[20:]  # the first 100 fs relax the lattice start
     parts = np.array_split(t, blocks)
     means, variances = np.array([p.mean() for p in parts]), np.array([p.var() for p in parts])
     error = np.sqrt(blocks - 1)
@@ -140,7 +138,7 @@ def test_thermostat_statistics_agree_with_the_ase_path(tmp_path, thermostat):
 
     settings = dict(timestep_fs=2.0, steps=4000, write_interval=5, thermostat=thermostat, seed=1, limits=LOOSE)
     model = LennardJonesModel(sigma=3.4, epsilon=0.0104, cutoff=8.5, dtype=torch.float64)
-    md_torch_sim.run_nvt_batch([lj_gas()], model, [tmp_path / "fast.h5"], temperatures_K=[300], **settings)
+    torch_sim_engine.run_nvt_batch([lj_gas()], model, [tmp_path / "fast.h5"], temperatures_K=[300], **settings)
     run_nvt(
         lj_gas(), LennardJones(sigma=3.4, epsilon=0.0104, rc=8.5), tmp_path / "ase.h5", temperature_K=300, **settings
     )

@@ -12,16 +12,16 @@ import sys
 import textwrap
 import time
 
-import h5py
 import numpy as np
 from ase.calculators.lj import LennardJones
 from ase.io import write
 
-from conftest import aimd_tree, needs_cp2k, restart_step, run_md
-from mlip_transfer import cp2k, training
-from mlip_transfer.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.frames import ENERGY_KEY, FORCES_KEY, cp2k_frames
-from mlip_transfer.md import read_h5md
+from conftest import aimd_file, aimd_frames, aimd_tree, needs_cp2k, restart_step, run_md
+from mlip_transfer.dynamics import trajectory
+from mlip_transfer.models import training
+from mlip_transfer.reference import cp2k
+from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
 
 
 def start(code: str, cwd) -> subprocess.Popen:
@@ -58,26 +58,25 @@ def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
     tree = aimd_tree(box, {"method": "xtb"}, steps=24, print_every=2, project="aimd")
     (tmp_path / "tree.json").write_text(json.dumps(tree))
     code = (
-        "import json; from mlip_transfer import cp2k; "
+        "import json; from mlip_transfer.reference import cp2k; "
         "cp2k.run_resumable(json.load(open('tree.json')), 'segment_1', 'aimd', command=['cp2k.psmp'], threads=1, "
-        "start_from='segment_0/aimd-1.restart')"
+        f"start_from={str(aimd_file('segment_0', 'restart'))!r})"
     )
     proc = start(code, tmp_path)
-    kill_when(proc, lambda: restart_step(second / "aimd-1.restart") >= 16)
-    before = cp2k_frames(second / "aimd-pos-1.xyz", second / "aimd-frc-1.xyz", second / "aimd-1.ener", [10.0] * 3)
+    kill_when(proc, lambda: restart_step(aimd_file(second, "restart")) >= 16)
+    before = aimd_frames(second)
     assert 12 <= before[-1].info["md_step"] < 24
 
-    cp2k.run_resumable(tree, second, "aimd", command=["cp2k.psmp"], threads=1, start_from=first / "aimd-1.restart")
-    assert "EXT_RESTART" in (second / "aimd.inp").read_text()
+    cp2k.run_resumable(tree, second, "aimd", command=["cp2k.psmp"], threads=1, start_from=aimd_file(first, "restart"))
+    assert "EXT_RESTART" in aimd_file(second, "input").read_text()
     steps_run = [
-        int(line.split()[0]) for line in (second / "aimd-1.ener").read_text().splitlines() if not line.startswith("#")
+        int(line.split()[0])
+        for line in aimd_file(second, "energies").read_text().splitlines()
+        if not line.startswith("#")
     ]
     assert min(steps_run) == 13 and steps_run.count(13) == 1  # continued from step 12, and not again after the kill
     assert {f.name: f.read_bytes() for f in first.iterdir()} == first_files  # the finished segment is untouched
-    joined = cp2k_frames(
-        *([d / name for d in (first, second)] for name in ("aimd-pos-1.xyz", "aimd-frc-1.xyz", "aimd-1.ener")),
-        [10.0] * 3,
-    )
+    joined = aimd_frames(first, second)
     assert [f.info["md_step"] for f in joined] == list(range(0, 25, 2))  # every printed step exactly once
     for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
         new = joined[old.info["md_step"] // 2]
@@ -123,7 +122,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
         },
     )
     code = (
-        "import json; from mlip_transfer import training; "
+        "import json; from mlip_transfer.models import training; "
         f"training.run_training(json.loads({json.dumps(json.dumps(command))}), threads=1, "
         f"log_file='first.log', work_dir={str(tmp_path / 'work')!r})"
     )
@@ -153,35 +152,31 @@ def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
         import time
         from ase.calculators.lj import LennardJones
         from ase.io import read
-        from mlip_transfer import md
+        from mlip_transfer.dynamics import ase_engine
 
         class Slow(LennardJones):
             def calculate(self, *args, **kwargs):
                 time.sleep(0.02)
                 super().calculate(*args, **kwargs)
 
-        md.run_nvt(read("start.extxyz"), Slow(sigma=1.0, epsilon=0.001, rc=3.0), "md.h5", temperature_K=300,
+        ase_engine.run_nvt(read("start.extxyz"), Slow(sigma=1.0, epsilon=0.001, rc=3.0), "md.h5", temperature_K=300,
                    timestep_fs=0.5, steps=400, write_interval=10,
                    thermostat={"type": "bussi", "time_constant_fs": 20.0}, seed=4,
-                   limits=md.SanityLimits(2000.0, 0.6))
+                   limits=ase_engine.SanityLimits(2000.0, 0.6))
         """
     )
     proc = start(code, tmp_path)
     partial = tmp_path / "md.h5.partial"
 
-    def some_frames():
-        try:  # read beside the writer, as a monitoring tool would
-            with h5py.File(partial, "r", locking=False) as f:
-                return f["particles/all/position/step"].shape[0] >= 8
-        except (OSError, KeyError):  # not created yet
-            return False
+    def some_frames():  # read beside the writer, as a monitoring tool would
+        return trajectory.frame_count(partial) >= 8
 
     kill_when(proc, some_frames)
-    before = read_h5md(partial)[2]
+    before = trajectory.read(partial).positions_A
     assert not (tmp_path / "md.h5").exists()
 
     run_md(box, tmp_path / "md.h5", steps=400, write_interval=10, seed=4)
-    with h5py.File(tmp_path / "md.h5") as f:
-        assert f["particles/all/position/step"][:].tolist() == list(range(0, 401, 10))
-    after = read_h5md(tmp_path / "md.h5")[2]
+    after = trajectory.read(tmp_path / "md.h5")
+    assert after.steps.tolist() == list(range(0, 401, 10))
+    after = after.positions_A
     assert np.array_equal(after[: len(before)], before)

@@ -14,7 +14,7 @@ import yaml
 from ase.io import read
 
 import local_slurm
-from conftest import REPO, needs_cp2k, restart_step, snakemake_executable
+from conftest import REPO, aimd_file, needs_cp2k, restart_step, snakemake_executable
 
 pytestmark = [
     pytest.mark.e2e,
@@ -70,7 +70,7 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
     )
     # a node failure part-way through the second AIMD segment: SLURM kills the job, Snakemake retries it
     deadline = time.monotonic() + 900
-    while restart_step(segment / "run" / "aimd-1.restart") < 18:
+    while restart_step(aimd_file(segment / "run", "restart")) < 18:
         assert proc.poll() is None and time.monotonic() < deadline, "the AIMD segment never got going"
         time.sleep(0.2)
     victim = [i for i, comment in slurm_jobs(cluster).items() if "run_aimd" in comment and "c3_78" in comment][-1]
@@ -81,7 +81,8 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
     jobs = slurm_jobs(cluster)
     assert any("CANCELLED" in state for state in jobs.values())
     assert sum("COMPLETED" in state for state in jobs.values()) >= 30  # every non-local rule ran as a SLURM job
-    assert "RESTART_FILE_NAME aimd-1.restart" in (segment / "run" / "aimd.inp").read_text()  # resumed, not restarted
+    restart = aimd_file(".", "restart").name
+    assert f"RESTART_FILE_NAME {restart}" in aimd_file(segment / "run", "input").read_text()  # resumed, not restarted
     steps = [f.info["md_step"] for f in read(run / "frames" / "c3_78.extxyz", ":")]
     assert steps == list(range(4, 31))  # after the equilibration steps, every step once across both segments
     matrix = pd.read_csv(run / "matrix" / "transferability.csv")

@@ -7,7 +7,7 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, reversed_keys, run_differently
-from mlip_transfer.box import composition_for_molarity
+from mlip_transfer.reference.box import composition_for_molarity
 from mlip_transfer.study import Study, canonical
 
 
@@ -43,7 +43,7 @@ def test_the_study_of_the_production_config():
     assert study.models[:2] == ["foundation", "ft_c0_56"] and len(study.models) == 10
     assert len(study.md_runs) == 28 and study.aimd_segments("c6_26") == 15
     c6 = study.concentrations["c6_26"]
-    assert c6.composition == composition_for_molarity(6.26, 96, 8, 0.02) and c6.stated_molarity_mol_per_L == 6.26
+    assert c6.composition == composition_for_molarity(6.26, 96, 8, 0.02, "K") and c6.stated_molarity_mol_per_L == 6.26
     for system in study.concentrations.values():  # every box has the molarity its label states, within 2 %
         assert abs(system.molarity_mol_per_L / system.stated_molarity_mol_per_L - 1) < 0.02
         assert 88 <= system.composition.n_oxygen <= 104
@@ -98,7 +98,7 @@ def test_a_science_setting_changes_exactly_the_jobs_it_determines(change, change
 
 def test_adding_runs_changes_no_existing_jobs_settings():
     def grow(config):
-        config["concentrations"].append({"label": "c7_61", "n_koh": 2, "n_water": 13})
+        config["concentrations"].append({"label": "c7_61", "n_hydroxide": 2, "n_water": 13})
         config["training"]["multi_concentration_models"].append(
             {"name": "multi_more", "concentrations": ["c7_61", "c3_78"]}
         )

@@ -1,6 +1,6 @@
 import pytest
 
-from mlip_transfer.training import TrainingError, check_training_log, mace_train_command
+from mlip_transfer.models.training import TrainingError, check_training_log, mace_train_command
 
 
 def arguments(command):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlip_transfer.transfer import (
+from mlip_transfer.models.transfer import (
     ModelErrors,
     error_versus_distance,
     recommendation,

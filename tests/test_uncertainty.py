@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlip_transfer.evaluation import force_rmse
-from mlip_transfer.transfer import ModelErrors, mean_over, paired_difference
-from mlip_transfer.uncertainty import CorrelationTime, integrated_autocorrelation_time
+from mlip_transfer.models.evaluation import force_rmse
+from mlip_transfer.models.transfer import ModelErrors, mean_over, paired_difference
+from mlip_transfer.models.uncertainty import CorrelationTime, integrated_autocorrelation_time
 
 
 def ar1(rng, shape, phi):

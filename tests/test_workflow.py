@@ -8,13 +8,21 @@ import signal
 import subprocess
 import time
 
-import h5py
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, needs_cp2k, restart_step, reversed_keys, run_differently, snakemake_executable
-from mlip_transfer.frames import cp2k_frames
+from conftest import (
+    REPO,
+    aimd_file,
+    aimd_frames,
+    needs_cp2k,
+    restart_step,
+    reversed_keys,
+    run_differently,
+    snakemake_executable,
+)
+from mlip_transfer.dynamics import trajectory
 from mlip_transfer.provenance import trace
 
 TINY_LABELS = ("c3_78", "c11_34")
@@ -223,7 +231,7 @@ def planned_jobs(workdir, configfile):
 
 
 def _add_concentration(c):
-    c["concentrations"].append({"label": "c7_61", "n_koh": 2, "n_water": 13})
+    c["concentrations"].append({"label": "c7_61", "n_hydroxide": 2, "n_water": 13})
 
 
 def _foundation_file(c, workdir):
@@ -362,8 +370,7 @@ def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(
     run = tiny_run / "results" / "tiny"
     assert "one batch of 2 boxes" in (run / "logs" / "run_md_batch" / "ft_c3_78.log").read_text()
     for system in ("c11_34", "c3_78"):
-        with h5py.File(run / "md" / "ft_c3_78" / f"{system}.h5") as f:
-            assert f["particles/all/position/step"][:].tolist() == list(range(0, 41, 2))
+        assert trajectory.read(run / "md" / "ft_c3_78" / f"{system}.h5").steps.tolist() == list(range(0, 41, 2))
     diffusion = pd.read_csv(run / "tables" / "diffusion.csv")
     assert {"c11_34", "c3_78"} <= set(diffusion.loc[diffusion["model"] == "ft_c3_78", "concentration"])
 
@@ -407,10 +414,10 @@ def kill_aimd_and_resume_the_workflow(tmp_path, run):
     restart file, the first segment is not recomputed, every step is kept once."""
     configfile = variant(tmp_path, "long_aimd", lambda c: c["cp2k"]["aimd"].update(steps=60, segment_steps=30))
     aimd = run / "cp2k" / "aimd" / "c3_78"
-    target = "results/tiny/cp2k/aimd/c3_78/segment_1/aimd-1.restart"
+    target = str(aimd_file("results/tiny/cp2k/aimd/c3_78/segment_1", "restart"))
 
     def second_segment_under_way():
-        return restart_step(aimd / "segment_1" / "run" / "aimd-1.restart") >= 40
+        return restart_step(aimd_file(aimd / "segment_1" / "run", "restart")) >= 40
 
     first_segment = {}
 
@@ -421,12 +428,11 @@ def kill_aimd_and_resume_the_workflow(tmp_path, run):
         return done
 
     kill_part_way_then_rerun(tmp_path, configfile, remember_first_segment, target)
-    assert "RESTART_FILE_NAME aimd-1.restart" in (aimd / "segment_1" / "run" / "aimd.inp").read_text()
+    restart = aimd_file(".", "restart").name
+    assert f"RESTART_FILE_NAME {restart}" in aimd_file(aimd / "segment_1" / "run", "input").read_text()
     assert {f.name: f.stat().st_mtime_ns for f in (aimd / "segment_0").glob("aimd*")} == first_segment
     segments = [aimd / f"segment_{k}" for k in (0, 1)]
-    frames = cp2k_frames(
-        *([d / name for d in segments] for name in ("aimd-pos-1.xyz", "aimd-frc-1.xyz", "aimd-1.ener")), [10.0] * 3
-    )
+    frames = aimd_frames(*segments)
     assert [f.info["md_step"] for f in frames] == list(range(61))
 
 
@@ -468,15 +474,10 @@ def kill_md_and_resume_the_workflow(tmp_path, run):
     kill_part_way_then_rerun(tmp_path, configfile, twenty_frames_written)
     log = (run / "logs" / "run_md" / "ft_c3_78_c11_34.log").read_text()
     assert re.search(r"resuming .* from step \d+ of 1000", log)
-    with h5py.File(run / "md" / "ft_c3_78" / "c11_34.h5") as f:
-        steps = f["particles/all/position/step"][:].tolist()
+    steps = trajectory.read(run / "md" / "ft_c3_78" / "c11_34.h5").steps.tolist()
     assert steps == list(range(0, 1001, 10)) and killed_at[0] < len(steps)
     assert not partial.exists() and (run / "tables" / "diffusion.csv").exists()
 
 
 def _frames(path):
-    try:
-        with h5py.File(path, "r", locking=False) as f:
-            return f["particles/all/position/step"].shape[0]
-    except (OSError, KeyError):
-        return 0
+    return trajectory.frame_count(path)

@@ -1,5 +1,6 @@
-"""Periodic geometry of KOH(aq) trajectories streamed in chunks of frames: minimum images, the shared
-neighbour lists of a chunk (:class:`ChunkGeometry`) and the readers that yield chunks of positions.
+"""Periodic geometry of aqueous hydroxide trajectories streamed in chunks of frames: minimum images, the
+shared neighbour lists of a chunk (:class:`ChunkGeometry`) and chunks of positions from ASE frames (the
+trajectory reader, :func:`mlip_transfer.dynamics.trajectory.read_chunks`, yields them from files).
 
 Boxes are orthorhombic; every cutoff must stay below half the box. Lengths in Å.
 """
@@ -7,17 +8,19 @@ Boxes are orthorhombic; every cutoff must stay below half the box. Lengths in Å
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import h5py
 import numpy as np
 from ase import Atoms
-from ase.data import chemical_symbols
-from ase.io import iread
 from scipy.spatial import cKDTree
+
+KINDS = ("O", "H", "M")  # oxygens, hydrogens, the cation (its element set by the analysis)
+
+
+def kind_index(symbols: np.ndarray, cation: str) -> dict[str, np.ndarray]:
+    """The atoms of each kind (:data:`KINDS`) among ``symbols``; "M" is ``cation``."""
+    return {kind: np.flatnonzero(symbols == (cation if kind == "M" else kind)) for kind in KINDS}
 
 
 def minimum_image(delta: np.ndarray, box_A: np.ndarray) -> np.ndarray:
@@ -44,7 +47,7 @@ class ChunkGeometry:
 
     Verlet lists: one periodic KD-tree search on the chunk's first frame (scipy's cKDTree) finds the
     candidate O···O pairs within the cutoff plus ``skin``; every frame then evaluates only those
-    candidates, vectorised over the whole chunk (the few K⁺ are paired with every O). The list is
+    candidates, vectorised over the whole chunk (the few cations are paired with every O). The list is
     exact while no oxygen has moved more than skin/2 from the first frame: :meth:`of` raises
     :class:`SkinExceeded` otherwise, and :func:`chunk_geometries` splits the chunk there. Each H
     belongs to its nearest O, verified in every frame.
@@ -55,8 +58,8 @@ class ChunkGeometry:
     h_vectors: np.ndarray  # (n, n_H, 3) minimum-image vector from each H's owner O to the H
     oo_pairs: np.ndarray  # (m, 3) rows (frame, O i, O j), i ≠ j listed once, closer than the O···O cutoff
     oo_vectors: np.ndarray  # (m, 3) vector from O i to O j
-    positions: dict[str, np.ndarray]  # "O", "H", "K": (n, n_kind, 3), for K–O pairs and the all-pairs RDFs
-    ko_cutoff_A: float
+    positions: dict[str, np.ndarray]  # "O", "H", "M" (the cation): (n, n_kind, 3), for M–O pairs and the RDFs
+    cation_o_cutoff_A: float
 
     @classmethod
     def of(
@@ -65,17 +68,18 @@ class ChunkGeometry:
         index: dict[str, np.ndarray],
         box_A: np.ndarray,
         oo_cutoff_A: float,
-        ko_cutoff_A: float = 3.5,
+        cation_o_cutoff_A: float = 3.5,
         skin_A: float = 2.0,
     ) -> ChunkGeometry:
-        """``positions``: (n_frames, n_atoms, 3) or one frame (n_atoms, 3).
+        """``positions``: (n_frames, n_atoms, 3) or one frame (n_atoms, 3); ``index``: the atoms of each kind
+        ("O", "H", "M" for the cation).
 
         Geometry is done in single precision, as MDAnalysis does (10⁻⁶ Å is far below any cutoff)."""
         positions = positions.reshape(-1, *positions.shape[-2:]).astype(np.float32)
         box_A = np.asarray(box_A, dtype=np.float32)
-        kinds = {s: positions[:, index[s]] for s in ("O", "H", "K")}
+        kinds = {s: positions[:, index[s]] for s in KINDS}
         o, h = kinds["O"], kinds["H"]
-        # only the O···O list is a Verlet list (H owners are verified per frame, K pairs are all pairs)
+        # only the O···O list is a Verlet list (H owners are verified per frame, M–O pairs are all pairs)
         moved = minimum_image(o - o[:1], box_A)
         outside = np.einsum("fac,fac->fa", moved, moved).max(axis=1) > (skin_A / 2) ** 2
         if outside.any():
@@ -96,15 +100,16 @@ class ChunkGeometry:
             oo_pairs=np.column_stack([frame, oo[pair, 0], oo[pair, 1]]),
             oo_vectors=oo_vec[frame, pair],
             positions=kinds,
-            ko_cutoff_A=ko_cutoff_A,
+            cation_o_cutoff_A=cation_o_cutoff_A,
         )
 
     @functools.cached_property
-    def ko_pairs(self) -> np.ndarray:
-        """(m, 3) rows (frame, K, O) closer than the K–O cutoff; computed when first asked for."""
-        o, k = self.positions["O"], self.positions["K"]
-        vectors = minimum_image(o[:, None, :, :] - k[:, :, None, :], self.box_A)  # few K: all pairs
-        return np.column_stack(np.nonzero(np.einsum("fkoc,fkoc->fko", vectors, vectors) < self.ko_cutoff_A**2))
+    def cation_o_pairs(self) -> np.ndarray:
+        """(m, 3) rows (frame, cation, O) closer than the cation–O cutoff; computed when first asked for."""
+        o, m = self.positions["O"], self.positions["M"]
+        vectors = minimum_image(o[:, None, :, :] - m[:, :, None, :], self.box_A)  # few cations: all pairs
+        d2 = np.einsum("fkoc,fkoc->fko", vectors, vectors)
+        return np.column_stack(np.nonzero(d2 < self.cation_o_cutoff_A**2))
 
     @property
     def hydrogen_counts(self) -> np.ndarray:
@@ -115,7 +120,7 @@ class ChunkGeometry:
         return np.bincount(keys.ravel(), minlength=n * n_o).reshape(n, n_o)
 
     def distances(self, a: str, b: str) -> np.ndarray:
-        """All minimum-image distances (n, n_a, n_b) between two atom kinds ("O", "H", "K"): for RDFs."""
+        """All minimum-image distances (n, n_a, n_b) between two atom kinds ("O", "H", "M"): for RDFs."""
         x, y = self.positions[a], self.positions[b]
         return np.linalg.norm(minimum_image(y[:, None, :, :] - x[:, :, None, :], self.box_A), axis=-1)
 
@@ -130,7 +135,11 @@ class SkinExceeded(ValueError):
 
 
 def chunk_geometries(
-    positions: np.ndarray, index: dict[str, np.ndarray], box_A: np.ndarray, oo_cutoff_A: float, ko_cutoff_A: float = 3.5
+    positions: np.ndarray,
+    index: dict[str, np.ndarray],
+    box_A: np.ndarray,
+    oo_cutoff_A: float,
+    cation_o_cutoff_A: float = 3.5,
 ) -> Iterator[tuple[int, ChunkGeometry]]:
     """``(first frame, geometry)`` of consecutive pieces of a chunk, each piece ending before the first
     frame in which an oxygen has left the neighbour list's skin."""
@@ -138,10 +147,10 @@ def chunk_geometries(
     while start < len(positions):
         piece = positions[start:]
         try:
-            yield start, ChunkGeometry.of(piece, index, box_A, oo_cutoff_A, ko_cutoff_A)
+            yield start, ChunkGeometry.of(piece, index, box_A, oo_cutoff_A, cation_o_cutoff_A)
             return
         except SkinExceeded as exceeded:
-            yield start, ChunkGeometry.of(piece[: exceeded.first_frame], index, box_A, oo_cutoff_A, ko_cutoff_A)
+            yield start, ChunkGeometry.of(piece[: exceeded.first_frame], index, box_A, oo_cutoff_A, cation_o_cutoff_A)
             start += exceeded.first_frame
 
 
@@ -206,17 +215,3 @@ def chunks_from_atoms(frames: Iterable[Atoms], chunk_frames: int = 32) -> Iterat
             buffer = []
     if buffer:
         yield PositionChunk(symbols, box, np.array(buffer))
-
-
-def read_chunks(path: str | os.PathLike, chunk_frames: int = 32) -> Iterator[PositionChunk]:
-    """Stream a trajectory file in chunks: H5MD (``.h5``, the MD stage's output) one block read per
-    chunk, anything else ASE reads (extended XYZ AIMD frames, ``.traj``) through ``iread``."""
-    if Path(path).suffix not in (".h5", ".h5md"):
-        yield from chunks_from_atoms(iread(path, index=":"), chunk_frames)
-        return
-    with h5py.File(path, "r") as f:
-        particles = f["particles/all"]
-        symbols, box = np.array(chemical_symbols)[particles["species"][:]], particles["box/edges"][:]
-        positions = particles["position/value"]
-        for start in range(0, len(positions), chunk_frames):
-            yield PositionChunk(symbols, box, positions[start : start + chunk_frames])

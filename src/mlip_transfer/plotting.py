@@ -16,11 +16,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .evaluation import METRICS, Predictions  # noqa: E402
+from .chemistry import Hydroxide  # noqa: E402
 from .files import atomic_path  # noqa: E402
-from .reference_data import experimental  # noqa: E402
-from .study import fine_tune_name  # noqa: E402
-from .transfer import UNCERTAINTY, home_models, transferability_matrix  # noqa: E402
+from .models.evaluation import METRICS, Predictions  # noqa: E402
+from .models.transfer import UNCERTAINTY, home_models, transferability_matrix  # noqa: E402
+from .names import fine_tune  # noqa: E402
 
 Paths = Sequence[str | os.PathLike]  # one figure's files, e.g. [name.png, name.pdf]
 
@@ -149,7 +149,7 @@ def learning_curves(table: pd.DataFrame, molarities: Mapping[str, float], paths:
         for test, rows in table[table["model"] == model].groupby("test_concentration", sort=False):
             ax.errorbar(
                 rows["training_frames"], rows["force_rmse_meV_per_A"], yerr=rows["force_rmse_se_meV_per_A"],
-                marker="o", capsize=3, lw=2.5 if model == fine_tune_name(test) else 1.0,
+                marker="o", capsize=3, lw=2.5 if model == fine_tune(test) else 1.0,
                 label=f"test {molarities[test]:.2f} mol/L",
             )  # fmt: skip
         ax.set_xscale("log")
@@ -204,14 +204,20 @@ def parity(predictions: Mapping[str, Predictions], model: str, paths: Paths) -> 
 
 
 def versus_concentration(
-    table: pd.DataFrame, value: str, group: str, label: str, paths: Paths, error: str | None = None
+    table: pd.DataFrame,
+    value: str,
+    group: str,
+    label: str,
+    paths: Paths,
+    hydroxide: Hydroxide,
+    error: str | None = None,
 ) -> None:
     """``value`` against ``molarity_mol_per_L``, one line per ``group``."""
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
     for name, rows in table.sort_values("molarity_mol_per_L").groupby(group):
         yerr = rows[error] if error else None
         ax.errorbar(rows["molarity_mol_per_L"], rows[value], yerr=yerr, marker="o", capsize=3, label=str(name))
-    ax.set_xlabel("KOH concentration (mol/L)")
+    ax.set_xlabel(f"{hydroxide.formula} concentration (mol/L)")
     ax.set_ylabel(label)
     ax.legend(fontsize=8)
     save(fig, paths)
@@ -229,11 +235,11 @@ def _flagged_series(ax, x, y, trusted, yerr=None, label=None, **style) -> None:
     ax.plot(x[~trusted], y[~trusted], "o", color=colour, mfc="white")
 
 
-def diffusion_panels(diffusion: pd.DataFrame, paths: Paths) -> None:
+def diffusion_panels(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide) -> None:
     """D against concentration, one panel per species, one line per model (AIMD included), with block
     errors; hollow markers where D is not converged (``diffusive`` false); the experimental
     infinite-dilution value of each species as a dashed line."""
-    reference = experimental()["infinite_dilution_diffusion_1e-9_m2_per_s"]
+    reference = hydroxide.infinite_dilution_diffusion()
     species = list(dict.fromkeys(diffusion["species"]))
     fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.8), squeeze=False)
     for ax, sp in zip(axes[0], species, strict=True):
@@ -250,7 +256,7 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths) -> None:
         if sp in reference:
             ax.axhline(reference[sp]["value"], ls="--", color="grey", label="experiment, infinite dilution")
         ax.set_title(sp)
-        ax.set_xlabel("KOH concentration (mol/L)")
+        ax.set_xlabel(f"{hydroxide.formula} concentration (mol/L)")
     axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
     axes[0, -1].legend(fontsize=7)
     if not diffusion["diffusive"].all():
@@ -258,9 +264,9 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths) -> None:
     save(fig, paths)
 
 
-def conductivity(diffusion: pd.DataFrame, paths: Paths) -> None:
-    """Nernst–Einstein conductivity from D(K⁺) and D(OH⁻) per model beside the experimental correlation;
-    hollow markers where either D is not converged."""
+def conductivity(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide) -> None:
+    """Nernst–Einstein conductivity from D(M⁺) and D(OH⁻) per model beside the experimental correlation, drawn
+    only inside its fitted range (where the hydroxide has one); hollow markers where either D is not converged."""
     rows = diffusion.drop_duplicates(["model", "concentration"]).sort_values("molarity_mol_per_L")
     fig, ax = plt.subplots(figsize=(4.8, 3.8))
     for model, by_model in rows.groupby("model"):
@@ -272,13 +278,16 @@ def conductivity(diffusion: pd.DataFrame, paths: Paths) -> None:
             label=f"{model} (Nernst–Einstein)",
         )
     experiment = rows.drop_duplicates("concentration")
-    ax.plot(
-        experiment["molarity_mol_per_L"],
-        experiment["experimental_conductivity_S_per_m"],
-        "k--",
-        label="experiment (Gilliam 2007)",
-    )
-    ax.set_xlabel("KOH concentration (mol/L)")
+    if experiment["experimental_conductivity_S_per_m"].notna().any():
+        entry = hydroxide.known["conductivity"]
+        low, high = entry["valid_molarity_mol_per_L"]
+        ax.plot(
+            experiment["molarity_mol_per_L"],
+            experiment["experimental_conductivity_S_per_m"],
+            "k--",
+            label=f"experiment ({entry['source'].split(',')[0]}; fitted {low:g}–{high:g} mol/L)",
+        )
+    ax.set_xlabel(f"{hydroxide.formula} concentration (mol/L)")
     ax.set_ylabel("conductivity (S/m)")
     ax.legend(fontsize=7)
     if not rows["nernst_einstein_diffusive"].all():

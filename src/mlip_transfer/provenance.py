@@ -80,7 +80,7 @@ def write_manifest(
     workflow_dir: str | os.PathLike = ".",
 ) -> Path:
     """Write ``<run_dir>/manifest.json`` and return its path."""
-    from .cp2k import cp2k_version
+    from .reference.cp2k import cp2k_version
 
     config_json = json.dumps(config, sort_keys=True, default=str)
     try:

@@ -25,42 +25,24 @@ from typing import NamedTuple
 
 import yaml
 
-from .box import (
+from . import names
+from .chemistry import ChemistryError, Hydroxide
+from .reference.box import (
     BoxError,
     Composition,
     box_molarity_mol_per_L,
     composition_for_molarity,
     composition_molarity,
     cubic_box_length_A,
-    molality_mol_per_kg,
 )
-from .datasets import split_counts
+from .reference.splits import split_counts
 
-FOUNDATION = "foundation"
-AIMD_SOURCE = "AIMD"  # the analysed "source" of the ab initio reference, beside model names
-FINE_TUNE_PREFIX = "ft_"  # the fine-tune of one concentration: "ft_<label>"
-SEED_SEPARATOR = ".seed"  # committee members: "<model>.seed<n>"
-FRAMES_SEPARATOR = ".frames"  # learning-curve fine-tunes on a subset of the training frames: "<model>.frames<n>"
-# The independent test AIMD of a concentration, "<label>.test" (a dot: no label can collide with it), and the
-# in-trajectory test block of its training AIMD, "<label>.block", kept beside it to show what independence is worth.
-TEST_TRAJECTORY_SUFFIX = ".test"
-IN_TRAJECTORY_SUFFIX = ".block"
 TEST_SEED_OFFSET = 1  # the test AIMD's box and velocities: seed + 1
 
 
-def fine_tune_name(label: str) -> str:
-    """The model fine-tuned on one concentration's frames alone."""
-    return f"{FINE_TUNE_PREFIX}{label}"
-
-
-def without_seed(name: str) -> str:
-    """The model a committee member belongs to ("ft_c6_26.seed3" → "ft_c6_26"); other names unchanged."""
-    return name.partition(SEED_SEPARATOR)[0]
-
-
 class Variant(NamedTuple):
-    """What a trained model's name says: the model, its training seed, and its number of training frames
-    (None: all of its training split)."""
+    """What a trained model's name says (:class:`~mlip_transfer.names.ModelName`), with the seed resolved:
+    the model, its training seed, and its number of training frames (None: all of its training split)."""
 
     model: str
     seed: int
@@ -101,12 +83,13 @@ class System:
     equilibration_steps: int
     box_length_A: float | None = None
     stated_molarity_mol_per_L: float | None = None
-    explicit_composition: bool = False  # n_koh + n_water given, rather than chosen for a molarity
+    explicit_composition: bool = False  # n_hydroxide + n_water given, rather than chosen for a molarity
 
     @classmethod
     def from_config(cls, entry: Mapping, key: str, config: Mapping) -> System:
-        if "n_koh" in entry:
-            composition = Composition(entry["n_koh"], entry["n_water"])
+        cation = config["cation"]
+        if "n_hydroxide" in entry:
+            composition = Composition(entry["n_hydroxide"], entry["n_water"], cation)
         else:
             search = config["composition_search"]
             with warnings.catch_warnings():  # range warnings belong to the box builder's log
@@ -117,8 +100,9 @@ class System:
                         entry["n_oxygen"],
                         search["oxygen_window"],
                         search["molarity_tolerance"],
+                        cation,
                     )
-                except BoxError as error:
+                except (BoxError, ChemistryError) as error:  # no box near it, or no density to say
                     raise BoxError(f"config key '{key}.molarity_mol_per_L': {error}") from error
         aimd = config["cp2k"]["aimd"]
         return cls(
@@ -131,7 +115,7 @@ class System:
             equilibration_steps=aimd["equilibration_steps"],
             box_length_A=entry.get("box_length_A"),
             stated_molarity_mol_per_L=entry.get("molarity_mol_per_L"),
-            explicit_composition="n_koh" in entry,
+            explicit_composition="n_hydroxide" in entry,
         )
 
     @property
@@ -143,12 +127,12 @@ class System:
 
     @property
     def molarity_mol_per_L(self) -> float:
-        """The box's own molarity: its KOH per volume (not the label's)."""
+        """The box's own molarity: its hydroxide per volume (not the label's)."""
         return box_molarity_mol_per_L(self.composition, self.cubic_box_length_A)
 
     @property
     def molality_mol_per_kg(self) -> float:
-        return molality_mol_per_kg(self.composition)
+        return self.composition.molality_mol_per_kg
 
     @property
     def cubic_box_length_A(self) -> float:
@@ -169,6 +153,7 @@ class Study:
 
     def __init__(self, config: Mapping):
         self.config = config
+        self.hydroxide = Hydroxide(config["cation"])  # the solution's chemistry: elements, masses, data
         self.concentrations: dict[str, System] = {
             c["label"]: System.from_config(c, f"concentrations[{i}]", config)
             for i, c in enumerate(config["concentrations"])
@@ -184,7 +169,7 @@ class Study:
             {
                 label: replace(
                     system,
-                    label=f"{label}{TEST_TRAJECTORY_SUFFIX}",
+                    label=names.test_trajectory(label),
                     key="test_trajectory",
                     seed=system.seed + TEST_SEED_OFFSET,
                     aimd_steps=test["steps"],
@@ -204,26 +189,26 @@ class Study:
         self.splits: list[str] = [s for s in ("train", "valid", "test") if config["split"][s] > 0]
         # with an independent test AIMD, the in-trajectory test block (if any) only measures what it flatters
         self.in_trajectory_test_sets: list[str] = (
-            [f"{label}{IN_TRAJECTORY_SUFFIX}" for label in self.concentrations]
+            [names.in_trajectory_test_set(label) for label in self.concentrations]
             if self.test_trajectories and "test" in self.splits
             else []
         )
-        self.fine_tuned: dict[str, str] = {fine_tune_name(label): label for label in self.concentrations}
+        self.fine_tuned: dict[str, str] = {names.fine_tune(label): label for label in self.concentrations}
         self.multi_models: dict[str, list[str]] = {
             m["name"]: list(m["concentrations"]) for m in config["training"]["multi_concentration_models"]
         }
-        self.models: list[str] = [FOUNDATION, *self.fine_tuned, *self.multi_models]
+        self.models: list[str] = [names.FOUNDATION, *self.fine_tuned, *self.multi_models]
         # One fine-tune per seed: the first seed's is the study's model (MD, parity plots); the others, named
         # "<model>.seed<n>", form its committee (uncertainty over initialisation and shuffling).
         self.seeds: list[int] = list(config["training"]["seeds"] or [config["seed"]])
         self.committee_members: list[str] = [
-            f"{model}{SEED_SEPARATOR}{seed}" for model in self.models[1:] for seed in self.seeds[1:]
+            names.committee_member(model, seed) for model in self.models[1:] for seed in self.seeds[1:]
         ]
         # Learning curves: fine-tunes of selected concentrations on the first n frames of their training blocks.
         budgets = config["training"]["frame_budgets"] or {"concentrations": [], "frames": []}
         self.frame_budget_concentrations: list[str] = list(budgets["concentrations"])
         self.frame_budget_models: list[str] = [
-            f"{fine_tune_name(label)}{FRAMES_SEPARATOR}{n}"
+            names.frame_budget(names.fine_tune(label), n)
             for label in budgets["concentrations"]
             for n in budgets["frames"]
         ]
@@ -245,7 +230,7 @@ class Study:
                 "stated_molarity_mol_per_L": s.stated_molarity_mol_per_L,
                 "molarity_mol_per_L": s.molarity_mol_per_L,
                 "molality_mol_per_kg": s.molality_mol_per_kg,
-                "n_koh": s.composition.n_koh,
+                "n_hydroxide": s.composition.n_hydroxide,
                 "n_water": s.composition.n_water,
                 "box_length_A": s.cubic_box_length_A,
             }
@@ -266,17 +251,16 @@ class Study:
     def variant(self, name: str) -> Variant:
         """Model, seed and training frames of a trained model's name: "ft_c6_26" (the first seed, all
         frames), "ft_c6_26.seed3" (a committee member) or "ft_c6_26.frames100" (a learning-curve point)."""
-        seed = name.partition(SEED_SEPARATOR)[2]
-        model, _, frames = without_seed(name).partition(FRAMES_SEPARATOR)
-        return Variant(model, int(seed) if seed else self.seeds[0], int(frames) if frames else None)
+        parsed = names.ModelName.parse(name)
+        return Variant(parsed.model, self.seeds[0] if parsed.seed is None else parsed.seed, parsed.frames)
 
     def training_map(self) -> dict[str, list[str]]:
         """Training concentrations of every fine-tuned model (the foundation model has none here)."""
-        return {model: self.training_concentrations(model) for model in self.models if model != FOUNDATION}
+        return {model: self.training_concentrations(model) for model in self.models if model != names.FOUNDATION}
 
     def analysed_runs(self) -> list[tuple[str, str]]:
         """(source, concentration) pairs analysed: every MD run, then the AIMD reference of each concentration."""
-        return [*self.md_runs, *((AIMD_SOURCE, label) for label in self.concentrations)]
+        return [*self.md_runs, *((names.AIMD_SOURCE, label) for label in self.concentrations)]
 
     def aimd_segments(self, system: str) -> int:
         """A production AIMD does not fit one job's walltime: it runs as equal segments of at most
@@ -291,10 +275,10 @@ class Study:
     def test_set_source(self, test_set: str) -> tuple[str, str]:
         """(system, kind) of a test set's frames: a concentration label → its independent test AIMD
         ("trajectory") or its training AIMD's test block ("block"); "<label>.block" → that block."""
-        label, _, suffix = test_set.partition(".")
-        if label not in self.concentrations or (suffix and f".{suffix}" != IN_TRAJECTORY_SUFFIX):
+        label, block = names.test_set_concentration(test_set)
+        if label not in self.concentrations:
             raise KeyError(f"unknown test set {test_set!r}")
-        if label in self.test_trajectories and not suffix:
+        if label in self.test_trajectories and not block:
             return self.test_trajectories[label].label, "trajectory"
         return label, "block"
 
@@ -304,12 +288,12 @@ class Study:
         return [
             (member, test_set)
             for test_set in self.in_trajectory_test_sets
-            for member in self.members_of(fine_tune_name(test_set.partition(".")[0]))
+            for member in self.members_of(names.fine_tune(names.test_set_concentration(test_set)[0]))
         ]
 
     def members_of(self, model: str) -> list[str]:
         """A model's fine-tunes: the study's (first seed) and its committee members."""
-        return [model, *(m for m in self.committee_members if without_seed(m) == model)]
+        return [model, *(m for m in self.committee_members if names.without_seed(m) == model)]
 
     def training_frames(self, model: str) -> int:
         """Training frames of a single-concentration fine-tune or learning-curve point."""
@@ -363,7 +347,8 @@ class Study:
     def box_settings(self, system: str) -> dict:
         s = self.systems[system]
         return {
-            "n_koh": s.composition.n_koh,
+            "cation": s.composition.cation,
+            "n_hydroxide": s.composition.n_hydroxide,
             "n_water": s.composition.n_water,
             "box_length_A": s.box_length_A,
             "seed": s.seed,
@@ -424,7 +409,7 @@ class Study:
         they have their own fit window and skip nothing.
         """
         a = self.config["analysis"]
-        if source == AIMD_SOURCE:
+        if source == names.AIMD_SOURCE:
             aimd = self.config["cp2k"]["aimd"]
             interval_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
             skip_frames, window = 0, a["aimd_diffusion_window_ps"]
@@ -449,7 +434,8 @@ class Study:
                 "min_diffusion_window_ps": a["min_diffusion_window_ps"],
                 "diffusion_blocks": a["diffusion_blocks"],
                 "rdf_bin_width_A": a["rdf_bin_width_A"],
-                "k_o_cutoff_A": a["k_o_cutoff_A"],
+                "cation": self.config["cation"],
+                "cation_o_cutoff_A": a["cation_o_cutoff_A"],
                 "proton_transfer_persistence_ps": a["proton_transfer_persistence_ps"],
                 "hbond_lifetime_max_ps": a["hbond_lifetime_max_ps"],
                 "temperature_K": self.systems[system].temperature_K,

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .box import BoxError
-from .datasets import SplitError
-from .reference_data import experimental
-from .study import AIMD_SOURCE, Study, fine_tune_protocols
+from . import names
+from .reference.box import BoxError
+from .reference.cp2k import data_dir, missing_basis_or_potential
+from .reference.splits import SplitError
+from .study import Study, fine_tune_protocols
 
 
 class ConfigError(ValueError):
@@ -45,13 +46,14 @@ def _labels(config: Mapping) -> None:
     for key, label in entries:
         if label in seen:
             _fail(key, f"label {label!r} is already used by {seen[label]}")
-        if label == AIMD_SOURCE:
+        if label == names.AIMD_SOURCE:
             _fail(key, "label 'AIMD' is reserved for the reference analysis")
         seen[label] = key
 
 
 def _systems(config: Mapping, study: Study) -> None:
-    solubility = experimental()["solubility_25C_mol_per_L"]["value"]
+    hydroxide = study.hydroxide
+    solubility = hydroxide.solubility_mol_per_L
     tolerance = config["composition_search"]["molarity_tolerance"]
     for label, system in study.systems.items():
         key, stated, n = system.key, system.stated_molarity_mol_per_L, system.composition
@@ -60,14 +62,15 @@ def _systems(config: Mapping, study: Study) -> None:
         if system.explicit_composition and stated and abs(actual - stated) > tolerance * stated:
             _fail(
                 f"{key}.molarity_mol_per_L",
-                f"{n.n_koh} KOH + {n.n_water} H2O in a {system.cubic_box_length_A:.2f} Å box is {actual:.2f} mol/L, "
+                f"{n} in a {system.cubic_box_length_A:.2f} Å box is {actual:.2f} mol/L, "
                 f"not the stated {stated} mol/L (tolerance {100 * tolerance:g} %)",
             )
         molarity = system.molarity_mol_per_L
-        if molarity > solubility and not config["allow_supersaturated"]:
+        if solubility and molarity > solubility and not config["allow_supersaturated"]:
             _fail(
                 key,
-                f"{label} at {molarity:.2f} mol/L is above KOH's solubility ({solubility} mol/L at 25 °C); "
+                f"{label} at {molarity:.2f} mol/L is above {hydroxide.formula}'s solubility ({solubility} mol/L at "
+                "25 °C); "
                 "set allow_supersaturated: true to model a supersaturated solution on purpose",
             )
 
@@ -76,6 +79,15 @@ def _cp2k(config: Mapping, study: Study) -> None:
     cp2k = config["cp2k"]
     if cp2k["method"] == "dft" and "dft" not in cp2k:
         _fail("cp2k.dft", "method 'dft' needs a cp2k.dft section (functional, basis sets, potentials, cutoffs)")
+    if cp2k["method"] == "dft":
+        for kind in ("basis_sets", "potentials"):
+            missing = [e for e in study.hydroxide.elements if e not in cp2k["dft"][kind]]
+            if missing:
+                _fail(f"cp2k.dft.{kind}", f"no entry for element(s) {missing} of {study.hydroxide.formula}(aq)")
+        folder = data_dir()  # None where CP2K's data files are not here (a login node without the module)
+        problem = folder and missing_basis_or_potential(cp2k["dft"], study.hydroxide.elements, folder)
+        if problem:
+            _fail(*problem)
     aimd = cp2k["aimd"]
     if aimd["equilibration_steps"] >= aimd["steps"]:
         _fail(
@@ -147,8 +159,11 @@ def _models(config: Mapping, study: Study) -> None:
     labels = set(study.concentrations)
     for i, model in enumerate(config["training"]["multi_concentration_models"]):
         key = f"training.multi_concentration_models[{i}]"
-        if model["name"] == "foundation" or model["name"].startswith("ft_"):
-            _fail(f"{key}.name", f"{model['name']!r} collides with the names 'foundation' and 'ft_<label>'")
+        if model["name"] == names.FOUNDATION or names.ModelName.parse(model["name"]).concentration is not None:
+            _fail(
+                f"{key}.name",
+                f"{model['name']!r} collides with the names {names.FOUNDATION!r} and {names.fine_tune('<label>')!r}",
+            )
         unknown = sorted(set(model["concentrations"]) - labels)
         if unknown:
             _fail(f"{key}.concentrations", f"unknown concentration labels {unknown}; labels are {sorted(labels)}")
@@ -191,10 +206,12 @@ def _analysis(config: Mapping, study: Study) -> None:
         _fail("analysis.viscosity_mPa_s", f"unknown concentration labels {unknown}")
     cutoffs = {
         "analysis.donor_acceptor_cutoff_A": analysis["donor_acceptor_cutoff_A"],
-        "analysis.k_o_cutoff_A": analysis["k_o_cutoff_A"],
+        "analysis.cation_o_cutoff_A": analysis["cation_o_cutoff_A"],
     }
     for label, system in study.systems.items():
         key, half_box = system.key, system.cubic_box_length_A / 2
+        if system.box_length_A is None and not study.hydroxide.has_density():
+            _fail(f"{key}.box_length_A", f"no density correlation of {study.hydroxide.formula}(aq) is known: give it")
         for cutoff_key, cutoff in cutoffs.items():
             if cutoff >= half_box:
                 _fail(

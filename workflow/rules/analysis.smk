@@ -44,5 +44,6 @@ rule summarise_analysis:
         runs=STUDY.analysed_runs(),
         molarities=STUDY.molarities(),
         temperatures_K=STUDY.temperatures_K(),
+        cation=config["cation"],
     script:
         "../scripts/summarise_analysis.py"

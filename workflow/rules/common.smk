@@ -9,19 +9,15 @@ import re
 from argparse import Namespace
 from pathlib import Path
 
-from mlip_transfer import evaluation
+from mlip_transfer.models import evaluation
 from mlip_transfer.cluster import job_resources
-from mlip_transfer.study import (
-    AIMD_SOURCE,
-    Study,
-    canonical,
-    fine_tune_name,
-    without_seed,
-)
+from mlip_transfer.reference import cp2k_output
+from mlip_transfer import names
+from mlip_transfer.study import Study, canonical
 
 STUDY = Study(config)
 RUN = f"results/{config['run_name']}"
-ELEMENTS = ["H", "O", "K"]
+ELEMENTS = STUDY.hydroxide.elements  # H, O and the cation (config: cation)
 CONCENTRATIONS = list(STUDY.concentrations)  # also the names of their test sets
 # "<label>.block": the training AIMD's own test block, beside an independent test AIMD (the comparison)
 IN_TRAJECTORY_TEST_SETS = STUDY.in_trajectory_test_sets
@@ -39,7 +35,7 @@ EVALUATED_MODELS = [
     *ALL_FINE_TUNES,
 ]  # every one on every concentration's test set
 # the fine-tunes on all training frames at the end of each learning curve
-LEARNING_CURVE_ENDS = [fine_tune_name(c) for c in STUDY.frame_budget_concentrations]
+LEARNING_CURVE_ENDS = [names.fine_tune(c) for c in STUDY.frame_budget_concentrations]
 MD_RUNS = STUDY.md_runs
 MD_CONCENTRATIONS = config["md"]["concentrations"]
 ANALYSIS_FIGURES = [
@@ -55,11 +51,12 @@ CP2K_ENVMODULES = config["cluster"]["envmodules"]["cp2k"]
 METRICS = list(evaluation.METRICS)  # the matrices drawn
 
 
+# the grammar of every name: mlip_transfer.names
 wildcard_constraints:
-    system=r"[A-Za-z][A-Za-z0-9_]*(\.test)?",  # a concentration, its test AIMD "<label>.test", pretrain
-    test_set=r"[A-Za-z][A-Za-z0-9_]*(\.block)?",  # a concentration's test set, "<label>.block" its block
-    model="[A-Za-z][A-Za-z0-9_]*(\.(seed|frames)[0-9]+)?",  # <model>.seed<n>, ft_<label>.frames<n>
-    source="[A-Za-z][A-Za-z0-9_]*",
+    system=names.SYSTEM_PATTERN,
+    test_set=names.TEST_SET_PATTERN,
+    model=names.MODEL_PATTERN,
+    source=names.LABEL,
     element="[A-Z][a-z]?",
     split="train|valid|test",
     segment=r"\d+",
@@ -87,14 +84,8 @@ def bench(rule, *wildcards):
 
 
 def aimd_segment_file(system, segment, name):
-    """`positions`, `forces`, `energies` or `restart` file of one AIMD segment."""
-    files = {
-        "positions": "aimd-pos-1.xyz",
-        "forces": "aimd-frc-1.xyz",
-        "energies": "aimd-1.ener",
-        "restart": "aimd-1.restart",
-    }
-    return f"{RUN}/cp2k/aimd/{system}/segment_{segment}/{files[name]}"
+    """`positions`, `forces`, `energies` or `restart` file of one AIMD segment (CP2K's names)."""
+    return f"{RUN}/cp2k/aimd/{system}/segment_{segment}/{cp2k_output.md_file_name(cp2k_output.AIMD_PROJECT, name)}"
 
 
 def output_dir(wildcards, output):
@@ -206,7 +197,7 @@ def training_sets(wildcards):
 
 def committee_source(wildcards):
     """The training frames a committee member resamples: those of its model's first seed."""
-    return training_sets(Namespace(model=without_seed(wildcards.model)))["train"]
+    return training_sets(Namespace(model=names.without_seed(wildcards.model)))["train"]
 
 
 def replay_data():
@@ -251,7 +242,7 @@ def analysis_tables(source, system):
 
 def analysis_input(wildcards):
     """The trajectory of an analysed run: AIMD frames or an MD trajectory."""
-    if wildcards.source == AIMD_SOURCE:
+    if wildcards.source == names.AIMD_SOURCE:
         return frames_file(wildcards.system)
     return f"{RUN}/md/{wildcards.source}/{wildcards.system}.h5"
 
@@ -310,12 +301,12 @@ def concentration_outputs(label):
     """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
     own test set, MD of that model at that concentration (if selected) and the analyses.
     """
-    own_run = (fine_tune_name(label), label)
+    own_run = (names.fine_tune(label), label)
     own_md = [own_run] if own_run in MD_RUNS else []
     return [
-        evaluation_file(fine_tune_name(label), label, "errors"),
+        evaluation_file(names.fine_tune(label), label, "errors"),
         *[
             analysis_tables(m, c)["diffusion"]
-            for m, c in [*own_md, (AIMD_SOURCE, label)]
+            for m, c in [*own_md, (names.AIMD_SOURCE, label)]
         ],
     ]

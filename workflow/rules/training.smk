@@ -47,7 +47,7 @@ else:
             file=config["foundation_model"]["file"],
             url=config["foundation_model"]["url"],
             sha256=config["foundation_model"]["sha256"],
-            atomic_numbers=[1, 8, 19],
+            atomic_numbers=STUDY.hydroxide.atomic_numbers,
         script:
             "../scripts/provide_foundation_model.py"
 

@@ -1,7 +1,7 @@
-from mlip_transfer.analysis import SolutionAnalysis
+from mlip_transfer.analysis.hbonds import HBondCriterion
+from mlip_transfer.analysis.solution import SolutionAnalysis
+from mlip_transfer.dynamics.trajectory import read_chunks
 from mlip_transfer.files import atomic_path
-from mlip_transfer.geometry import read_chunks
-from mlip_transfer.hbonds import HBondCriterion
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
@@ -16,7 +16,8 @@ analysis = SolutionAnalysis(
     n_blocks=settings["diffusion_blocks"],
     viscosity_mPa_s=settings["viscosity_mPa_s"],
     persistence_ps=settings["proton_transfer_persistence_ps"],
-    k_o_cutoff_A=settings["k_o_cutoff_A"],
+    cation=settings["cation"],
+    cation_o_cutoff_A=settings["cation_o_cutoff_A"],
     hbond_lifetime_max_ps=settings["hbond_lifetime_max_ps"],
     skip_frames=settings["skip_frames"],
 ).run(read_chunks(snakemake.input[0]))

@@ -1,9 +1,10 @@
 import pandas as pd
 
-from mlip_transfer import evaluation, plotting
+from mlip_transfer import plotting
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
-from mlip_transfer.study import without_seed
+from mlip_transfer.models import evaluation
+from mlip_transfer.names import without_seed
 
 log = log_to(snakemake.log[0])
 params = snakemake.params

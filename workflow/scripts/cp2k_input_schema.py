@@ -1,5 +1,5 @@
-from mlip_transfer.cp2k import cp2k_version, write_input_schema
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference.cp2k import cp2k_version, write_input_schema
 
 log = log_to(snakemake.log[0])
 command = snakemake.config["cp2k"]["command"]  # how CP2K is launched: not a param, never reruns a job

@@ -5,14 +5,14 @@ import pandas as pd
 import torch
 from ase.io import read
 
-from mlip_transfer import evaluation
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.models import evaluation, mace
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 launch = snakemake.config["evaluation"]  # device and kernels: how it runs, not what it computes
-calculator = evaluation.load_mace_calculator(
+calculator = mace.load_calculator(
     snakemake.input.model, launch["device"], snakemake.params.default_dtype, launch["enable_cueq"]
 )
 cp2k_e0s = {int(z): e for z, e in json.loads(Path(snakemake.input.e0s).read_text()).items()}

@@ -1,8 +1,8 @@
 from ase.io import read, write
 
 from mlip_transfer.files import atomic_path
-from mlip_transfer.frames import cp2k_frames
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference.frames import cp2k_frames
 
 log = log_to(snakemake.log[0])
 cell = read(snakemake.input.box).cell.lengths()

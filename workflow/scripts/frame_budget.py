@@ -1,8 +1,8 @@
 from ase.io import read, write
 
-from mlip_transfer.datasets import prefix
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference.splits import prefix
 
 log = log_to(snakemake.log[0])
 frames = read(snakemake.input[0], index=":")

@@ -1,6 +1,6 @@
-from mlip_transfer import cp2k
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference import cp2k, cp2k_output
 
 log = log_to(snakemake.log[0])
 element = snakemake.wildcards.element
@@ -15,7 +15,7 @@ output = cp2k.run_input(
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,
 )
-energy = cp2k.final_energy_eV(output)
+energy = cp2k_output.final_energy_eV(output)
 log.info("E0(%s) = %.6f eV", element, energy)
 with atomic_path(snakemake.output[0]) as path:
     path.write_text(f"{energy!r}\n")

@@ -1,8 +1,9 @@
 import pandas as pd
 
-from mlip_transfer import evaluation, plotting
+from mlip_transfer import plotting
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.models import evaluation
 
 log = log_to(snakemake.log[0])
 params = snakemake.params

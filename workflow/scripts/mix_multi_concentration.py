@@ -1,8 +1,8 @@
 from ase.io import read, write
 
-from mlip_transfer.datasets import equal_budget_mix
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference.splits import equal_budget_mix
 
 log = log_to(snakemake.log[0])
 # The same number of training frames as a single-concentration fine-tune gets.

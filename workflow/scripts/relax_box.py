@@ -2,9 +2,9 @@ from pathlib import Path
 
 from ase.io import read, write
 
-from mlip_transfer import cp2k
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference import cp2k, cp2k_output
 
 log = log_to(snakemake.log[0])
 atoms = read(snakemake.input.box)
@@ -22,7 +22,7 @@ if max_iterations > 0:
         threads=snakemake.threads,
         xmlspec=snakemake.input.schema,
     )
-    atoms.positions = read(folder / "relax-pos-1.xyz", index=-1).positions  # CP2K's own name for the path
-    log.info("relaxed %s: final energy %.4f eV", snakemake.wildcards.system, cp2k.final_energy_eV(output))
+    atoms.positions = read(folder / cp2k_output.md_file_name("relax", "positions"), index=-1).positions
+    log.info("relaxed %s: final energy %.4f eV", snakemake.wildcards.system, cp2k_output.final_energy_eV(output))
 with atomic_path(snakemake.output[0]) as path:
     write(path, atoms, format="extxyz")

@@ -3,16 +3,16 @@ from pathlib import Path
 
 from ase.io import read
 
-from mlip_transfer import cp2k
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference import cp2k, cp2k_output
 
 log = log_to(snakemake.log[0])
 aimd = snakemake.params.aimd
 tree = cp2k.aimd_input_tree(
     read(snakemake.input.box),
     snakemake.params.electronic_structure,
-    project="aimd",
+    project=cp2k_output.AIMD_PROJECT,
     steps=aimd["end_step"],
     timestep_fs=aimd["timestep_fs"],
     temperature_K=aimd["temperature_K"],
@@ -24,7 +24,7 @@ run_dir = Path(snakemake.params.run_dir)
 cp2k.run_resumable(
     tree,
     run_dir,
-    "aimd",
+    cp2k_output.AIMD_PROJECT,
     command=snakemake.config["cp2k"]["command"],
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,

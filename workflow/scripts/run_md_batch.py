@@ -1,7 +1,7 @@
 import torch
 from ase.io import read
 
-from mlip_transfer import md, md_torch_sim
+from mlip_transfer.dynamics import ase_engine, torch_sim_engine
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -9,12 +9,14 @@ torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.md  # one per concentration, in the order of the inputs and outputs
 common = settings[0]
 launch = snakemake.config["md"]  # device, kernels and guards: how it runs, not what it computes
-model = md_torch_sim.load_model(snakemake.input.model, launch["device"], common["default_dtype"], launch["enable_cueq"])
-n_frames = md_torch_sim.run_nvt_batch(
+model = torch_sim_engine.load_model(
+    snakemake.input.model, launch["device"], common["default_dtype"], launch["enable_cueq"]
+)
+n_frames = torch_sim_engine.run_nvt_batch(
     [read(start, index=-1) for start in snakemake.input.starts],
     model,
     snakemake.output,
     temperatures_K=[s["temperature_K"] for s in settings],
-    **md.run_settings(common, launch),
+    **ase_engine.run_settings(common, launch),
 )
 log.info("%s frames written, one batch of %d boxes", n_frames, len(n_frames))

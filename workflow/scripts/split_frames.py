@@ -1,8 +1,8 @@
 from ase.io import read, write
 
-from mlip_transfer.datasets import SPLITS, time_block_split
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.reference.splits import SPLITS, time_block_split
 
 log = log_to(snakemake.log[0])
 settings = snakemake.params.split

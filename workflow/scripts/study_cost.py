@@ -1,8 +1,9 @@
 import pandas as pd
 
-from mlip_transfer import cost, plotting
+from mlip_transfer import plotting
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
+from mlip_transfer.models import cost
 
 log = log_to(snakemake.log[0])
 params, config = snakemake.params, snakemake.config

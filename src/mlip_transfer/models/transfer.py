@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import names
+from ..names import FOUNDATION, without_seed
 from . import uncertainty
 from .evaluation import force_rmse
-from .study import FOUNDATION, fine_tune_name, without_seed
 
 N_RESAMPLES = 2000
 DECISIVE = "ratio_to_best"  # the statistic the recommendation ranks single-concentration models by
@@ -60,7 +61,7 @@ class ModelErrors:
         n_resamples: int = N_RESAMPLES,
         seed: int = 0,
     ) -> ModelErrors:
-        """From the per-frame errors (:func:`mlip_transfer.evaluation.frame_errors` with ``model`` and
+        """From the per-frame errors (:func:`mlip_transfer.models.evaluation.frame_errors` with ``model`` and
         ``test_concentration`` columns) of every model and committee member ("<model>.seed<n>") on every test
         set. Every model must have been evaluated on every test set, every member on the same frames."""
         runs: dict[tuple[str, str], list[pd.DataFrame]] = {}
@@ -225,7 +226,7 @@ def matrix_table(seed_means: pd.DataFrame, errors: ModelErrors, concentrations: 
 
 def home_models(concentrations: Sequence[str]) -> dict[str, str]:
     """The model fine-tuned on each test concentration alone: its 'home' model."""
-    return {label: fine_tune_name(label) for label in concentrations}
+    return {label: names.fine_tune(label) for label in concentrations}
 
 
 def transferability_matrix(
@@ -279,7 +280,7 @@ def transfer_summary(errors: ModelErrors, training: Mapping[str, Sequence[str]])
         DECISIVE: (ratio_to_best(singles or range(len(errors.models))), ""),
     }
     table = pd.DataFrame({"model": errors.models, "kind": [kinds[m] for m in errors.models]})
-    homes = [training.get(m.partition(".")[0], []) for m in errors.models]
+    homes = [training.get(names.model_of(m), []) for m in errors.models]
     table["training_concentrations"] = [" ".join(h) for h in homes]
     for name, (statistic, unit) in statistics.items():
         result = errors.estimate(statistic, errors.models)
@@ -386,8 +387,8 @@ def home_test_sets(errors: ModelErrors, in_trajectory: Sequence[pd.DataFrame]) -
         by_block.setdefault(table["test_concentration"].iloc[0], []).append(table)
     rows = []
     for block, tables in by_block.items():
-        label = block.partition(".")[0]
-        model = fine_tune_name(label)
+        label = names.test_set_concentration(block)[0]
+        model = names.fine_tune(label)
         own = ModelErrors.from_frame_errors(tables, [model], [block]).entries().iloc[0]
         independent = entries.loc[(model, label)]
         row = {"model": model, "concentration": label}

@@ -1,32 +1,25 @@
-"""Periodic cubic boxes of K⁺, OH⁻ and H₂O.
+"""Periodic cubic boxes of an alkali hydroxide solution: M⁺, OH⁻ and H₂O.
 
-Units: lengths in Å, densities in kg/m³, molarities in mol/L, mass fractions in wt %.
-The density of KOH(aq) comes from the empirical correlation of Gilliam et al., Int. J. Hydrogen
-Energy 32 (2007) 359: ρ = A(T)·exp(0.0086·w) with w in wt % and A(25 °C) = 997.03 kg/m³, fitted
-for 0–12 mol/L; outside that range it is an extrapolation and a warning says so.
+Units: lengths in Å, densities in kg/m³, molarities in mol/L, molalities in mol/kg, mass fractions in wt %.
+The density of the solution comes from its hydroxide's correlation (:mod:`mlip_transfer.chemistry`, with its
+source and range); outside the range it is an extrapolation and a warning says so, and a hydroxide without
+one needs the box length given.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
-from ase.data import atomic_masses, atomic_numbers
 from scipy.spatial.transform import Rotation
 
-from .geometry import minimum_image
+from ..chemistry import M_H2O_G_PER_MOL, Hydroxide
+from ..geometry import minimum_image
 
 AVOGADRO = 6.02214076e23
-GILLIAM_A_25C_KG_PER_M3 = 997.03
-GILLIAM_EXPONENT_PER_WT_PERCENT = 0.0086
-GILLIAM_VALID_MOLARITY_MOL_PER_L = (0.0, 12.0)
-GILLIAM_TEMPERATURE_K = 298.15
-
-M_KOH_G_PER_MOL = sum(atomic_masses[atomic_numbers[s]] for s in "KOH")
-M_H2O_G_PER_MOL = 2 * atomic_masses[1] + atomic_masses[8]
+CORRELATION_TEMPERATURE_K = 298.15  # the density correlations are at 25 °C
 
 # Gas-phase geometries (Å, degrees): water from experiment, hydroxide O–H from its vibrational spectrum.
 WATER_OH_BOND_A = 0.9572
@@ -40,68 +33,69 @@ class BoxError(ValueError):
 
 @dataclass(frozen=True)
 class Composition:
-    """Numbers of KOH formula units and water molecules in one box."""
+    """Numbers of MOH formula units and water molecules in one box, and the cation M."""
 
-    n_koh: int
+    n_hydroxide: int
     n_water: int
+    cation: str = "K"
+
+    @property
+    def hydroxide(self) -> Hydroxide:
+        return Hydroxide(self.cation)
 
     @property
     def n_oxygen(self) -> int:
-        return self.n_koh + self.n_water
+        return self.n_hydroxide + self.n_water
 
     @property
     def n_atoms(self) -> int:
-        return 3 * self.n_koh + 3 * self.n_water
+        return 3 * self.n_hydroxide + 3 * self.n_water
 
     @property
     def mass_g_per_mol(self) -> float:
-        return self.n_koh * M_KOH_G_PER_MOL + self.n_water * M_H2O_G_PER_MOL
+        return self.n_hydroxide * self.hydroxide.molar_mass_g_per_mol + self.n_water * M_H2O_G_PER_MOL
 
     @property
-    def koh_mass_percent(self) -> float:
-        return 100.0 * self.n_koh * M_KOH_G_PER_MOL / self.mass_g_per_mol
+    def mass_percent(self) -> float:
+        """Mass fraction of the hydroxide (wt %)."""
+        return 100.0 * self.n_hydroxide * self.hydroxide.molar_mass_g_per_mol / self.mass_g_per_mol
+
+    @property
+    def molality_mol_per_kg(self) -> float:
+        """Moles of MOH per kg of water: independent of the density, the better variable above ~10 mol/L."""
+        return self.n_hydroxide / (self.n_water * M_H2O_G_PER_MOL / 1000.0)
+
+    def __str__(self) -> str:
+        return f"{self.n_hydroxide} {self.hydroxide.formula} + {self.n_water} H2O"
 
 
-def koh_density_kg_per_m3(koh_mass_percent: float, temperature_K: float = GILLIAM_TEMPERATURE_K) -> float:
-    """Density of KOH(aq) from the Gilliam et al. (2007) correlation at 25 °C."""
-    if abs(temperature_K - GILLIAM_TEMPERATURE_K) > 5.0:
-        warnings.warn(
-            f"the KOH(aq) density correlation is used at 25 °C; {temperature_K} K is outside it",
-            stacklevel=2,
-        )
-    return GILLIAM_A_25C_KG_PER_M3 * math.exp(GILLIAM_EXPONENT_PER_WT_PERCENT * koh_mass_percent)
+def correlated_density_kg_per_m3(composition: Composition) -> float:
+    """Density of the composition from its hydroxide's correlation at 25 °C."""
+    return composition.hydroxide.density_kg_per_m3(
+        composition.mass_percent, composition.molality_mol_per_kg, CORRELATION_TEMPERATURE_K
+    )
 
 
-def molarity_mol_per_L(koh_mass_percent: float, density_kg_per_m3: float) -> float:
-    """KOH molarity of a solution of the given mass fraction and density."""
-    grams_koh_per_L = density_kg_per_m3 * koh_mass_percent / 100.0  # kg/m³ == g/L
-    return grams_koh_per_L / M_KOH_G_PER_MOL
-
-
-def warn_outside_correlation(molarity: float) -> None:
-    lo_molar, hi_molar = GILLIAM_VALID_MOLARITY_MOL_PER_L
-    if not lo_molar < molarity <= hi_molar:
-        warnings.warn(
-            f"{molarity} mol/L is outside the 0–12 mol/L fitted by Gilliam et al. (2007); density extrapolated",
-            stacklevel=3,
-        )
+def composition_molarity(composition: Composition) -> float:
+    """Molarity (mol/L) of a composition at the correlation's density."""
+    grams_per_L = correlated_density_kg_per_m3(composition) * composition.mass_percent / 100.0  # kg/m³ == g/L
+    return grams_per_L / composition.hydroxide.molar_mass_g_per_mol
 
 
 def composition_for_molarity(
-    molarity: float, n_oxygen: int, oxygen_window: int = 0, tolerance: float | None = None
+    molarity: float, n_oxygen: int, oxygen_window: int = 0, tolerance: float | None = None, cation: str = "K"
 ) -> Composition:
-    """The KOH/water composition with ``n_oxygen`` ± ``oxygen_window`` oxygens whose molarity (at the
+    """The MOH/water composition with ``n_oxygen`` ± ``oxygen_window`` oxygens whose molarity (at the
     correlation's density) is closest to the target; of equally close ones, the one nearest ``n_oxygen``.
 
     With a ``tolerance`` (relative), a best composition that still misses the target by more is an error
     that names the closest compositions: a box labelled 6.26 mol/L must be 6.26 mol/L."""
     if molarity <= 0:
         raise BoxError(f"molarity must be positive, got {molarity} mol/L")
-    warn_outside_correlation(molarity)
     candidates = [
-        Composition(n_koh, total - n_koh)
+        Composition(n, total - n, cation)
         for total in range(max(n_oxygen - oxygen_window, 2), n_oxygen + oxygen_window + 1)
-        for n_koh in range(1, total)
+        for n in range(1, total)
     ]
 
     def miss(c: Composition) -> tuple[float, int]:
@@ -109,37 +103,25 @@ def composition_for_molarity(
 
     candidates.sort(key=miss)
     best = candidates[0]
+    best.hydroxide.warn_outside_density_range(molarity, best.molality_mol_per_kg)
     if tolerance is not None and miss(best)[0] > tolerance:
-        closest = ", ".join(
-            f"{c.n_koh} KOH + {c.n_water} H2O ({composition_molarity(c):.3f} mol/L)" for c in candidates[:3]
-        )
+        closest = ", ".join(f"{c} ({composition_molarity(c):.3f} mol/L)" for c in candidates[:3])
         raise BoxError(
             f"no box of {n_oxygen} ± {oxygen_window} oxygens is within {100 * tolerance:g} % of {molarity} mol/L; "
-            f"closest: {closest}. Widen the oxygen window, change n_oxygen, or give n_koh and n_water"
+            f"closest: {closest}. Widen the oxygen window, change n_oxygen, or give n_hydroxide and n_water"
         )
     return best
 
 
-def molality_mol_per_kg(composition: Composition) -> float:
-    """Moles of KOH per kg of water: independent of the density, the better variable above ~10 mol/L."""
-    return composition.n_koh / (composition.n_water * M_H2O_G_PER_MOL / 1000.0)
-
-
 def box_molarity_mol_per_L(composition: Composition, box_length_A: float) -> float:
-    """KOH molarity of a cubic box of the given edge."""
-    return composition.n_koh / AVOGADRO / (box_length_A**3 * 1e-27)
-
-
-def composition_molarity(composition: Composition) -> float:
-    """Molarity (mol/L) of a composition at the correlation's density."""
-    w = composition.koh_mass_percent
-    return molarity_mol_per_L(w, koh_density_kg_per_m3(w))
+    """MOH molarity of a cubic box of the given edge."""
+    return composition.n_hydroxide / AVOGADRO / (box_length_A**3 * 1e-27)
 
 
 def cubic_box_length_A(composition: Composition, density_kg_per_m3: float | None = None) -> float:
     """Edge of the cubic box that holds ``composition`` at the given (or correlated) density."""
     if density_kg_per_m3 is None:
-        density_kg_per_m3 = koh_density_kg_per_m3(composition.koh_mass_percent)
+        density_kg_per_m3 = correlated_density_kg_per_m3(composition)
     mass_kg = composition.mass_g_per_mol / AVOGADRO / 1000.0
     volume_A3 = mass_kg / density_kg_per_m3 * 1e30
     return volume_A3 ** (1.0 / 3.0)
@@ -162,8 +144,8 @@ def hydroxide_ion() -> Atoms:
     return Atoms("OH", positions=[(0, 0, 0), (0, 0, HYDROXIDE_OH_BOND_A)])
 
 
-def potassium_ion() -> Atoms:
-    return Atoms("K", positions=[(0, 0, 0)])
+def cation(symbol: str) -> Atoms:
+    return Atoms(symbol, positions=[(0, 0, 0)])
 
 
 def _min_image_distances(points: np.ndarray, others: np.ndarray, box_length: float) -> np.ndarray:
@@ -178,16 +160,16 @@ def build_box(
     min_heavy_distance_A: float = 2.2,
     attempts_per_molecule: int = 2000,
 ) -> Atoms:
-    """Place K⁺, OH⁻ and H₂O without overlaps in a periodic cubic box, reproducibly from ``seed``.
+    """Place M⁺, OH⁻ and H₂O without overlaps in a periodic cubic box, reproducibly from ``seed``.
 
     Molecule centres start from a shuffled cubic lattice with random jitter and orientation; a
     placement is accepted when every new atom is at least ``min_distance_A`` (minimum image) from
-    every atom already placed, and O/K at least ``min_heavy_distance_A`` from other O/K (an O···O
+    every atom already placed, and O/M at least ``min_heavy_distance_A`` from other O/M (an O···O
     hydrogen bond is 2.5–2.8 Å; closer starts leave the AIMD hot).
-    Atoms are ordered K, then OH⁻ (O, H), then water (O, H, H).
+    Atoms are ordered M, then OH⁻ (O, H), then water (O, H, H).
     """
     rng = np.random.default_rng(seed)
-    molecules = [potassium_ion()] * composition.n_koh + [hydroxide_ion()] * composition.n_koh
+    molecules = [cation(composition.cation)] * composition.n_hydroxide + [hydroxide_ion()] * composition.n_hydroxide
     molecules += [water_molecule()] * composition.n_water
     n_sites = math.ceil(len(molecules) ** (1 / 3))
     spacing = box_length_A / n_sites

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
+from .. import names
+from ..reference.frames import ENERGY_KEY, FORCES_KEY
 from . import uncertainty
-from .frames import ENERGY_KEY, FORCES_KEY
-from .study import FRAMES_SEPARATOR, without_seed
-from .training import resolve_device
 
 # The metrics drawn as matrices (energies with each (model, test set)'s mean offset removed: see error_metrics)
 METRICS = {
@@ -47,21 +46,6 @@ class Predictions:
     def load(cls, path: str | os.PathLike) -> Predictions:
         with np.load(path) as data:
             return cls(**{k: data[k] for k in data.files})
-
-
-def load_mace_calculator(
-    model_path: str | os.PathLike, device: str = "auto", default_dtype: str = "float64", enable_cueq: bool = False
-):
-    """ASE calculator for a MACE model file on the requested device (``auto``: CUDA when present),
-    optionally with cuEquivariance kernels."""
-    from mace.calculators import MACECalculator
-
-    return MACECalculator(
-        model_paths=str(model_path),
-        device=resolve_device(device),
-        default_dtype=default_dtype,
-        enable_cueq=enable_cueq,
-    )
 
 
 def model_e0s_eV(calculator) -> dict[int, float]:
@@ -160,8 +144,8 @@ def error_metrics(p: Predictions, n_resamples: int = 1000, seed: int = 0) -> dic
 def seed_means(errors: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, test concentration) from one row per seed: committee members ("<model>.seed<n>")
     fold into their model and every metric becomes its mean over seeds, with ``n_seeds``. (The force RMSE's
-    uncertainty over seeds and frames is :class:`mlip_transfer.transfer.ModelErrors`'.)"""
-    per_seed = errors.assign(model=errors["model"].map(without_seed))
+    uncertainty over seeds and frames is :class:`mlip_transfer.models.transfer.ModelErrors`'.)"""
+    per_seed = errors.assign(model=errors["model"].map(names.without_seed))
     grouped = per_seed.groupby(["model", "test_concentration"], sort=False)
     table = grouped.mean(numeric_only=True)
     table["n_seeds"] = grouped.size()
@@ -175,7 +159,7 @@ def learning_curves(errors: pd.DataFrame, training_frames: Mapping[str, int]) ->
     of its training frames); ``training_frames``: each such name's number of training frames."""
     rows = errors[errors["model"].isin(training_frames)].copy()
     rows["training_frames"] = rows["model"].map(training_frames)
-    rows["model"] = rows["model"].str.partition(FRAMES_SEPARATOR)[0]
+    rows["model"] = rows["model"].map(names.model_of)
     columns = ["model", "test_concentration", "training_frames", "force_rmse_meV_per_A", "force_rmse_se_meV_per_A"]
     return rows[columns].sort_values(columns[:3], ignore_index=True)
 

@@ -1,7 +1,7 @@
-"""Transport of KOH(aq): mean-square displacements, self-diffusion coefficients with block errors and a
-check that the fit is diffusive, the Yeh–Hummer finite-size correction and the Nernst–Einstein
-conductivity. :class:`Transport` accumulates K⁺, O and OH⁻-defect trajectories for
-:class:`~mlip_transfer.analysis.SolutionAnalysis`. Units: Å, ps; D in 10⁻⁹ m²/s, conductivity in S/m.
+"""Transport of an alkali hydroxide solution: mean-square displacements, self-diffusion coefficients with
+block errors and a check that the fit is diffusive, the Yeh–Hummer finite-size correction and the Nernst–Einstein
+conductivity. :class:`Transport` accumulates cation, O and OH⁻-defect trajectories for
+:class:`~mlip_transfer.analysis.solution.SolutionAnalysis`. Units: Å, ps; D in 10⁻⁹ m²/s, conductivity in S/m.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import reference_data
+from .. import chemistry
 from .hbonds import hydroxide_defect_trajectories
 
 A2_PER_PS_TO_1E9_M2_PER_S = 10.0  # 1 Å²/ps = 1e-8 m²/s = 10 × 1e-9 m²/s
@@ -84,10 +84,8 @@ def block_diffusion(
 
 def yeh_hummer_correction(temperature_K: float, viscosity_mPa_s: float, box_length_A: float) -> float:
     """Finite-size correction ξ·k_B·T/(6π·η·L) to add to a periodic-box D (10⁻⁹ m²/s), ξ = 2.837297."""
-    kT = reference_data.BOLTZMANN_J_PER_K * temperature_K
-    correction_m2_per_s = (
-        reference_data.YEH_HUMMER_XI * kT / (6 * np.pi * viscosity_mPa_s * 1e-3 * box_length_A * 1e-10)
-    )
+    kT = chemistry.BOLTZMANN_J_PER_K * temperature_K
+    correction_m2_per_s = chemistry.YEH_HUMMER_XI * kT / (6 * np.pi * viscosity_mPa_s * 1e-3 * box_length_A * 1e-10)
     return correction_m2_per_s * 1e9
 
 
@@ -95,13 +93,13 @@ def nernst_einstein_conductivity_S_per_m(
     n_ion_pairs: int, volume_A3: float, temperature_K: float, d_cation: float, d_anion: float
 ) -> float:
     """σ = e²/(V·k_B·T)·N·(D₊ + D₋) for a 1:1 electrolyte; D in 10⁻⁹ m²/s."""
-    e, kT = reference_data.ELEMENTARY_CHARGE_C, reference_data.BOLTZMANN_J_PER_K * temperature_K
+    e, kT = chemistry.ELEMENTARY_CHARGE_C, chemistry.BOLTZMANN_J_PER_K * temperature_K
     return e**2 * n_ion_pairs * (d_cation + d_anion) * 1e-9 / (volume_A3 * 1e-30 * kT)
 
 
 @dataclass
 class Transport:
-    """K⁺, water and OH⁻-defect trajectories, concluded into MSDs and a table of D per species (with block
+    """Cation, water and OH⁻-defect trajectories, concluded into MSDs and a table of D per species (with block
     errors, the log–log MSD slope and whether the fit is diffusive), the Yeh–Hummer corrected D where a
     viscosity is given, and the Nernst–Einstein conductivity.
 
@@ -116,13 +114,14 @@ class Transport:
     min_diffusion_window_ps: float
     n_blocks: int
     viscosity_mPa_s: float | None
-    _k_positions: list[np.ndarray] = field(default_factory=list, init=False)
+    cation: str = "K"
+    _cation_positions: list[np.ndarray] = field(default_factory=list, init=False)
     _o_positions: list[np.ndarray] = field(default_factory=list, init=False)
     _hydrogen_counts: list[np.ndarray] = field(default_factory=list, init=False)
 
-    def accumulate(self, k_positions: np.ndarray, o_positions: np.ndarray, counts: np.ndarray) -> None:
-        """Add a chunk's unwrapped K and O positions (n, n_K|n_O, 3) and hydrogens per oxygen (n, n_O)."""
-        self._k_positions.append(k_positions)
+    def accumulate(self, cation_positions: np.ndarray, o_positions: np.ndarray, counts: np.ndarray) -> None:
+        """Add a chunk's unwrapped cation and O positions (n, n_M|n_O, 3) and hydrogens per oxygen (n, n_O)."""
+        self._cation_positions.append(cation_positions)
         self._o_positions.append(o_positions)
         self._hydrogen_counts.append(counts)
 
@@ -136,8 +135,9 @@ class Transport:
         """The diffusion table and the MSDs (Å²) against time (ps)."""
         o_pos = np.concatenate(self._o_positions)
         always_water = np.all(np.concatenate(self._hydrogen_counts) == 2, axis=0)
+        ion = f"{self.cation}+"
         trajectories = {
-            "K+": np.concatenate(self._k_positions),
+            ion: np.concatenate(self._cation_positions),
             "OH-": hydroxide_positions,
             "H2O": o_pos[:, always_water],
         }
@@ -174,9 +174,9 @@ class Transport:
         d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
         d_of = dict(zip(table["species"], table[d_column], strict=True))
         table["nernst_einstein_from"] = d_column
-        ions = table[table["species"].isin(["K+", "OH-"])]
+        ions = table[table["species"].isin([ion, "OH-"])]
         table["nernst_einstein_diffusive"] = len(ions) == 2 and bool(ions["diffusive"].all())
         table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
-            trajectories["K+"].shape[1], volume_A3, self.temperature_K, d_of.get("K+", np.nan), d_of.get("OH-", np.nan)
+            trajectories[ion].shape[1], volume_A3, self.temperature_K, d_of.get(ion, np.nan), d_of.get("OH-", np.nan)
         )
         return table, pd.DataFrame(msd)

@@ -1,6 +1,6 @@
-"""Structure of KOH(aq): radial distribution functions of the species-resolved pairs, running coordination
-numbers and first shells. :class:`RadialDistributions` accumulates the histograms chunk by chunk for
-:class:`~mlip_transfer.analysis.SolutionAnalysis`. Distances in Å.
+"""Structure of an alkali hydroxide solution: radial distribution functions of the species-resolved pairs,
+running coordination numbers and first shells. :class:`RadialDistributions` accumulates the histograms chunk by
+chunk for :class:`~mlip_transfer.analysis.solution.SolutionAnalysis`. Distances in Å.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .geometry import ChunkGeometry
+from ..geometry import ChunkGeometry
 
-RDF_PAIRS = ("O*-O*", "O*-Ow", "K-O", "O-O", "O-H")  # O*: hydroxide oxygen, Ow: water oxygen
+RDF_PAIRS = ("O*-O*", "O*-Ow", "M-O", "O-O", "O-H")  # O*: hydroxide oxygen, Ow: water oxygen, M: the cation
 
 
 def rdf_normalise(counts: np.ndarray, edges_A: np.ndarray, pairs_per_volume: float, n_centres: float):
@@ -41,10 +41,12 @@ def first_shell(r_A: np.ndarray, g: np.ndarray, coordination: np.ndarray, search
 @dataclass
 class RadialDistributions:
     """Histograms of :data:`RDF_PAIRS` to half the box (bins of ``bin_width_A``), summed over the frames
-    they are given, and concluded into g(r), running coordination numbers and first shells."""
+    they are given, and concluded into g(r), running coordination numbers and first shells; "M" is named
+    ``cation`` in the tables."""
 
     box_A: np.ndarray
     bin_width_A: float
+    cation: str = "K"
     _counts: dict[str, np.ndarray] = field(init=False)
     _pairs_per_volume: dict[str, float] = field(init=False)
     _centres: dict[str, float] = field(init=False)
@@ -61,7 +63,7 @@ class RadialDistributions:
         volume = float(np.prod(self.box_A))
         hydroxide, water = counts[selected] == 1, counts[selected] == 2
         distinct = ~np.eye(counts.shape[1], dtype=bool)
-        d_oo, d_ho, d_ko = (g.distances(a, b)[selected] for a, b in (("O", "O"), ("H", "O"), ("K", "O")))
+        d_oo, d_ho, d_ko = (g.distances(a, b)[selected] for a, b in (("O", "O"), ("H", "O"), ("M", "O")))
         n_oh, n_w = hydroxide.sum(axis=1), water.sum(axis=1)
         n_sel, n_o = len(d_oo), counts.shape[1]
         selections = {  # pair: (distances, centre atoms, ordered distinct pairs), summed over the frames
@@ -71,7 +73,7 @@ class RadialDistributions:
                 (n_oh * (n_oh - 1)).sum(),
             ),
             "O*-Ow": (d_oo[hydroxide[:, :, None] & water[:, None, :]], n_oh.sum(), (n_oh * n_w).sum()),
-            "K-O": (d_ko.ravel(), n_sel * d_ko.shape[1], d_ko.size),
+            "M-O": (d_ko.ravel(), n_sel * d_ko.shape[1], d_ko.size),
             "O-O": (d_oo[:, distinct].ravel(), n_sel * n_o, n_sel * n_o * (n_o - 1)),
             "O-H": (d_ho.ravel(), n_sel * n_o, d_ho.size),
         }
@@ -89,6 +91,7 @@ class RadialDistributions:
         table, shells = {"r_A": r}, {}
         for pair in RDF_PAIRS:
             g, cn = rdf_normalise(self._counts[pair], self.edges_A, self._pairs_per_volume[pair], self._centres[pair])
-            table[f"g_{pair}"], table[f"cn_{pair}"] = g, cn
-            shells[pair] = first_shell(r, g, cn)
+            name = pair.replace("M-", f"{self.cation}-")
+            table[f"g_{name}"], table[f"cn_{name}"] = g, cn
+            shells[name] = first_shell(r, g, cn)
         return pd.DataFrame(table), shells

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -23,19 +22,38 @@ from ase.data import atomic_numbers
 from cp2k_input_tools.generator import CP2KInputGenerator
 from cp2k_input_tools.parser import CP2KInputParser
 
-HARTREE_EV = 27.211386245988
-BOHR_A = 0.529177210903
-HARTREE_PER_BOHR_EV_PER_A = HARTREE_EV / BOHR_A
-
-# Ground-state spin multiplicities of the isolated atoms used as MACE reference energies (E0s).
-ATOM_MULTIPLICITY = {"H": 2, "O": 3, "K": 2}
+from ..chemistry import ISOLATED_ATOM_MULTIPLICITY
+from . import cp2k_output
+from .cp2k_output import CP2KError
 
 METHODS = ("xtb", "dft")
-_TOTAL_ENERGY = re.compile(r"ENERGY\| Total FORCE_EVAL \( QS \) energy[^:]*:\s+(-?\d+\.\d+)")
+# Where CP2K's basis-set and pseudopotential files are looked for: $CP2K_DATA_DIR, then Debian's places
+DATA_DIRS = ("/usr/share/cp2k/data", "/usr/share/cp2k")
 
 
-class CP2KError(RuntimeError):
-    """CP2K failed or its output is not what it should be."""
+def data_dir() -> Path | None:
+    """The installed CP2K's data folder (basis sets, pseudopotentials), if one can be found here."""
+    for folder in filter(None, (os.environ.get("CP2K_DATA_DIR"), *DATA_DIRS)):
+        if Path(folder).is_dir():
+            return Path(folder)
+    return None
+
+
+def missing_basis_or_potential(dft: Mapping, elements: Sequence[str], folder: str | os.PathLike) -> tuple | None:
+    """(config key, problem) of the first element whose basis set or pseudopotential named in the config the
+    CP2K data files in ``folder`` do not hold (or of a data file that is not there); None if all are there."""
+    for kind, file_key in (("basis_sets", "basis_set_file"), ("potentials", "potential_file")):
+        path = Path(folder) / dft[file_key]
+        if not path.exists():
+            return f"cp2k.dft.{file_key}", f"{path} does not exist"
+        known = {(f[0], name) for f in (line.split() for line in path.read_text().splitlines()) if f for name in f[1:]}
+        for element in elements:
+            name = dft[kind].get(element)
+            if name is None:
+                return f"cp2k.dft.{kind}", f"no entry for element {element}"
+            if (element, name) not in known:
+                return f"cp2k.dft.{kind}.{element}", f"{name} is not in {path} for element {element}"
+    return None
 
 
 def _dft_section(method: Mapping, charge: int = 0, multiplicity: int | None = None) -> dict:
@@ -43,7 +61,7 @@ def _dft_section(method: Mapping, charge: int = 0, multiplicity: int | None = No
     if name == "xtb":
         section = {
             "charge": charge,
-            # K⁺ carries a GFN1 charge slightly above CP2K's "chemical range" check (1.05 e)
+            # an alkali cation carries a GFN1 charge slightly above CP2K's "chemical range" check (1.05 e)
             "+qs": {"method": "xTB", "+xtb": {"do_ewald": multiplicity is None, "check_atomic_charges": False}},
             "+scf": {"scf_guess": "restart" if multiplicity is None else "atomic", "eps_scf": 1e-6, "max_scf": 100},
         }
@@ -181,7 +199,7 @@ def isolated_atom_input_tree(element: str, method: Mapping, *, box_length_A: flo
         "+force_eval": [
             {
                 "method": "QS",
-                "+dft": _dft_section(method, multiplicity=ATOM_MULTIPLICITY[element]),
+                "+dft": _dft_section(method, multiplicity=ISOLATED_ATOM_MULTIPLICITY[element]),
                 "+subsys": _subsys(atoms, method, periodic=False),
             }
         ],
@@ -237,22 +255,7 @@ def run_cp2k(
         proc = subprocess.run(
             [*command, "-i", input_file.name], cwd=input_file.parent, stdout=out, stderr=subprocess.STDOUT, env=env
         )
-    output = output_file.read_text()
-    if proc.returncode != 0 or "PROGRAM ENDED AT" not in output[-2000:]:
-        raise CP2KError(
-            f"CP2K failed on {input_file} (exit {proc.returncode}); end of {output_file}:\n{output[-2000:]}"
-        )
-    check_scf_converged(output, output_file)
-
-
-def check_scf_converged(output: str, output_file: str | os.PathLike = "CP2K output") -> None:
-    """CP2K carries on after an unconverged SCF; its energies and forces are then not a reference."""
-    failures = output.count("SCF run NOT converged")
-    if failures:
-        raise CP2KError(
-            f"{output_file}: the SCF did not converge {failures} time(s); energies and forces of those steps are "
-            "not converged — raise max_scf or change the SCF settings, then rerun"
-        )
+    cp2k_output.check_finished(output_file.read_text(), output_file, input_file, proc.returncode)
 
 
 def run_input(
@@ -267,9 +270,9 @@ def run_input(
     """Render ``tree`` to ``<directory>/<name>.inp``, run CP2K there and return the output file."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    input_file = directory / f"{name}.inp"
+    input_file = directory / cp2k_output.input_name(name)
     input_file.write_text(render_input(tree, xmlspec))
-    output_file = directory / f"{name}.out"
+    output_file = directory / cp2k_output.output_name(name)
     run_cp2k(command, input_file, output_file, threads=threads)
     return output_file
 
@@ -288,11 +291,11 @@ def run_resumable(
 
     ``start_from`` is the restart file of the previous segment: the run continues from its positions,
     velocities, thermostat and step counter (&EXT_RESTART) and runs the steps left up to ``STEPS``.
-    An interrupted run leaves ``<project>-1.restart`` (written every ``print_every`` steps) and its
+    An interrupted run leaves its restart file (written every ``print_every`` steps) and its
     trajectory files. If the input and the starting restart file are unchanged (their SHA-256 is kept
     beside them), the trajectory files are cut back to their last whole frame and CP2K continues from that
     restart file, appending to them; steps between the restart file and the interruption are written
-    twice, and :func:`mlip_transfer.frames.cp2k_frames` keeps the later copy. Anything else starts over.
+    twice, and :func:`mlip_transfer.reference.frames.cp2k_frames` keeps the later copy. Anything else starts over.
     Returns the output file.
     """
     directory = Path(directory)
@@ -301,10 +304,11 @@ def run_resumable(
     if start_from is not None:
         text += hashlib.sha256(Path(start_from).read_bytes()).hexdigest()
     digest = hashlib.sha256(text.encode()).hexdigest()
-    stamp, restart = directory / "input.sha256", directory / f"{project}-1.restart"
+    stamp, restart = directory / "input.sha256", directory / cp2k_output.md_file_name(project, "restart")
     if restart.exists() and stamp.exists() and stamp.read_text() == digest:
-        for trajectory in directory.glob(f"{project}-*-1.xyz"):
-            truncate_xyz_to_whole_frames(trajectory)
+        for trajectory in cp2k_output.xyz_file_names(project):
+            if (directory / trajectory).exists():
+                cp2k_output.truncate_xyz_to_whole_frames(directory / trajectory)
     else:
         for stale in directory.glob(f"{project}*"):
             stale.unlink()
@@ -315,38 +319,8 @@ def run_resumable(
             shutil.copyfile(start_from, restart)
     if restart is not None:
         # with restored counters CP2K runs STEPS more steps after STEP_START_VAL: ask for what is left
-        md = {**tree["+motion"]["+md"], "steps": tree["+motion"]["+md"]["steps"] - restart_step(restart)}
+        md = {**tree["+motion"]["+md"], "steps": tree["+motion"]["+md"]["steps"] - cp2k_output.restart_step(restart)}
         if md["steps"] <= 0:
-            return directory / f"{project}.out"
+            return directory / cp2k_output.output_name(project)
         tree = {**tree, "+motion": {**tree["+motion"], "+md": md}, "+ext_restart": {"restart_file_name": restart.name}}
     return run_input(tree, directory, project, command=command, threads=threads, xmlspec=xmlspec)
-
-
-def restart_step(restart_file: str | os.PathLike) -> int:
-    """The MD step a CP2K restart file was written at."""
-    match = re.search(r"STEP_START_VAL\s+(\d+)", Path(restart_file).read_text())
-    if match is None:
-        raise CP2KError(f"{restart_file}: no STEP_START_VAL; not the restart file of an MD run")
-    return int(match.group(1))
-
-
-def truncate_xyz_to_whole_frames(path: str | os.PathLike) -> None:
-    """Cut an XYZ trajectory after its last complete frame (a killed writer may leave half a frame)."""
-    lines = Path(path).read_text().splitlines(keepends=True)
-    i = keep = 0
-    while i < len(lines) and lines[i].strip():
-        n_atoms = int(lines[i])
-        block = lines[i + 2 : i + 2 + n_atoms]
-        if len(block) < n_atoms or any(len(line.split()) < 4 or not line.endswith("\n") for line in block):
-            break
-        i += 2 + n_atoms
-        keep = i
-    Path(path).write_text("".join(lines[:keep]))
-
-
-def final_energy_eV(output_file: str | os.PathLike) -> float:
-    """The last total energy printed in a CP2K output, converted from Hartree to eV."""
-    matches = _TOTAL_ENERGY.findall(Path(output_file).read_text())
-    if not matches:
-        raise CP2KError(f"{output_file}: no 'ENERGY| Total FORCE_EVAL' line; did the SCF run?")
-    return float(matches[-1]) * HARTREE_EV

@@ -9,62 +9,19 @@ cell. Frames come out with the cell and periodic boundaries set, the potential e
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from ase import Atoms
 
-from .cp2k import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A
+from .cp2k_output import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A, CutFrame, XYZBlock, read_energies, read_xyz
 
 ENERGY_KEY = "REF_energy"
 FORCES_KEY = "REF_forces"
-_STEP = re.compile(r"\bi\s*=\s*(\d+)")
 
 
 class FramesError(ValueError):
     """CP2K trajectory files that do not describe the same frames."""
-
-
-@dataclass
-class XYZBlock:
-    step: int
-    symbols: list[str]
-    values: np.ndarray  # (n_atoms, 3)
-
-
-def read_cp2k_xyz(path: str | os.PathLike) -> list[XYZBlock]:
-    """Read every whole frame of a CP2K ``-pos-``/``-frc-`` XYZ file; a truncated frame is an error."""
-    lines = Path(path).read_text().splitlines()
-    blocks, i = [], 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        n_atoms = int(lines[i])
-        body = lines[i + 2 : i + 2 + n_atoms]
-        if len(body) < n_atoms:
-            raise FramesError(f"{path}: frame {len(blocks)} is cut off ({len(body)} of {n_atoms} atom lines)")
-        match = _STEP.search(lines[i + 1])
-        if match is None:
-            raise FramesError(f"{path}: comment line {i + 2} has no 'i = <step>'")
-        fields = [line.split() for line in body]
-        if any(len(f) < 4 for f in fields):
-            raise FramesError(f"{path}: frame {len(blocks)} is cut off (an atom line has fewer than 4 fields)")
-        blocks.append(
-            XYZBlock(int(match.group(1)), [f[0] for f in fields], np.array([f[1:4] for f in fields], dtype=float))
-        )
-        i += 2 + n_atoms
-    return blocks
-
-
-def read_cp2k_energies(path: str | os.PathLike) -> dict[int, tuple[float, float]]:
-    """``{step: (time in fs, potential energy in Hartree)}`` from a CP2K ``.ener`` file (a repeated
-    step keeps its last line)."""
-    table = np.loadtxt(path, comments="#", ndmin=2)
-    return {int(row[0]): (float(row[1]), float(row[4])) for row in table}
 
 
 def cp2k_frames(
@@ -86,9 +43,9 @@ def cp2k_frames(
         _file_list(f) for f in (positions_files, forces_files, energies_files)
     )
     positions, forces = (
-        _latest_per_step([b for f in files for b in read_cp2k_xyz(f)]) for files in (positions_files, forces_files)
+        _latest_per_step([b for f in files for b in _read_xyz(f)]) for files in (positions_files, forces_files)
     )
-    energies = {step: row for f in energies_files for step, row in read_cp2k_energies(f).items()}
+    energies = {step: row for f in energies_files for step, row in read_energies(f).items()}
     positions_file, forces_file, energies_file = (
         ", ".join(map(str, files)) for files in (positions_files, forces_files, energies_files)
     )
@@ -117,6 +74,13 @@ def cp2k_frames(
             raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
         frames.append(atoms)
     return frames[::stride]
+
+
+def _read_xyz(path) -> list[XYZBlock]:
+    try:
+        return read_xyz(path)
+    except CutFrame as error:
+        raise FramesError(str(error)) from error
 
 
 def _file_list(files) -> list:

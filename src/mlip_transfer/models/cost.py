@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .study import without_seed
+from ..names import without_seed
 
 SECONDS_PER_HOUR = 3600.0
 SUMMARY_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A"]

@@ -1,7 +1,7 @@
-"""Species and hydrogen bonds of KOH(aq): each H belongs to its nearest O (1 H: OH⁻, 2: water, 3: H₃O⁺),
-geometric H bonds by donor→acceptor class, K⁺ coordination, hydroxide defects followed through proton
-transfers, and H-bond lifetimes. :class:`SpeciesHBonds` accumulates them chunk by chunk for
-:class:`~mlip_transfer.analysis.SolutionAnalysis`. Units: Å, ps, degrees.
+"""Species and hydrogen bonds of an alkali hydroxide solution: each H belongs to its nearest O (1 H: OH⁻,
+2: water, 3: H₃O⁺), geometric H bonds by donor→acceptor class, cation coordination, hydroxide defects
+followed through proton transfers, and H-bond lifetimes. :class:`SpeciesHBonds` accumulates them chunk by chunk for
+:class:`~mlip_transfer.analysis.solution.SolutionAnalysis`. Units: Å, ps, degrees.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from .geometry import ChunkGeometry, minimum_image, slot_table
+from ..geometry import ChunkGeometry, minimum_image, slot_table
 
 # Number of H bonded to an O → species of that O.
 SPECIES_BY_HYDROGEN_COUNT = {0: "O2-", 1: "OH-", 2: "H2O", 3: "H3O+"}
@@ -179,13 +179,13 @@ def hbond_correlations(
 
 @dataclass
 class SpeciesHBonds:
-    """Species, charge balance, H bonds by class and K⁺ coordination of every frame, concluded into the
+    """Species, charge balance, H bonds by class and cation coordination of every frame, concluded into the
     per-frame table (``frames``), the H-bond summary (``hbonds``: per OH⁻ and per water with block errors,
     proton transfers, lifetimes) and the H-bond correlation functions (``hbond_correlation``).
 
-    ``n_atoms``: numbers of K, O and H; ``persistence_ps``: minimum stay on a new oxygen for a proton
-    transfer to count; ``hbond_lifetime_max_ps``: longest lag of the correlation functions; ``n_blocks``:
-    contiguous blocks for the standard errors."""
+    ``n_atoms``: numbers of each kind ("M" the cation, "O", "H"); ``persistence_ps``: minimum stay on a new
+    oxygen for a proton transfer to count; ``hbond_lifetime_max_ps``: longest lag of the correlation functions;
+    ``n_blocks``: contiguous blocks for the standard errors."""
 
     n_atoms: Mapping[str, int]
     criterion: HBondCriterion
@@ -198,19 +198,19 @@ class SpeciesHBonds:
 
     def accumulate(self, g: ChunkGeometry, counts: np.ndarray, frame: np.ndarray) -> None:
         """Add a chunk's frames (global indices ``frame``); ``counts``: hydrogens per oxygen (n, n_O)."""
-        n, (n_k, n_o, n_h) = len(frame), (self.n_atoms[s] for s in ("K", "O", "H"))
+        n, (n_m, n_o, n_h) = len(frame), (self.n_atoms[s] for s in ("M", "O", "H"))
         bonds = hydrogen_bonds(g, self.criterion)
         table = {"frame": frame, "time_ps": frame * self.frame_interval_ps}
-        charge = np.full(n, n_k)
+        charge = np.full(n, n_m)
         for n_hydrogens, species in SPECIES_BY_HYDROGEN_COUNT.items():
             table[f"n_{species}"] = np.count_nonzero(counts == n_hydrogens, axis=1)
             charge += SPECIES_CHARGE[species] * table[f"n_{species}"]
         table["charge_balanced"] = (charge == 0) & (counts.max(axis=1) <= 3)
         table.update({f"hbonds_{k}": v for k, v in classify_hbonds(bonds, counts).items()})
-        ko_frame, ko_oxygen = g.ko_pairs[:, 0], g.ko_pairs[:, 2]
+        mo_frame, mo_oxygen = g.cation_o_pairs[:, 0], g.cation_o_pairs[:, 2]
         for label, n_hydrogens in HYDROGENS_OF.items():
-            is_species = counts[ko_frame, ko_oxygen] == n_hydrogens
-            table[f"K_coordination_{label}"] = np.bincount(ko_frame[is_species], minlength=n) / max(n_k, 1)
+            is_species = counts[mo_frame, mo_oxygen] == n_hydrogens
+            table[f"cation_coordination_{label}"] = np.bincount(mo_frame[is_species], minlength=n) / max(n_m, 1)
         self._tables.append(pd.DataFrame(table))
         keys = (bonds[:, 1] * n_h + bonds[:, 2]) * n_o + bonds[:, 3]  # sorted within each frame
         self._bond_keys += np.split(keys, np.searchsorted(bonds[:, 0], np.arange(1, n)))
@@ -251,8 +251,8 @@ class SpeciesHBonds:
             "hbonds_donated_per_H2O": (mean["hbonds_water->water"] + mean["hbonds_water->OH-"]) / n_w
             if n_w
             else np.nan,
-            "K_coordination_water": mean["K_coordination_water"],
-            "K_coordination_OH-": mean["K_coordination_OH-"],
+            "cation_coordination_water": mean["cation_coordination_water"],
+            "cation_coordination_OH-": mean["cation_coordination_OH-"],
             "proton_transfers": transfers,
             "proton_transfers_per_OH-_per_ps": transfers / (hosts.shape[1] * duration_ps) if hosts.shape[1] else np.nan,
             "hbond_lifetime_intermittent_ps": float(np.trapezoid(c_i, lag_ps)),

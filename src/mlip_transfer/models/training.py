@@ -7,19 +7,17 @@ and nothing is written into the workflow's ``results/``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
-from .files import atomic_path
-from .frames import ENERGY_KEY, FORCES_KEY
+from ..reference.frames import ENERGY_KEY, FORCES_KEY
+from . import mace
 
 # mace_run_train flags that take no value (argparse store_true); other booleans are written True/False
 MACE_SWITCHES = {
@@ -42,15 +40,6 @@ MACE_SWITCHES = {
 
 class TrainingError(RuntimeError):
     """``mace_run_train`` failed or left no model."""
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` becomes ``cuda`` when a GPU is visible to torch and ``cpu`` otherwise."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def mace_run_train_executable() -> str:
@@ -103,7 +92,7 @@ def mace_train_command(
         "E0s": format_e0s(e0s_eV),
         "energy_key": ENERGY_KEY,
         "forces_key": FORCES_KEY,
-        "device": resolve_device(device),
+        "device": mace.resolve_device(device),
         "default_dtype": default_dtype,
         "seed": seed,
         **hyperparameters,
@@ -173,90 +162,3 @@ def trained_model_path(work_dir: str | os.PathLike, name: str) -> Path:
     if not path.exists():
         raise TrainingError(f"mace_run_train finished but wrote no {path}")
     return path
-
-
-def provide_foundation_model(
-    file: str | os.PathLike, url: str | None, sha256: str | None, destination: str | os.PathLike
-) -> Path:
-    """Copy the foundation model to ``destination``, fetching it from ``url`` first if ``file`` is absent
-    and checking its SHA-256 when one is recorded. Runs where the network is (the login node)."""
-    source = Path(file)
-    if not source.exists():
-        if not url:
-            raise FileNotFoundError(
-                f"foundation_model.file {source} does not exist and foundation_model.url is not set"
-            )
-        source.parent.mkdir(parents=True, exist_ok=True)
-        urllib.request.urlretrieve(url, source)
-    if sha256:
-        with open(source, "rb") as handle:
-            actual = hashlib.file_digest(handle, "sha256").hexdigest()
-        if actual != sha256:
-            raise ValueError(
-                f"foundation_model.file {source}: sha256 {actual} differs from foundation_model.sha256 {sha256}"
-            )
-    with atomic_path(destination) as partial:
-        shutil.copyfile(source, partial)
-    return Path(destination)
-
-
-def check_foundation_model(path: str | os.PathLike, atomic_numbers: Iterable[int]) -> None:
-    """Fail unless ``path`` loads as a MACE model that covers every element of the data."""
-    import torch
-
-    try:
-        model = torch.load(path, map_location="cpu", weights_only=False)
-        known = {int(z) for z in model.atomic_numbers}
-    except Exception as err:  # any unreadable or foreign file
-        raise TrainingError(f"foundation model {path} is not a readable MACE model: {err}") from err
-    missing = sorted(set(atomic_numbers) - known)
-    if missing:
-        raise TrainingError(
-            f"foundation model {path} lacks elements {missing} (atomic numbers) of the data; it has {sorted(known)}"
-        )
-
-
-def random_mace_model(
-    path: str | os.PathLike,
-    *,
-    channels: int = 128,
-    max_L: int = 1,
-    max_ell: int = 3,
-    correlation: int = 3,
-    r_max_A: float = 6.0,
-    num_interactions: int = 2,
-    atomic_numbers: Sequence[int] = (1, 8, 19),
-    seed: int = 0,
-) -> Path:
-    """Save a ScaleShiftMACE with random weights: the defaults are MACE-MP-0 medium's architecture
-    (128x0e+128x1o, max_ell 3, correlation 3, r_max 6 Å, 2 interactions). For speed measurements and
-    engine comparisons, where the weights do not matter; never a result."""
-    import numpy as np
-    import torch
-    from mace import modules
-
-    torch.manual_seed(seed)
-    from e3nn import o3  # after mace, which lets e3nn load its constants under torch's weights_only default
-
-    hidden = o3.Irreps(" + ".join(f"{channels}x{ell}{'e' if ell % 2 == 0 else 'o'}" for ell in range(max_L + 1)))
-    model = modules.ScaleShiftMACE(
-        r_max=r_max_A,
-        num_bessel=8,
-        num_polynomial_cutoff=5,
-        max_ell=max_ell,
-        interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
-        interaction_cls_first=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
-        num_interactions=num_interactions,
-        num_elements=len(atomic_numbers),
-        hidden_irreps=hidden,
-        MLP_irreps=o3.Irreps("16x0e"),
-        atomic_energies=np.zeros(len(atomic_numbers)),
-        avg_num_neighbors=30.0,
-        atomic_numbers=list(atomic_numbers),
-        correlation=correlation,
-        gate=torch.nn.functional.silu,
-        atomic_inter_scale=1.0,
-        atomic_inter_shift=0.0,
-    ).to(torch.float64)
-    torch.save(model, path)
-    return Path(path)

@@ -1,13 +1,13 @@
-"""Structure and transport of KOH(aq) from MD frames: hydroxide identity, proton transfer, hydrogen bonds,
-K⁺ coordination, RDFs, MSDs and self-diffusion.
+"""Structure and transport of an alkali hydroxide solution MOH(aq) from MD frames: hydroxide identity, proton
+transfer, hydrogen bonds, cation coordination, RDFs, MSDs and self-diffusion.
 
 Built like an MDAnalysis analysis class: :class:`SolutionAnalysis` prepares on the first frame, processes
-the trajectory as it streams in chunks of frames (:func:`~mlip_transfer.geometry.read_chunks`) and
+the trajectory as it streams in chunks of frames (:func:`~mlip_transfer.dynamics.trajectory.read_chunks`) and
 concludes into tables in ``results``. It is a thin driver: each chunk's neighbour lists
 (:class:`~mlip_transfer.geometry.ChunkGeometry`) are built once and handed to three accumulators, each of
 which keeps only what its conclusion needs and concludes into its own tables: species and H bonds
-(:mod:`~mlip_transfer.hbonds`), RDFs (:mod:`~mlip_transfer.structure`) and diffusion
-(:mod:`~mlip_transfer.transport`). Boxes are orthorhombic; every cutoff must stay below half the box.
+(:mod:`~mlip_transfer.analysis.hbonds`), RDFs (:mod:`~mlip_transfer.analysis.structure`) and diffusion
+(:mod:`~mlip_transfer.analysis.transport`). Boxes are orthorhombic; every cutoff must stay below half the box.
 Units: Å, ps, degrees; diffusion coefficients in 10⁻⁹ m²/s, conductivities in S/m.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .geometry import ChunkGeometry, PositionChunk, chunk_geometries
+from ..geometry import ChunkGeometry, PositionChunk, chunk_geometries, kind_index
 from .hbonds import HBondCriterion, SpeciesHBonds
 from .structure import RadialDistributions
 from .transport import Transport
@@ -27,16 +27,16 @@ from .transport import Transport
 
 @dataclass
 class SolutionAnalysis:
-    """Species, proton transfer, H-bonds, K⁺ coordination, RDFs and diffusion of a KOH(aq) trajectory.
+    """Species, proton transfer, H-bonds, cation coordination, RDFs and diffusion of an MOH(aq) trajectory.
 
     ``frame_interval_ps``: time between consecutive frames; ``skip_frames``: leading frames ignored
     (equilibration); ``diffusion_window_ps``: MSD fit window; ``min_diffusion_window_ps``: shortest fit window
     whose D counts as diffusive (with a log–log MSD slope in [0.9, 1.1]); ``n_blocks``: segments for the error of D;
     ``viscosity_mPa_s``: shear viscosity for the Yeh–Hummer correction (None: no correction);
     ``persistence_ps``: minimum stay on a new oxygen for a proton transfer to count;
-    ``k_o_cutoff_A``: K⁺–O coordination cutoff; ``hbond_lifetime_max_ps``: longest lag of the H-bond
-    correlation functions; ``rdf_every``: accumulate RDFs every n-th frame (0: never; RDFs need all
-    pairs up to L/2, the costliest step).
+    ``cation``: the element M; ``cation_o_cutoff_A``: M⁺–O coordination cutoff; ``hbond_lifetime_max_ps``:
+    longest lag of the H-bond correlation functions; ``rdf_every``: accumulate RDFs every
+    n-th frame (0: never; RDFs need all pairs up to L/2, the costliest step).
     """
 
     frame_interval_ps: float
@@ -48,7 +48,8 @@ class SolutionAnalysis:
     n_blocks: int = 1
     viscosity_mPa_s: float | None = None
     persistence_ps: float = 0.0
-    k_o_cutoff_A: float = 3.5
+    cation: str = "K"
+    cation_o_cutoff_A: float = 3.5
     hbond_lifetime_max_ps: float = 1.0
     rdf_every: int = 1
     skip_frames: int = 0
@@ -71,9 +72,9 @@ class SolutionAnalysis:
         return self
 
     def _prepare(self, chunk: PositionChunk) -> None:
-        self._index = {s: np.flatnonzero(chunk.symbols == s) for s in ("K", "O", "H")}
+        self._index = kind_index(chunk.symbols, self.cation)
         self._box = chunk.box_A
-        cutoffs = [self.criterion.donor_acceptor_cutoff_A, self.k_o_cutoff_A]
+        cutoffs = [self.criterion.donor_acceptor_cutoff_A, self.cation_o_cutoff_A]
         if max(cutoffs) >= self._box.min() / 2:
             raise ValueError(
                 f"analysis cutoffs {cutoffs} Å must stay below half the box ({self._box.min() / 2:.2f} Å) "
@@ -81,14 +82,14 @@ class SolutionAnalysis:
             )
         self._n_frames = 0
         self._species = SpeciesHBonds(
-            {s: len(self._index[s]) for s in ("K", "O", "H")},
+            {s: len(i) for s, i in self._index.items()},
             self.criterion,
             self.frame_interval_ps,
             self.persistence_ps,
             self.hbond_lifetime_max_ps,
             self.n_blocks,
         )
-        self._rdfs = RadialDistributions(self._box, self.rdf_bin_width_A)
+        self._rdfs = RadialDistributions(self._box, self.rdf_bin_width_A, self.cation)
         self._transport = Transport(
             self._box,
             self.frame_interval_ps,
@@ -97,10 +98,11 @@ class SolutionAnalysis:
             self.min_diffusion_window_ps,
             self.n_blocks,
             self.viscosity_mPa_s,
+            self.cation,
         )
 
     def _process_chunk(self, chunk_positions: np.ndarray) -> None:
-        cutoffs = (self.criterion.donor_acceptor_cutoff_A, self.k_o_cutoff_A)
+        cutoffs = (self.criterion.donor_acceptor_cutoff_A, self.cation_o_cutoff_A)
         for start, g in chunk_geometries(chunk_positions, self._index, self._box, *cutoffs):
             self._process_piece(chunk_positions[start : start + len(g.owner)], g)
 
@@ -110,7 +112,7 @@ class SolutionAnalysis:
         self._species.accumulate(g, counts, frame)
         if self.rdf_every:
             self._rdfs.accumulate(g, counts, frame % self.rdf_every == 0)
-        self._transport.accumulate(positions[:, self._index["K"]], positions[:, self._index["O"]], counts)
+        self._transport.accumulate(positions[:, self._index["M"]], positions[:, self._index["O"]], counts)
         self._n_frames += len(positions)
 
     def _conclude(self) -> None:

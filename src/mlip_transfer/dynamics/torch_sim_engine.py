@@ -4,7 +4,7 @@ torch-sim (Radical AI, https://github.com/Radical-AI/torch-sim) evaluates MACE o
 one forward pass and integrates on the device, with no ASE calculator between steps. Every production
 box of a model (one per concentration, all 288 atoms) runs as one batch.
 
-Kept from the ASE reference path (:mod:`mlip_transfer.md`): the same start (ASE's Maxwell–Boltzmann
+Kept from the ASE reference path (:mod:`mlip_transfer.dynamics.ase_engine`): the same start (ASE's Maxwell–Boltzmann
 velocities from ``seed``, centre-of-mass motion removed), the same thermostat semantics, the same H5MD
 layout per box (positions unwrapped), the same sanity guards, and exact resume: every frame stores
 torch's random state, and a rerun continues all boxes from the last frame they all have.
@@ -25,24 +25,24 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from ase import Atoms, units
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
-from .md import ANGSTROM_PER_PS, RNG_STATE, THERMOSTATS, H5MDWriter, SanityLimits, check_frame, frames_in
-from .training import resolve_device
+from ..models import mace
+from . import trajectory
+from .ase_engine import THERMOSTATS, SanityLimits, check_frame
+from .trajectory import H5MDWriter
 
 
 def load_model(model_path: str | os.PathLike, device: str, default_dtype: str, enable_cueq: bool = False):
     """torch-sim's wrapper of a MACE model file, for batches of systems (energies and forces only)."""
-    import mace  # noqa: F401  first: lets e3nn load its constants under torch's weights_only default
     from torch_sim.models.mace import MaceModel
 
-    device = resolve_device(device)
-    model = torch.load(model_path, map_location=device, weights_only=False).to(getattr(torch, default_dtype))
+    device = mace.resolve_device(device)
+    model = mace.load_module(model_path, device, default_dtype)
     if enable_cueq:  # converted here: torch-sim 0.3.0's own conversion leaves the model on the CPU
         from mace.cli.convert_e3nn_cueq import run as run_e3nn_to_cueq
 
@@ -139,12 +139,12 @@ def run_nvt_batch(
 ) -> list[int]:
     """Run ``steps`` NVT steps of every box in ``starts`` as one batch on ``model`` (:func:`load_model`),
     writing every ``write_interval``-th frame of box i to ``trajectory_paths[i]`` (H5MD, as
-    :func:`mlip_transfer.md.run_nvt`); return the number of frames of each.
+    :func:`mlip_transfer.dynamics.ase_engine.run_nvt`); return the number of frames of each.
 
     Each box is written to ``<path>.partial`` and renamed when all are done. If every box has a partial
     file, the run continues from the last frame that all of them hold (positions, velocities, torch's
     random state, step); frames after it are dropped. A frame that breaks ``limits`` raises
-    :class:`~mlip_transfer.md.MDError`, and the partial files keep every frame before it.
+    :class:`~mlip_transfer.dynamics.ase_engine.MDError`, and the partial files keep every frame before it.
     """
     partials = [Path(f"{p}.partial") for p in trajectory_paths]
     boxes = [a.copy() for a in starts]
@@ -188,7 +188,7 @@ def run_nvt_batch(
             unwrapped += moved - edges * torch.round(moved / edges)  # minimum image: steps are ≪ L/2
             if n % write_interval == 0:
                 write(n)
-        counts = [frames_in(w._file) for w in writers]
+        counts = [w.frames for w in writers]
     finally:
         for writer in writers:
             writer.close()
@@ -215,17 +215,11 @@ def _restore(partials: Sequence[Path], boxes: Sequence[Atoms]) -> tuple[int, int
         for p in partials:
             p.unlink(missing_ok=True)
         return None
-    files = [h5py.File(p, "r") for p in partials]
-    try:
-        n = min(frames_in(f) for f in files)
-        steps = {int(f["particles/all/position/step"][n - 1]) for f in files} if n else set()
-        if n == 0 or len(steps) != 1 or not files[0][RNG_STATE][n - 1]:
-            return None
-        for f, box in zip(files, boxes, strict=True):
-            particles = f["particles/all"]
-            box.positions = particles["position/value"][n - 1]
-            box.set_velocities(particles["velocity/value"][n - 1] / ANGSTROM_PER_PS)
-        return steps.pop(), n, files[0][RNG_STATE][n - 1].decode()
-    finally:
-        for f in files:
-            f.close()
+    n = min(trajectory.frame_count(p) for p in partials)
+    frames = [trajectory.checkpoint(p, frame=n - 1) for p in partials] if n else [None]
+    if any(f is None for f in frames) or len({f.step for f in frames}) != 1:
+        return None
+    for frame, box in zip(frames, boxes, strict=True):
+        box.positions = frame.positions_A
+        box.set_velocities(frame.velocities_A_per_ps / trajectory.ASE_VELOCITY_IN_A_PER_PS)
+    return frames[0].step, n, frames[0].random_state

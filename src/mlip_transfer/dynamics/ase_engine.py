@@ -1,0 +1,156 @@
+"""Production NVT molecular dynamics with ASE and a MACE calculator (the reference engine), resumable.
+
+Trajectories are written by :mod:`.trajectory` (H5MD; positions unwrapped: ASE's integrators never wrap),
+each frame with the thermostat's random-number state, so that an interrupted run continues exactly where
+its last frame left it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+from ase.md.bussi import Bussi
+from ase.md.langevin import Langevin
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
+
+from ..geometry import minimum_image
+from . import trajectory
+from .trajectory import H5MDWriter
+
+THERMOSTATS = ("bussi", "langevin")
+
+
+class MDError(RuntimeError):
+    """MD that left physical ground: the trajectory keeps every frame before the bad one."""
+
+
+@dataclass(frozen=True)
+class SanityLimits:
+    """MD stops when energy or forces are not finite, the temperature exceeds ``max_temperature_K``,
+    or two atoms come closer than ``min_distance_A`` (the workflow's are ``md.max_temperature_K`` and
+    ``md.min_distance_A`` of the config)."""
+
+    max_temperature_K: float
+    min_distance_A: float
+
+
+def run_settings(settings: Mapping, launch: Mapping) -> dict:
+    """Keyword arguments of :func:`run_nvt` (and the torch-sim engine's ``run_nvt_batch``) shared by every
+    box: from a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and the config's ``md``
+    section (its guards)."""
+    return {
+        "timestep_fs": settings["timestep_fs"],
+        "steps": settings["steps"],
+        "write_interval": settings["write_interval"],
+        "thermostat": settings["thermostat"],
+        "seed": settings["seed"],
+        "limits": SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
+    }
+
+
+def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
+    """Raise :class:`MDError` if the frame breaks ``limits``."""
+    energy, forces = atoms.get_potential_energy(), atoms.get_forces()
+    if not (np.isfinite(energy) and np.isfinite(forces).all()):
+        raise MDError(f"step {step}: non-finite energy or forces from the model")
+    temperature = atoms.get_temperature()
+    if temperature > limits.max_temperature_K:
+        raise MDError(
+            f"step {step}: temperature {temperature:.0f} K exceeds md.max_temperature_K = {limits.max_temperature_K}"
+        )
+    delta = minimum_image(atoms.positions[:, None, :] - atoms.positions[None, :, :], atoms.cell.lengths())
+    distances = np.linalg.norm(delta, axis=-1)[np.triu_indices(len(atoms), 1)]
+    if distances.min() < limits.min_distance_A:
+        raise MDError(
+            f"step {step}: two atoms are {distances.min():.2f} Å apart, "
+            f"below md.min_distance_A = {limits.min_distance_A}"
+        )
+
+
+def nvt_dynamics(atoms: Atoms, *, temperature_K: float, timestep_fs: float, thermostat: Mapping, seed: int):
+    """An ASE NVT integrator: Bussi (CSVR, ``time_constant_fs``) or Langevin (``friction_per_fs``)."""
+    rng = np.random.default_rng(seed)
+    kind = thermostat["type"]
+    if kind == "bussi":
+        return Bussi(atoms, timestep_fs * units.fs, temperature_K, thermostat["time_constant_fs"] * units.fs, rng=rng)
+    if kind == "langevin":
+        return Langevin(
+            atoms,
+            timestep_fs * units.fs,
+            temperature_K=temperature_K,
+            friction=thermostat["friction_per_fs"] / units.fs,
+            fixcm=False,  # ASE: fixcm=True does not sample NVT exactly; Stationary() removed the drift
+            rng=rng,
+        )
+    raise ValueError(f"md.thermostat.type: unknown thermostat {kind!r}; expected one of {THERMOSTATS}")
+
+
+def run_nvt(
+    atoms: Atoms,
+    calculator,
+    trajectory_path: str | os.PathLike,
+    *,
+    temperature_K: float,
+    timestep_fs: float,
+    steps: int,
+    write_interval: int,
+    thermostat: Mapping,
+    seed: int,
+    limits: SanityLimits,
+) -> int:
+    """Run ``steps`` NVT steps, writing every ``write_interval``-th frame (H5MD), and return the number of
+    frames in the finished trajectory (the starting frame included).
+
+    The run writes to ``<trajectory_path>.partial`` and moves it to ``trajectory_path`` only when done,
+    so a half-written trajectory never passes as a result. If a partial file of an interrupted run is
+    there, the run continues from its last whole frame (positions, velocities, thermostat random state
+    and step); frames written before the interruption are kept once. Each written frame is checked
+    against ``limits`` first: on a violation :class:`MDError` is raised, and the partial trajectory
+    keeps every frame before it.
+    """
+    partial = Path(f"{trajectory_path}.partial")
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    checkpoint = _restore(partial, atoms) if partial.exists() else None
+    if checkpoint is None:
+        thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(seed))
+        Stationary(atoms)
+    dynamics = nvt_dynamics(
+        atoms, temperature_K=temperature_K, timestep_fs=timestep_fs, thermostat=thermostat, seed=seed
+    )
+    resume = checkpoint is not None
+    if resume:
+        dynamics.nsteps, dynamics.rng.bit_generator.state = checkpoint
+        logging.getLogger(__name__).info("resuming %s from step %d of %d", partial, dynamics.nsteps, steps)
+    with H5MDWriter(partial, atoms, timestep_ps=timestep_fs / 1000.0, append=resume) as writer:
+
+        def write() -> None:
+            check_frame(atoms, dynamics.nsteps, limits)
+            writer.write(atoms, dynamics.nsteps, json.dumps(dynamics.rng.bit_generator.state))
+
+        dynamics.attach(write, interval=write_interval)  # ASE also calls it at step 0 of a fresh run
+        dynamics.run(steps - dynamics.nsteps)
+        n_frames = writer.frames
+    partial.replace(trajectory_path)
+    return n_frames
+
+
+def _restore(partial: Path, atoms: Atoms) -> tuple[int, dict] | None:
+    """Load positions and velocities of the last whole frame of an interrupted run into ``atoms``;
+    return that frame's step and thermostat random state, or None if there is nothing to resume."""
+    try:
+        last = trajectory.checkpoint(partial, species=atoms.numbers)
+    except ValueError as error:
+        raise MDError(str(error)) from error
+    if last is None:
+        return None
+    atoms.positions = last.positions_A
+    atoms.set_velocities(last.velocities_A_per_ps / trajectory.ASE_VELOCITY_IN_A_PER_PS)
+    return last.step, json.loads(last.random_state)

@@ -1,0 +1,145 @@
+"""CP2K's output files: their names (spelled here and nowhere else), units, and the parsers of each.
+
+A CP2K run of project ``p`` writes ``p.out`` (its log), and an MD run ``p-pos-1.xyz`` (positions, Å),
+``p-frc-1.xyz`` (forces, Hartree/Bohr), ``p-1.ener`` (step, time in fs, kinetic, temperature, potential
+energy in Hartree, ...) and ``p-1.restart`` (every ``print_every`` steps). Its XYZ files carry the step in
+each comment line (``i = <step>``) and no cell. One block iterator reads them for every reader here: a frame
+cut off at the end (a killed writer) is an error when reading frames and the place to cut when resuming.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HARTREE_EV = 27.211386245988
+BOHR_A = 0.529177210903
+HARTREE_PER_BOHR_EV_PER_A = HARTREE_EV / BOHR_A
+_STEP = re.compile(r"\bi\s*=\s*(\d+)")
+_TOTAL_ENERGY = re.compile(r"ENERGY\| Total FORCE_EVAL \( QS \) energy[^:]*:\s+(-?\d+\.\d+)")
+MD_FILES = ("positions", "forces", "energies", "restart")
+AIMD_PROJECT = "aimd"  # the CP2K project of every AIMD segment
+
+
+class CP2KError(RuntimeError):
+    """CP2K failed or its output is not what it should be."""
+
+
+def input_name(project: str) -> str:
+    return f"{project}.inp"
+
+
+def output_name(project: str) -> str:
+    return f"{project}.out"
+
+
+def md_file_name(project: str, kind: str) -> str:
+    """CP2K's name of an MD run's ``positions``, ``forces``, ``energies`` or ``restart`` file."""
+    names = {
+        "positions": f"{project}-pos-1.xyz",
+        "forces": f"{project}-frc-1.xyz",
+        "energies": f"{project}-1.ener",
+        "restart": f"{project}-1.restart",
+    }
+    if kind not in names:
+        raise KeyError(f"unknown CP2K MD file {kind!r}; expected one of {MD_FILES}")
+    return names[kind]
+
+
+def xyz_file_names(project: str) -> list[str]:
+    """The XYZ trajectories an MD run of ``project`` appends to (cut back to whole frames on a resume)."""
+    return [md_file_name(project, kind) for kind in ("positions", "forces")]
+
+
+@dataclass
+class XYZBlock:
+    """One frame of a CP2K XYZ file: its MD step, symbols and values (n_atoms × 3: Å or Hartree/Bohr)."""
+
+    step: int
+    symbols: list[str]
+    values: np.ndarray
+    end_line: int  # index of the line after the frame
+
+
+class CutFrame(ValueError):
+    """An XYZ file ending in part of a frame."""
+
+
+def xyz_blocks(path: str | os.PathLike) -> Iterator[XYZBlock]:
+    """Every whole frame of a CP2K XYZ file in order (blank lines between frames are skipped); a frame cut off
+    at the end raises :class:`CutFrame` after the whole ones."""
+    lines = Path(path).read_text().splitlines(keepends=True)
+    i = frame = 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        n_atoms = int(lines[i])
+        body = lines[i + 2 : i + 2 + n_atoms]
+        fields = [line.split() for line in body]
+        if len(body) < n_atoms or any(len(f) < 4 for f in fields) or not body[-1].endswith("\n"):
+            raise CutFrame(f"{path}: frame {frame} is cut off ({len(body)} of {n_atoms} atom lines, or a line cut)")
+        match = _STEP.search(lines[i + 1])
+        if match is None:
+            raise CP2KError(f"{path}: comment line {i + 2} has no 'i = <step>'")
+        i += 2 + n_atoms
+        frame += 1
+        yield XYZBlock(int(match.group(1)), [f[0] for f in fields], np.array([f[1:4] for f in fields], dtype=float), i)
+
+
+def read_xyz(path: str | os.PathLike) -> list[XYZBlock]:
+    """Every frame of a CP2K ``-pos-``/``-frc-`` XYZ file; a truncated frame is an error."""
+    return list(xyz_blocks(path))
+
+
+def truncate_xyz_to_whole_frames(path: str | os.PathLike) -> None:
+    """Cut an XYZ trajectory after its last whole frame (a killed writer may leave half a frame)."""
+    keep = 0
+    try:
+        for block in xyz_blocks(path):
+            keep = block.end_line
+    except CutFrame:
+        pass
+    lines = Path(path).read_text().splitlines(keepends=True)
+    Path(path).write_text("".join(lines[:keep]))
+
+
+def read_energies(path: str | os.PathLike) -> dict[int, tuple[float, float]]:
+    """``{step: (time in fs, potential energy in Hartree)}`` from a CP2K ``.ener`` file (a repeated step
+    keeps its last line)."""
+    table = np.loadtxt(path, comments="#", ndmin=2)
+    return {int(row[0]): (float(row[1]), float(row[4])) for row in table}
+
+
+def restart_step(restart_file: str | os.PathLike) -> int:
+    """The MD step a CP2K restart file was written at."""
+    match = re.search(r"STEP_START_VAL\s+(\d+)", Path(restart_file).read_text())
+    if match is None:
+        raise CP2KError(f"{restart_file}: no STEP_START_VAL; not the restart file of an MD run")
+    return int(match.group(1))
+
+
+def final_energy_eV(output_file: str | os.PathLike) -> float:
+    """The last total energy printed in a CP2K output, converted from Hartree to eV."""
+    matches = _TOTAL_ENERGY.findall(Path(output_file).read_text())
+    if not matches:
+        raise CP2KError(f"{output_file}: no 'ENERGY| Total FORCE_EVAL' line; did the SCF run?")
+    return float(matches[-1]) * HARTREE_EV
+
+
+def check_finished(output: str, output_file: str | os.PathLike, input_file: str | os.PathLike, exit_code: int) -> None:
+    """A run that did not end cleanly, or whose SCF did not converge (CP2K carries on after an unconverged
+    SCF; its energies and forces are then not a reference), is an error naming the file."""
+    if exit_code != 0 or "PROGRAM ENDED AT" not in output[-2000:]:
+        raise CP2KError(f"CP2K failed on {input_file} (exit {exit_code}); end of {output_file}:\n{output[-2000:]}")
+    failures = output.count("SCF run NOT converged")
+    if failures:
+        raise CP2KError(
+            f"{output_file}: the SCF did not converge {failures} time(s); energies and forces of those steps are "
+            "not converged — raise max_scf or change the SCF settings, then rerun"
+        )
