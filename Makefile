@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CORES ?= 2
 
-.PHONY: setup cp2k slurm demo test lint format clean-demo
+.PHONY: setup cp2k slurm demo demo-naoh test lint format clean-demo
 
 setup: $(VENV)/.installed cp2k
 
@@ -31,6 +31,10 @@ slurm:
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --prioritize results/demo/models/foundation.model
 
+# the same question for aqueous NaOH, by config alone
+demo-naoh: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo_naoh.yaml --prioritize results/demo_naoh/models/foundation.model
+
 test: setup slurm
 	$(BIN)/pytest -v -rs tests
 
@@ -46,4 +50,4 @@ format: setup
 	$(BIN)/snakefmt Snakefile workflow/rules
 
 clean-demo:
-	rm -rf results/demo
+	rm -rf results/demo results/demo_naoh

@@ -27,7 +27,7 @@ import torch
 from ase.io import write
 
 from mlip_transfer.dynamics import torch_sim_engine
-from mlip_transfer.dynamics.ase_engine import SanityLimits, run_nvt
+from mlip_transfer.dynamics.ase_engine import RunSettings, SanityLimits, run_nvt
 from mlip_transfer.models.evaluation import error_metrics, predict
 from mlip_transfer.models.mace import load_calculator, random_model
 from mlip_transfer.models.training import mace_train_command, run_training, trained_model_path
@@ -132,17 +132,12 @@ def main():
     model = models.get("f64", foundation)
     composition = composition_for_molarity(6.26, 96)
     start_box = build_box(composition, cubic_box_length_A(composition), seed=100)  # unrattled
-    settings = dict(
-        temperature_K=300.0,
-        timestep_fs=0.5,
-        steps=args.md_steps,
-        write_interval=10,
-        thermostat=THERMOSTAT,
-        seed=3,
-        limits=LIMITS,
+    settings = RunSettings(
+        timestep_fs=0.5, steps=args.md_steps, write_interval=10, thermostat=THERMOSTAT, seed=3, limits=LIMITS
     )
     t = time.perf_counter()
-    n = run_nvt(start_box, load_calculator(model, device, "float64"), args.work / "ase.h5", **settings)
+    calculator = load_calculator(model, device, "float64")
+    n = run_nvt(start_box, calculator, args.work / "ase.h5", temperature_K=300.0, run=settings)
     print(f"\nMD on CUDA, ASE float64: {1000 * (time.perf_counter() - t) / args.md_steps:.1f} ms/step, {n} frames")
     t = time.perf_counter()
     counts = torch_sim_engine.run_nvt_batch(
@@ -150,7 +145,7 @@ def main():
         torch_sim_engine.load_model(model, device, "float64"),
         [args.work / f"ts_{i}.h5" for i in range(7)],
         temperatures_K=[300.0] * 7,
-        **{k: v for k, v in settings.items() if k != "temperature_K"},
+        run=settings,
     )
     print(
         f"MD on CUDA, torch-sim float64, 7 boxes: {1000 * (time.perf_counter() - t) / args.md_steps:.1f} ms/step "

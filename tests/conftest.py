@@ -1,4 +1,5 @@
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,23 +53,26 @@ def aimd_tree(atoms, method, steps=3, print_every=1, project="p"):
     )
 
 
-def run_md(atoms, path, calculator=None, **overrides):
-    """A short Bussi NVT run at 300 K (0.5 fs steps) with a weak Lennard-Jones potential unless told otherwise."""
+def md_run(**overrides):
+    """The settings of a short Bussi NVT run (0.5 fs steps, τ 20 fs, one step, every frame, seed 1, the
+    schema's guards) with ``overrides``."""
+    from mlip_transfer.dynamics.ase_engine import RunSettings
+
+    settings = dict(
+        timestep_fs=0.5, steps=1, write_interval=1, seed=1, thermostat={"type": "bussi", "time_constant_fs": 20.0},
+        limits=GUARDS,
+    )  # fmt: skip
+    return RunSettings(**{**settings, **overrides})
+
+
+def run_md(atoms, path, calculator=None, temperature_K=300, **overrides):
+    """A short NVT run (:func:`md_run`) at 300 K with a weak Lennard-Jones potential unless told otherwise."""
     from ase.calculators.lj import LennardJones
 
     from mlip_transfer.dynamics.ase_engine import run_nvt
 
-    settings = dict(
-        limits=GUARDS,
-        temperature_K=300,
-        timestep_fs=0.5,
-        steps=1,
-        write_interval=1,
-        seed=1,
-        thermostat={"type": "bussi", "time_constant_fs": 20.0},
-    )
-    settings.update(overrides)
-    return run_nvt(atoms, calculator or LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), path, **settings)
+    calculator = calculator or LennardJones(sigma=1.0, epsilon=0.001, rc=3.0)
+    return run_nvt(atoms, calculator, path, temperature_K=temperature_K, run=md_run(**overrides))
 
 
 def aimd_file(folder, kind):
@@ -110,3 +114,26 @@ def reversed_keys(value):
     if isinstance(value, dict):
         return {key: reversed_keys(value[key]) for key in reversed(list(value))}
     return [reversed_keys(item) for item in value] if isinstance(value, list) else value
+
+
+def snakemake(*args, workdir, check=True):
+    command = [snakemake_executable(), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def dry_run(config, tmp_path, *targets):
+    return snakemake(
+        *targets, "-n", "--quiet", "rules", "--configfile", str(REPO / "config" / config), workdir=tmp_path
+    )
+
+
+def job_counts(output):
+    counts = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts

@@ -4,9 +4,8 @@ import pytest
 from ase import units
 from ase.calculators.lj import LennardJones
 
-from conftest import GUARDS, run_md
+from conftest import run_md
 from mlip_transfer.dynamics import trajectory
-from mlip_transfer.dynamics.ase_engine import run_nvt
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 
@@ -20,18 +19,7 @@ def box():
 )
 def test_nvt_writes_h5md_every_interval_with_unwrapped_positions(tmp_path, box, thermostat):
     path = tmp_path / "md.h5"
-    n = run_nvt(
-        box,
-        LennardJones(sigma=1.0, epsilon=0.001, rc=3.0),
-        path,
-        temperature_K=300,
-        timestep_fs=0.5,
-        steps=20,
-        write_interval=5,
-        thermostat=thermostat,
-        seed=1,
-        limits=GUARDS,
-    )
+    n = run_md(box, path, steps=20, write_interval=5, thermostat=thermostat)
     frames = trajectory.read(path)
     positions = frames.positions_A
     assert n == len(positions) == 5 and positions.dtype == np.float64
@@ -55,24 +43,17 @@ def test_unknown_thermostat_is_named(tmp_path, box):
 
 
 def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
-    settings = dict(
-        temperature_K=300,
-        timestep_fs=0.5,
-        write_interval=5,
-        thermostat={"type": "bussi", "time_constant_fs": 20.0},
-        seed=3,
-        limits=GUARDS,
-    )
-    run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "whole.h5", steps=40, **settings)
+    settings = dict(write_interval=5, seed=3)
+    run_md(box, tmp_path / "whole.h5", steps=40, **settings)
     # an interrupted run leaves its partial file: 20 of 40 steps, and a frame cut off between datasets
-    run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "cut.h5", steps=20, **settings)
+    run_md(box, tmp_path / "cut.h5", steps=20, **settings)
     (tmp_path / "cut.h5").replace(tmp_path / "cut.h5.partial")
     with h5py.File(tmp_path / "cut.h5.partial", "a") as f:
         value = f[trajectory.POSITION]["value"]
         value.resize(value.shape[0] + 1, axis=0)
     assert trajectory.frame_count(tmp_path / "cut.h5.partial") == 5  # up to the last whole frame
     assert [len(c.positions) for c in trajectory.read_chunks(tmp_path / "cut.h5.partial", 4)] == [4, 1]
-    n = run_nvt(box, LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), tmp_path / "cut.h5", steps=40, **settings)
+    n = run_md(box, tmp_path / "cut.h5", steps=40, **settings)
     assert trajectory.read(tmp_path / "cut.h5").steps.tolist() == [0, 5, 10, 15, 20, 25, 30, 35, 40]
     assert n == 9 and not (tmp_path / "cut.h5.partial").exists()
     whole, cut = trajectory.read(tmp_path / "whole.h5"), trajectory.read(tmp_path / "cut.h5")
@@ -96,3 +77,22 @@ def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
     assert not (tmp_path / "hot.h5").exists() and np.isfinite(kept).all()
     with pytest.raises(MDError, match="two atoms are 0.9"):
         run_md(box, tmp_path / "close.h5", LennardJones(), limits=SanityLimits(2000.0, min_distance_A=1.2))
+
+
+def test_an_unstable_run_can_end_kept_and_flagged_instead_of_failing(tmp_path, box):
+    from mlip_transfer.dynamics.ase_engine import SanityLimits
+
+    n = run_md(
+        box,
+        tmp_path / "hot.h5",
+        LennardJones(sigma=2.5, epsilon=0.5, rc=5.0),
+        steps=200,
+        thermostat={"type": "bussi", "time_constant_fs": 1000.0},
+        limits=SanityLimits(max_temperature_K=350.0, min_distance_A=0.6),
+        keep_unstable=True,
+    )
+    assert (tmp_path / "hot.h5").exists() and not (tmp_path / "hot.h5.partial").exists()
+    assert 0 < n == trajectory.frame_count(tmp_path / "hot.h5")
+    assert "exceeds md.max_temperature_K = 350" in trajectory.stop_reason(tmp_path / "hot.h5")
+    complete = run_md(box, tmp_path / "calm.h5", LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), keep_unstable=True)
+    assert complete == 2 and trajectory.stop_reason(tmp_path / "calm.h5") == ""

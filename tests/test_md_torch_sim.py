@@ -7,6 +7,7 @@ import torch
 from ase import Atoms
 from ase.calculators.lj import LennardJones
 
+from conftest import md_run
 from mlip_transfer.dynamics import torch_sim_engine, trajectory
 from mlip_transfer.dynamics.ase_engine import MDError, SanityLimits, run_nvt
 from mlip_transfer.models.mace import load_calculator, random_model
@@ -51,12 +52,12 @@ def test_each_box_of_a_batch_equals_its_run_alone(mace_file, tmp_path):
     # batched and alone must then give the same trajectory, although they draw different random numbers
     model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     weak = {"type": "bussi", "time_constant_fs": 1e30}
-    settings = dict(timestep_fs=0.5, steps=20, write_interval=5, thermostat=weak, seed=4, limits=LOOSE)
+    settings = md_run(steps=20, write_interval=5, thermostat=weak, seed=4, limits=LOOSE)
     batch = [tmp_path / "batch0.h5", tmp_path / "batch1.h5"]
-    torch_sim_engine.run_nvt_batch(boxes(), model, batch, temperatures_K=[300, 350], **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, batch, temperatures_K=[300, 350], run=settings)
     for box, temperature, path in zip(boxes(), [300, 350], batch, strict=True):
         alone = tmp_path / f"alone_{temperature}.h5"
-        torch_sim_engine.run_nvt_batch([box], model, [alone], temperatures_K=[temperature], **settings)
+        torch_sim_engine.run_nvt_batch([box], model, [alone], temperatures_K=[temperature], run=settings)
         steps, batched = positions(path)
         assert steps.tolist() == [0, 5, 10, 15, 20]
         assert np.abs(positions(alone)[1] - batched).max() < 1e-8
@@ -66,11 +67,9 @@ def test_each_box_of_a_batch_equals_its_run_alone(mace_file, tmp_path):
 def test_output_is_the_reference_paths_h5md(mace_file, tmp_path):
     model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     box = boxes()[0]
-    settings = dict(temperature_K=300, timestep_fs=0.5, steps=10, write_interval=5, thermostat=BUSSI, seed=1)
-    torch_sim_engine.run_nvt_batch([box], model, [tmp_path / "ts.h5"], temperatures_K=[300], limits=LOOSE, **{
-        k: v for k, v in settings.items() if k != "temperature_K"
-    })  # fmt: skip
-    run_nvt(box, load_calculator(mace_file, "cpu", "float64"), tmp_path / "ase.h5", limits=LOOSE, **settings)
+    settings = md_run(steps=10, write_interval=5, thermostat=BUSSI, seed=1, limits=LOOSE)
+    torch_sim_engine.run_nvt_batch([box], model, [tmp_path / "ts.h5"], temperatures_K=[300], run=settings)
+    run_nvt(box, load_calculator(mace_file, "cpu", "float64"), tmp_path / "ase.h5", temperature_K=300, run=settings)
     with h5py.File(tmp_path / "ts.h5") as fast, h5py.File(tmp_path / "ase.h5") as reference:
         names = set()
         reference.visit(names.add)
@@ -87,19 +86,18 @@ def test_output_is_the_reference_paths_h5md(mace_file, tmp_path):
 
 def test_a_killed_batch_resumes_exactly_from_the_last_frame_all_boxes_hold(mace_file, tmp_path):
     model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
-    settings = dict(
-        temperatures_K=[300, 350], timestep_fs=0.5, write_interval=5, thermostat=BUSSI, seed=3, limits=LOOSE
-    )
+    settings = dict(write_interval=5, thermostat=BUSSI, seed=3, limits=LOOSE)
+    temperatures = [300, 350]
     whole = [tmp_path / "whole0.h5", tmp_path / "whole1.h5"]
-    torch_sim_engine.run_nvt_batch(boxes(), model, whole, steps=40, **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, whole, temperatures_K=temperatures, run=md_run(steps=40, **settings))
     cut = [tmp_path / "cut0.h5", tmp_path / "cut1.h5"]
-    torch_sim_engine.run_nvt_batch(boxes(), model, cut, steps=20, **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, cut, temperatures_K=temperatures, run=md_run(steps=20, **settings))
     for path in cut:  # as a kill leaves them: partial files, the second one frame behind and a frame cut off
         path.replace(f"{path}.partial")
     with h5py.File(f"{cut[1]}.partial", "a") as f:
         for series in (trajectory.POSITION, trajectory.VELOCITY):
             f[series]["value"].resize(4, axis=0)
-    torch_sim_engine.run_nvt_batch(boxes(), model, cut, steps=40, **settings)
+    torch_sim_engine.run_nvt_batch(boxes(), model, cut, temperatures_K=temperatures, run=md_run(steps=40, **settings))
     for a, b in zip(whole, cut, strict=True):
         steps, expected = positions(a)
         assert positions(b)[0].tolist() == steps.tolist() == list(range(0, 41, 5))
@@ -110,8 +108,8 @@ def test_a_frame_breaking_a_guard_stops_the_batch_keeping_earlier_frames(mace_fi
     model = torch_sim_engine.load_model(mace_file, "cpu", "float64")
     with pytest.raises(MDError, match="two atoms are"):
         torch_sim_engine.run_nvt_batch(
-            boxes(), model, [tmp_path / "a.h5", tmp_path / "b.h5"], temperatures_K=[300, 300], timestep_fs=0.5,
-            steps=200, write_interval=5, thermostat=BUSSI, seed=3, limits=SanityLimits(5000.0, 0.8),
+            boxes(), model, [tmp_path / "a.h5", tmp_path / "b.h5"], temperatures_K=[300, 300],
+            run=md_run(steps=200, write_interval=5, thermostat=BUSSI, seed=3, limits=SanityLimits(5000.0, 0.8)),
         )  # fmt: skip
     assert not (tmp_path / "a.h5").exists() and positions(tmp_path / "a.h5.partial")[0][0] == 0
 
@@ -136,11 +134,11 @@ def temperature_statistics(path, blocks=10):
 def test_thermostat_statistics_agree_with_the_ase_path(tmp_path, thermostat):
     from torch_sim.models.lennard_jones import LennardJonesModel
 
-    settings = dict(timestep_fs=2.0, steps=4000, write_interval=5, thermostat=thermostat, seed=1, limits=LOOSE)
+    settings = md_run(timestep_fs=2.0, steps=4000, write_interval=5, thermostat=thermostat, seed=1, limits=LOOSE)
     model = LennardJonesModel(sigma=3.4, epsilon=0.0104, cutoff=8.5, dtype=torch.float64)
-    torch_sim_engine.run_nvt_batch([lj_gas()], model, [tmp_path / "fast.h5"], temperatures_K=[300], **settings)
+    torch_sim_engine.run_nvt_batch([lj_gas()], model, [tmp_path / "fast.h5"], temperatures_K=[300], run=settings)
     run_nvt(
-        lj_gas(), LennardJones(sigma=3.4, epsilon=0.0104, rc=8.5), tmp_path / "ase.h5", temperature_K=300, **settings
+        lj_gas(), LennardJones(sigma=3.4, epsilon=0.0104, rc=8.5), tmp_path / "ase.h5", temperature_K=300, run=settings
     )
     fast, reference = temperature_statistics(tmp_path / "fast.h5"), temperature_statistics(tmp_path / "ase.h5")
     for (a, error_a), (b, error_b) in zip(fast, reference, strict=True):

@@ -159,10 +159,11 @@ def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
                 time.sleep(0.02)
                 super().calculate(*args, **kwargs)
 
+        run = ase_engine.RunSettings(timestep_fs=0.5, steps=400, write_interval=10, seed=4,
+                                     thermostat={"type": "bussi", "time_constant_fs": 20.0},
+                                     limits=ase_engine.SanityLimits(2000.0, 0.6))
         ase_engine.run_nvt(read("start.extxyz"), Slow(sigma=1.0, epsilon=0.001, rc=3.0), "md.h5", temperature_K=300,
-                   timestep_fs=0.5, steps=400, write_interval=10,
-                   thermostat={"type": "bussi", "time_constant_fs": 20.0}, seed=4,
-                   limits=ase_engine.SanityLimits(2000.0, 0.6))
+                           run=run)
         """
     )
     proc = start(code, tmp_path)

@@ -16,42 +16,21 @@ from conftest import (
     REPO,
     aimd_file,
     aimd_frames,
+    dry_run,
+    job_counts,
     needs_cp2k,
     restart_step,
     reversed_keys,
     run_differently,
+    snakemake,
     snakemake_executable,
 )
 from mlip_transfer.dynamics import trajectory
-from mlip_transfer.provenance import trace
 
 TINY_LABELS = ("c3_78", "c11_34")
 MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
 COMMITTEE = ("ft_c3_78.seed12", "ft_c11_34.seed12", "multi_both.seed12")  # its second training seed
 BUDGETS = ("ft_c3_78.frames4", "ft_c3_78.frames8")  # its learning curve
-
-
-def snakemake(*args, workdir, check=True):
-    command = [snakemake_executable(), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def dry_run(config, tmp_path, *targets):
-    return snakemake(
-        *targets, "-n", "--quiet", "rules", "--configfile", str(REPO / "config" / config), workdir=tmp_path
-    )
-
-
-def job_counts(output):
-    counts = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-    return counts
 
 
 def test_production_dry_run_lists_the_full_dag(tmp_path):
@@ -132,89 +111,151 @@ def test_config_on_the_command_line_applies_to_the_production_config(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """A finished run of the tiny config: the end-to-end test checks it, the edit tests dry-run against it,
-    and the kill-and-resume tests come last, since they change it."""
+    """A finished run of the tiny config, shared and never changed: the concern tests read it, the edit
+    tests dry-run against it, and tests that change a run work on their own copy (:func:`tiny_copy`)."""
     workdir = tmp_path_factory.mktemp("tiny_run")
     snakemake("--cores", "2", "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=workdir)
     return workdir
 
 
+@pytest.fixture
+def tiny_copy(tiny_run, tmp_path):
+    """A private copy of the finished tiny run (outputs, times and Snakemake's records), to change."""
+    copy = tmp_path / "tiny_run"
+    shutil.copytree(tiny_run, copy, symlinks=True)
+    return copy
+
+
+def tiny_table(workdir, *parts, **read):
+    return pd.read_csv(workdir.joinpath("results", "tiny", *parts), **read)
+
+
+def trace(manifest, path):
+    """Every file upstream of ``path`` in a provenance manifest (its inputs, their inputs, ...)."""
+    upstream, todo = set(), [path]
+    while todo:
+        for source in manifest["outputs"].get(todo.pop(), {}).get("inputs", {}):
+            if source not in upstream:
+                upstream.add(source)
+                todo.append(source)
+    return upstream
+
+
 @pytest.mark.e2e
 @needs_cp2k
-def test_tiny_config_end_to_end(tiny_run):
-    tmp_path = tiny_run
-    run = tmp_path / "results" / "tiny"
-    matrix = pd.read_csv(run / "matrix" / "transferability.csv")
-    assert set(matrix["model"]) == {*MODELS, *BUDGETS}
-    assert set(matrix["test_concentration"]) == {"c3_78", "c11_34"}
-    assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_meV_per_A"].notna().all()
+def test_every_model_and_seed_is_judged_on_every_test_set(tiny_run):
+    matrix = tiny_table(tiny_run, "matrix", "transferability.csv")
+    assert set(matrix["model"]) == {*MODELS, *BUDGETS} and set(matrix["test_concentration"]) == set(TINY_LABELS)
+    assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_se_meV_per_A"].gt(0).all()
     # two training seeds: every fine-tune's entry is a mean over both, with their spread; one foundation model
     n_seeds = matrix.set_index("model")["n_seeds"]
     assert (n_seeds[list(MODELS[1:])] == 2).all() and (n_seeds[["foundation", *BUDGETS]] == 1).all()
     assert (matrix.loc[matrix["model"].isin(MODELS[1:]), "force_rmse_sd_meV_per_A"] > 0).all()
-    # the test sets are the independent test AIMDs (11 frames each), at the boxes' own molarity
-    assert (matrix["n_frames"] == 11).all() and matrix["block_length_frames"].ge(5).all()
+    assert set(tiny_table(tiny_run, "matrix", "errors_per_seed.csv")["model"]) == {*MODELS, *COMMITTEE, *BUDGETS}
+    for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "energy_rmse_offset_free_meV_per_atom.png"):
+        assert (tiny_run / "results" / "tiny" / "matrix" / name).stat().st_size > 5000
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_test_sets_are_independent_aimds_at_the_boxes_own_molarity(tiny_run):
+    matrix = tiny_table(tiny_run, "matrix", "transferability.csv")
+    assert (matrix["n_frames"] == 11).all() and matrix["block_length_frames"].ge(5).all()  # steps 2–12
     assert matrix["test_molarity_mol_per_L"].round(2).isin([3.78, 11.34]).all()
-    assert (matrix["energy_offset_meV_per_atom"].abs() > 0).all() and matrix["force_rmse_se_meV_per_A"].gt(0).all()
-    home = pd.read_csv(run / "matrix" / "home_test_sets.csv").set_index("model")
+    assert (matrix["energy_offset_meV_per_atom"].abs() > 0).all()
+    home = tiny_table(tiny_run, "matrix", "home_test_sets.csv").set_index("model")
     assert set(home.index) == {"ft_c3_78", "ft_c11_34"} and home["independent_over_in_trajectory"].gt(0).all()
-    per_seed = pd.read_csv(run / "matrix" / "errors_per_seed.csv")
-    assert set(per_seed["model"]) == {*MODELS, *COMMITTEE}
-    costs = pd.read_csv(run / "cost" / "models.csv").set_index("model")
-    assert (costs.loc[["ft_c3_78", "multi_both"], ["aimd_core_h", "training_wall_h"]] > 0).all().all()
-    aimd = pd.read_csv(run / "cost" / "aimd_core_hours.csv").set_index("run")
-    assert set(aimd.index) == {*TINY_LABELS, *(f"{c}.test" for c in TINY_LABELS)}
-    # multi_both: both concentrations' overheads, half of each one's frames; its full cost is both AIMDs
-    assert costs.loc["multi_both", "aimd_full_core_h"] == pytest.approx(
-        aimd.loc[list(TINY_LABELS), "total_core_h"].sum()
-    )
-    assert costs.loc["multi_both", "aimd_core_h"] < costs.loc["multi_both", "aimd_full_core_h"]
-    assert set(costs.loc[list(BUDGETS), "kind"]) == {"budget"}
-    assert costs.loc["ft_c3_78.frames4", "aimd_core_h"] < costs.loc["ft_c3_78", "aimd_core_h"]
-    curves = pd.read_csv(run / "matrix" / "learning_curves.csv")
-    assert set(curves["test_concentration"]) == set(TINY_LABELS) and curves["training_frames"].min() == 4
-    assert sorted(set(curves["training_frames"]))[:2] == [4, 8] and curves["training_frames"].max() > 8
-    committee = pd.read_csv(run / "matrix" / "committee_disagreement.csv")
-    assert len(committee) == 3 * 2 and (committee["committee_force_sd_meV_per_A"] > 0).all()
-    assert (committee["members_differ_in"] == "seed and bootstrap-resampled training frames").all()
-    for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "error_versus_distance.png"):
-        assert (run / "matrix" / name).stat().st_size > 5000
-    relative = pd.read_csv(run / "matrix" / "relative_to_home.csv", index_col=0)
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_views_rank_like_for_like_and_say_why(tiny_run):
+    relative = tiny_table(tiny_run, "matrix", "relative_to_home.csv", index_col=0)
     assert relative.loc["ft_c3_78", "c3_78"] == 1.0 and relative.loc["ft_c11_34", "c11_34"] == 1.0
-    advice = pd.read_csv(run / "matrix" / "recommendation.csv").iloc[0]
+    advice = tiny_table(tiny_run, "matrix", "recommendation.csv").iloc[0]
     assert advice["best_single_model"] in {"ft_c3_78", "ft_c11_34"} and "mol/L" in advice["statement"]
     assert advice["decided_by"] == "ratio_to_best" and "paired difference" in advice["statement"]
-    assert (run / "figures" / "parity_ft_c3_78.png").exists()
-    hbonds = pd.read_csv(run / "tables" / "hbonds.csv")
-    assert set(hbonds["model"]) == {"ft_c3_78", "AIMD"}
-    assert (hbonds.loc[hbonds["model"] == "AIMD", "mean_n_OH-"] > 0).all()
-    diffusion = pd.read_csv(run / "tables" / "diffusion.csv")
-    assert {"K+", "OH-"} <= set(diffusion["species"])
-    for fig in ("hbonds_per_OH", "OH_OH_hbonds", "proton_transfer", "diffusion", "conductivity", "rdf"):
-        assert (run / "figures" / f"{fig}.pdf").exists()
+    summary = tiny_table(tiny_run, "matrix", "transfer_summary.csv").set_index("model")
+    assert set(summary.loc[list(BUDGETS), "kind"]) == {"budget"} and summary.loc["multi_both", "kind"] == "multi"
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_the_committee_says_what_its_members_differ_in(tiny_run):
+    committee = tiny_table(tiny_run, "matrix", "committee_disagreement.csv")
+    assert len(committee) == 3 * 2 and (committee["committee_force_sd_meV_per_A"] > 0).all()
+    assert (committee["members_differ_in"] == "seed and bootstrap-resampled training frames").all()
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_every_model_is_charged_its_aimd_by_one_rule(tiny_run):
+    costs = tiny_table(tiny_run, "cost", "models.csv").set_index("model")
+    assert (costs.loc[["ft_c3_78", "multi_both"], ["aimd_core_h", "training_wall_h"]] > 0).all().all()
+    aimd = tiny_table(tiny_run, "cost", "aimd_core_hours.csv").set_index("run")
+    assert set(aimd.index) == {*TINY_LABELS, *(f"{c}.test" for c in TINY_LABELS)}
+    # multi_both: both concentrations' overheads, half of each one's frames; its full cost is both AIMDs
+    both = aimd.loc[list(TINY_LABELS), "total_core_h"].sum()
+    assert costs.loc["multi_both", "aimd_full_core_h"] == pytest.approx(both)
+    assert costs.loc["multi_both", "aimd_core_h"] < costs.loc["multi_both", "aimd_full_core_h"]
+    assert costs.loc["ft_c3_78.frames4", "aimd_core_h"] < costs.loc["ft_c3_78", "aimd_core_h"]
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_learning_curves_put_each_subset_at_its_frames(tiny_run):
+    curves = tiny_table(tiny_run, "matrix", "learning_curves.csv")
+    assert set(curves["test_concentration"]) == set(TINY_LABELS)
+    assert sorted(set(curves["training_frames"])) == [4, 8, 17]  # 17: all of the training block
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_md_and_aimd_are_analysed_alike(tiny_run):
+    hbonds = tiny_table(tiny_run, "tables", "hbonds.csv")
+    assert (
+        set(hbonds["model"]) == {"ft_c3_78", "AIMD"} and (hbonds.loc[hbonds["model"] == "AIMD", "mean_n_OH-"] > 0).all()
+    )
+    diffusion = tiny_table(tiny_run, "tables", "diffusion.csv")
+    assert {"K+", "OH-"} <= set(diffusion["species"]) and "md_stopped_early" in diffusion.columns
     assert {"experimental_conductivity_S_per_m", "nernst_einstein_S_per_m"} <= set(diffusion.columns)
     # femtosecond fit windows, far below analysis.min_diffusion_window_ps: every D is flagged as not converged
     assert diffusion["msd_loglog_slope"].notna().all() and not diffusion["diffusive"].any()
+    run = tiny_run / "results" / "tiny"
+    for fig in ("hbonds_per_OH", "OH_OH_hbonds", "proton_transfer", "diffusion", "conductivity", "rdf"):
+        assert (run / "figures" / f"{fig}.pdf").exists()
     assert (run / "analysis" / "AIMD" / "c3_78" / "hbond_correlation.csv").exists()
-    # the manifest traces a figure back to the frames and models it was made from
-    manifest = json.loads((run / "manifest.json").read_text())
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_the_manifest_traces_a_figure_to_its_frames_and_models(tiny_run):
+    manifest = json.loads((tiny_run / "results" / "tiny" / "manifest.json").read_text())
     assert manifest["config"]["run_name"] == "tiny" and manifest["cp2k"].startswith("CP2K version")
     upstream = trace(manifest, "results/tiny/figures/hbonds_per_OH.png")
     assert {"results/tiny/frames/c11_34.extxyz", "results/tiny/models/ft_c3_78.model"} <= upstream
-    assert all(
-        len(sha) == 64 for sha in manifest["outputs"]["results/tiny/matrix/transferability.csv"]["inputs"].values()
-    )
-    # every rule left a benchmark and the trainings kept their files out of results/<run>/ root
-    assert len(list((run / "benchmarks").glob("*/*.tsv"))) >= 20
-    assert not (tmp_path / "results" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()
+    inputs = manifest["outputs"]["results/tiny/matrix/transferability.csv"]["inputs"]
+    assert inputs and all(len(sha) == 64 for sha in inputs.values())
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_every_job_left_a_benchmark_and_trainings_kept_to_their_folders(tiny_run):
+    assert len(list((tiny_run / "results" / "tiny" / "benchmarks").glob("*/*.tsv"))) >= 20
+    assert not (tiny_run / "results" / "checkpoints").exists() and not (tiny_run / "checkpoints").exists()
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_the_report_holds_every_figure_with_valid_captions(tiny_run, tmp_path):
     report = tmp_path / "report.html"
-    built = snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tmp_path)
+    built = snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tiny_run)
     assert "ERROR/" not in built.stdout + built.stderr  # every caption is valid reStructuredText
     html = report.read_text(errors="replace")
     figures = ["force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance", "parity_ft_c3_78"]
     figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy", "learning_curves"]
-    for figure in (f"{name}.png" for name in figures):
-        assert f'/{figure}"' in html  # a report entry per figure, keyed by its path
+    for entry in [*(f"{name}.png" for name in figures), "home_test_sets.csv", "recommendation.csv"]:
+        assert f'/{entry}"' in html  # a report entry per figure and table, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
     assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
 
@@ -362,7 +403,9 @@ def test_the_same_config_with_its_keys_in_another_order_plans_nothing(tiny_run):
 
 @pytest.mark.e2e
 @needs_cp2k
-def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(tiny_run):
+def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(tiny_copy):
+    tiny_run = tiny_copy
+
     def fast_engine(config):  # the 3-epoch model's physics is not under test: looser guards
         config["md"].update(engine="torch_sim", concentrations=["c11_34", "c3_78"], min_distance_A=0.3)
 
@@ -377,11 +420,20 @@ def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(
 
 @pytest.mark.e2e
 @needs_cp2k
-def test_killed_jobs_resume_through_the_workflow(tiny_run):
-    run = tiny_run / "results" / "tiny"
-    kill_md_and_resume_the_workflow(tiny_run, run)
-    kill_training_and_resume_the_workflow(tiny_run, run)
-    kill_aimd_and_resume_the_workflow(tiny_run, run)
+def test_a_killed_md_resumes_through_the_workflow(tiny_copy):
+    kill_md_and_resume_the_workflow(tiny_copy, tiny_copy / "results" / "tiny")
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_a_killed_fine_tune_resumes_through_the_workflow(tiny_copy):
+    kill_training_and_resume_the_workflow(tiny_copy, tiny_copy / "results" / "tiny")
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_a_killed_aimd_segment_resumes_through_the_workflow(tiny_copy):
+    kill_aimd_and_resume_the_workflow(tiny_copy, tiny_copy / "results" / "tiny")
 
 
 def variant(tmp_path, name, change):

@@ -116,14 +116,3 @@ def _version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def trace(manifest: Mapping, path: str) -> set[str]:
-    """Every file upstream of ``path`` in the manifest (its inputs, their inputs, …)."""
-    upstream, todo = set(), [path]
-    while todo:
-        for source in manifest["outputs"].get(todo.pop(), {}).get("inputs", {}):
-            if source not in upstream:
-                upstream.add(source)
-                todo.append(source)
-    return upstream

@@ -275,25 +275,18 @@ def figures(folder, names, category, caption=None):
 
 
 def final_outputs():
+    """Everything a finished study shows: the outputs of its summary rules (called once all rules exist)."""
+    optional = [
+        (rules.committee_disagreement, len(STUDY.seeds) > 1),
+        (rules.learning_curves, bool(FRAME_BUDGET_MODELS)),
+    ]
     return [
-        f"{RUN}/matrix/transferability.csv",
-        *expand(f"{RUN}/matrix/{{metric}}.{{ext}}", metric=METRICS, ext=["png", "pdf"]),
-        f"{RUN}/matrix/recommendation.csv",
-        f"{RUN}/cost/cost_accuracy.png",
-        *expand(
-            f"{RUN}/matrix/{{figure}}.png",
-            figure=["force_rmse_relative_to_home", "error_versus_distance"],
-        ),
-        *([f"{RUN}/matrix/committee_disagreement.png"] if len(STUDY.seeds) > 1 else []),
-        *([f"{RUN}/matrix/learning_curves.png"] if FRAME_BUDGET_MODELS else []),
-        *expand(f"{RUN}/figures/parity_{{model}}.png", model=MODELS),
-        f"{RUN}/tables/hbonds.csv",
-        f"{RUN}/tables/diffusion.csv",
-        *expand(
-            f"{RUN}/figures/{{fig}}.{{ext}}",
-            fig=["hbonds_per_OH", "OH_OH_hbonds", "diffusion", "rdf"],
-            ext=["png", "pdf"],
-        ),
+        *rules.transferability_matrix.output,
+        *rules.transfer_views.output,
+        *rules.study_cost.output,
+        *[f for rule, wanted in optional if wanted for f in rule.output],
+        *expand(rules.parity_plot.output.figure, model=MODELS),
+        *rules.summarise_analysis.output,
     ]
 
 

@@ -1,6 +1,6 @@
 from mlip_transfer.analysis.hbonds import HBondCriterion
 from mlip_transfer.analysis.solution import SolutionAnalysis
-from mlip_transfer.dynamics.trajectory import read_chunks
+from mlip_transfer.dynamics.trajectory import read_chunks, stop_reason
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
@@ -21,6 +21,9 @@ analysis = SolutionAnalysis(
     hbond_lifetime_max_ps=settings["hbond_lifetime_max_ps"],
     skip_frames=settings["skip_frames"],
 ).run(read_chunks(snakemake.input[0]))
+stopped = stop_reason(snakemake.input[0])  # an MD that broke a guard: flagged in every summary
+for table in ("hbonds", "diffusion"):
+    analysis.results[table]["md_stopped_early"] = stopped
 for table, path in snakemake.output.items():
     with atomic_path(path) as partial:
         analysis.results[table].to_csv(partial, index=False)

@@ -16,6 +16,6 @@ n_frames = ase_engine.run_nvt(
     calculator,
     snakemake.output[0],
     temperature_K=settings["temperature_K"],
-    **ase_engine.run_settings(settings, launch),
+    run=ase_engine.RunSettings.of_job(settings, launch),
 )
 log.info("%d frames written", n_frames)

@@ -17,6 +17,6 @@ n_frames = torch_sim_engine.run_nvt_batch(
     model,
     snakemake.output,
     temperatures_K=[s["temperature_K"] for s in settings],
-    **ase_engine.run_settings(common, launch),
+    run=ase_engine.RunSettings.of_job(common, launch),
 )
 log.info("%s frames written, one batch of %d boxes", n_frames, len(n_frames))

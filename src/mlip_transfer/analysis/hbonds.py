@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from ..geometry import ChunkGeometry, minimum_image, slot_table
+from .piece import Piece
 
 # Number of H bonded to an O → species of that O.
 SPECIES_BY_HYDROGEN_COUNT = {0: "O2-", 1: "OH-", 2: "H2O", 3: "H3O+"}
@@ -196,8 +197,9 @@ class SpeciesHBonds:
     _tables: list[pd.DataFrame] = field(default_factory=list, init=False)
     _bond_keys: list[np.ndarray] = field(default_factory=list, init=False)
 
-    def accumulate(self, g: ChunkGeometry, counts: np.ndarray, frame: np.ndarray) -> None:
-        """Add a chunk's frames (global indices ``frame``); ``counts``: hydrogens per oxygen (n, n_O)."""
+    def accumulate(self, piece: Piece) -> None:
+        """Add a piece's frames."""
+        g, counts, frame = piece.geometry, piece.counts, piece.frames
         n, (n_m, n_o, n_h) = len(frame), (self.n_atoms[s] for s in ("M", "O", "H"))
         bonds = hydrogen_bonds(g, self.criterion)
         table = {"frame": frame, "time_ps": frame * self.frame_interval_ps}
@@ -215,9 +217,10 @@ class SpeciesHBonds:
         keys = (bonds[:, 1] * n_h + bonds[:, 2]) * n_o + bonds[:, 3]  # sorted within each frame
         self._bond_keys += np.split(keys, np.searchsorted(bonds[:, 0], np.arange(1, n)))
 
-    def conclude(self, hosts: np.ndarray) -> dict[str, pd.DataFrame]:
-        """Tables ``frames``, ``hbonds`` and ``hbond_correlation``; ``hosts``: host oxygen of each OH⁻ defect
-        per frame (:func:`hydroxide_defect_trajectories`), for the proton transfers."""
+    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """Tables ``frames``, ``hbonds`` and ``hbond_correlation``; the proton transfers from the host oxygen of
+        each OH⁻ defect per frame (``results["hydroxide_hosts"]``, the transport's)."""
+        hosts = results["hydroxide_hosts"].to_numpy()
         frames = pd.concat(self._tables, ignore_index=True)
         mean = frames.mean(numeric_only=True)
         n_oh, n_w = mean["n_OH-"], mean["n_H2O"]

@@ -4,8 +4,10 @@ transfer, hydrogen bonds, cation coordination, RDFs, MSDs and self-diffusion.
 Built like an MDAnalysis analysis class: :class:`SolutionAnalysis` prepares on the first frame, processes
 the trajectory as it streams in chunks of frames (:func:`~mlip_transfer.dynamics.trajectory.read_chunks`) and
 concludes into tables in ``results``. It is a thin driver: each chunk's neighbour lists
-(:class:`~mlip_transfer.geometry.ChunkGeometry`) are built once and handed to three accumulators, each of
-which keeps only what its conclusion needs and concludes into its own tables: species and H bonds
+(:class:`~mlip_transfer.geometry.ChunkGeometry`) are built once and handed, as a
+:class:`~mlip_transfer.analysis.piece.Piece`, to three accumulators of one protocol
+(:class:`~mlip_transfer.analysis.piece.Accumulator`), each of which keeps only what its conclusion needs and
+concludes into its own tables: species and H bonds
 (:mod:`~mlip_transfer.analysis.hbonds`), RDFs (:mod:`~mlip_transfer.analysis.structure`) and diffusion
 (:mod:`~mlip_transfer.analysis.transport`). Boxes are orthorhombic; every cutoff must stay below half the box.
 Units: Å, ps, degrees; diffusion coefficients in 10⁻⁹ m²/s, conductivities in S/m.
@@ -21,6 +23,7 @@ import pandas as pd
 
 from ..geometry import ChunkGeometry, PositionChunk, chunk_geometries, kind_index
 from .hbonds import HBondCriterion, SpeciesHBonds
+from .piece import Accumulator, Piece
 from .structure import RadialDistributions
 from .transport import Transport
 
@@ -63,10 +66,10 @@ class SolutionAnalysis:
             frame += len(chunk.positions)
             if len(positions) == 0:
                 continue
-            if not hasattr(self, "_species"):
+            if not hasattr(self, "_steps"):
                 self._prepare(chunk)
             self._process_chunk(positions)
-        if not hasattr(self, "_species"):
+        if not hasattr(self, "_steps"):
             raise ValueError(f"no frames left to analyse after skipping {self.skip_frames}")
         self._conclude()
         return self
@@ -81,25 +84,29 @@ class SolutionAnalysis:
                 "for the minimum-image convention"
             )
         self._n_frames = 0
-        self._species = SpeciesHBonds(
-            {s: len(i) for s, i in self._index.items()},
-            self.criterion,
-            self.frame_interval_ps,
-            self.persistence_ps,
-            self.hbond_lifetime_max_ps,
-            self.n_blocks,
-        )
-        self._rdfs = RadialDistributions(self._box, self.rdf_bin_width_A, self.cation)
-        self._transport = Transport(
-            self._box,
-            self.frame_interval_ps,
-            self.temperature_K,
-            self.diffusion_window_ps,
-            self.min_diffusion_window_ps,
-            self.n_blocks,
-            self.viscosity_mPa_s,
-            self.cation,
-        )
+        # concluded in this order: the H-bond summary needs the transport's defect hosts, the RDFs' first
+        # shells go into the H-bond summary
+        self._steps: list[Accumulator] = [
+            Transport(
+                self._box,
+                self.frame_interval_ps,
+                self.temperature_K,
+                self.diffusion_window_ps,
+                self.min_diffusion_window_ps,
+                self.n_blocks,
+                self.viscosity_mPa_s,
+                self.cation,
+            ),
+            SpeciesHBonds(
+                {s: len(i) for s, i in self._index.items()},
+                self.criterion,
+                self.frame_interval_ps,
+                self.persistence_ps,
+                self.hbond_lifetime_max_ps,
+                self.n_blocks,
+            ),
+            RadialDistributions(self._box, self.rdf_bin_width_A, self.cation, self.rdf_every),
+        ]
 
     def _process_chunk(self, chunk_positions: np.ndarray) -> None:
         cutoffs = (self.criterion.donor_acceptor_cutoff_A, self.cation_o_cutoff_A)
@@ -107,19 +114,12 @@ class SolutionAnalysis:
             self._process_piece(chunk_positions[start : start + len(g.owner)], g)
 
     def _process_piece(self, positions: np.ndarray, g: ChunkGeometry) -> None:
-        counts = g.hydrogen_counts
-        frame = np.arange(self._n_frames, self._n_frames + len(positions))
-        self._species.accumulate(g, counts, frame)
-        if self.rdf_every:
-            self._rdfs.accumulate(g, counts, frame % self.rdf_every == 0)
-        self._transport.accumulate(positions[:, self._index["M"]], positions[:, self._index["O"]], counts)
+        frames = np.arange(self._n_frames, self._n_frames + len(positions))
+        piece = Piece(positions, g, g.hydrogen_counts, frames, self._index)
+        for step in self._steps:
+            step.accumulate(piece)
         self._n_frames += len(positions)
 
     def _conclude(self) -> None:
-        hydroxide_positions, hosts = self._transport.hydroxide_defects()
-        self.results.update(self._species.conclude(hosts))
-        self.results["rdf"], shells = self._rdfs.conclude()
-        for pair, (r_min, cn) in shells.items():  # first shells beside the H-bond summary
-            self.results["hbonds"][f"first_shell_{pair}_r_A"] = r_min
-            self.results["hbonds"][f"first_shell_{pair}_cn"] = cn
-        self.results["diffusion"], self.results["msd"] = self._transport.conclude(hydroxide_positions)
+        for step in self._steps:
+            self.results.update(step.conclude(self.results))

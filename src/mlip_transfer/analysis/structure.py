@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..geometry import ChunkGeometry
+from .piece import Piece
 
 RDF_PAIRS = ("O*-O*", "O*-Ow", "M-O", "O-O", "O-H")  # O*: hydroxide oxygen, Ow: water oxygen, M: the cation
 
@@ -47,6 +47,9 @@ class RadialDistributions:
     box_A: np.ndarray
     bin_width_A: float
     cation: str = "K"
+    every: int = (
+        1  # frames of the trajectory histogrammed: every n-th (0: none; all pairs to L/2 is the costliest step)
+    )
     _counts: dict[str, np.ndarray] = field(init=False)
     _pairs_per_volume: dict[str, float] = field(init=False)
     _centres: dict[str, float] = field(init=False)
@@ -58,8 +61,11 @@ class RadialDistributions:
         self._pairs_per_volume = dict.fromkeys(RDF_PAIRS, 0.0)
         self._centres = dict.fromkeys(RDF_PAIRS, 0.0)
 
-    def accumulate(self, g: ChunkGeometry, counts: np.ndarray, selected: np.ndarray) -> None:
-        """Add the ``selected`` frames of a chunk; ``counts``: hydrogens per oxygen (n, n_O)."""
+    def accumulate(self, piece: Piece) -> None:
+        """Add every ``every``-th frame of a piece."""
+        if not self.every:
+            return
+        g, counts, selected = piece.geometry, piece.counts, piece.frames % self.every == 0
         volume = float(np.prod(self.box_A))
         hydroxide, water = counts[selected] == 1, counts[selected] == 2
         distinct = ~np.eye(counts.shape[1], dtype=bool)
@@ -84,9 +90,9 @@ class RadialDistributions:
             self._pairs_per_volume[pair] += n_pairs / volume
             self._centres[pair] += n_centres
 
-    def conclude(self) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
-        """g(r) and running coordination number of every pair (one table), and each pair's first shell
-        (radius of the first minimum in Å, coordination number there)."""
+    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """g(r) and running coordination number of every pair (table ``rdf``), and each pair's first shell
+        (radius of the first minimum in Å, coordination number there) added to the H-bond summary."""
         r = 0.5 * (self.edges_A[1:] + self.edges_A[:-1])
         table, shells = {"r_A": r}, {}
         for pair in RDF_PAIRS:
@@ -94,4 +100,7 @@ class RadialDistributions:
             name = pair.replace("M-", f"{self.cation}-")
             table[f"g_{name}"], table[f"cn_{name}"] = g, cn
             shells[name] = first_shell(r, g, cn)
-        return pd.DataFrame(table), shells
+        summary = results["hbonds"].copy()
+        for pair, (r_min, cn) in shells.items():
+            summary[f"first_shell_{pair}_r_A"], summary[f"first_shell_{pair}_cn"] = r_min, cn
+        return {"rdf": pd.DataFrame(table), "hbonds": summary}

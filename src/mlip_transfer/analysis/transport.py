@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import chemistry
 from .hbonds import hydroxide_defect_trajectories
+from .piece import Piece
 
 A2_PER_PS_TO_1E9_M2_PER_S = 10.0  # 1 Å²/ps = 1e-8 m²/s = 10 × 1e-9 m²/s
 DIFFUSIVE_SLOPE = (0.9, 1.1)  # log–log MSD slope of a trustworthy D fit (Maginn et al. 2019)
@@ -119,21 +120,19 @@ class Transport:
     _o_positions: list[np.ndarray] = field(default_factory=list, init=False)
     _hydrogen_counts: list[np.ndarray] = field(default_factory=list, init=False)
 
-    def accumulate(self, cation_positions: np.ndarray, o_positions: np.ndarray, counts: np.ndarray) -> None:
-        """Add a chunk's unwrapped cation and O positions (n, n_M|n_O, 3) and hydrogens per oxygen (n, n_O)."""
-        self._cation_positions.append(cation_positions)
-        self._o_positions.append(o_positions)
-        self._hydrogen_counts.append(counts)
+    def accumulate(self, piece: Piece) -> None:
+        """Add a piece's unwrapped cation and O positions and its hydrogens per oxygen."""
+        self._cation_positions.append(piece.positions[:, piece.index["M"]])
+        self._o_positions.append(piece.positions[:, piece.index["O"]])
+        self._hydrogen_counts.append(piece.counts)
 
-    def hydroxide_defects(self) -> tuple[np.ndarray, np.ndarray]:
-        """Unwrapped positions and host oxygens of the OH⁻ defects over all frames so far."""
-        return hydroxide_defect_trajectories(
-            np.concatenate(self._o_positions), np.concatenate(self._hydrogen_counts), self.box_A
-        )
-
-    def conclude(self, hydroxide_positions: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The diffusion table and the MSDs (Å²) against time (ps)."""
+    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """Tables ``diffusion`` and ``msd`` (Å² against time in ps), and ``hydroxide_hosts``: the host oxygen of
+        each OH⁻ defect per frame, followed through proton transfers (for the H-bond summary)."""
         o_pos = np.concatenate(self._o_positions)
+        hydroxide_positions, hosts = hydroxide_defect_trajectories(
+            o_pos, np.concatenate(self._hydrogen_counts), self.box_A
+        )
         always_water = np.all(np.concatenate(self._hydrogen_counts) == 2, axis=0)
         ion = f"{self.cation}+"
         trajectories = {
@@ -179,4 +178,4 @@ class Transport:
         table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
             trajectories[ion].shape[1], volume_A3, self.temperature_K, d_of.get(ion, np.nan), d_of.get("OH-", np.nan)
         )
-        return table, pd.DataFrame(msd)
+        return {"diffusion": table, "msd": pd.DataFrame(msd), "hydroxide_hosts": pd.DataFrame(hosts)}

@@ -41,18 +41,35 @@ class SanityLimits:
     min_distance_A: float
 
 
-def run_settings(settings: Mapping, launch: Mapping) -> dict:
-    """Keyword arguments of :func:`run_nvt` (and the torch-sim engine's ``run_nvt_batch``) shared by every
-    box: from a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and the config's ``md``
-    section (its guards)."""
-    return {
-        "timestep_fs": settings["timestep_fs"],
-        "steps": settings["steps"],
-        "write_interval": settings["write_interval"],
-        "thermostat": settings["thermostat"],
-        "seed": settings["seed"],
-        "limits": SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
-    }
+@dataclass(frozen=True)
+class RunSettings:
+    """How an NVT run integrates and writes, the same for every box of a batch: ``timestep_fs``, ``steps``,
+    every ``write_interval``-th frame written, the ``thermostat`` (``type`` bussi with ``time_constant_fs``
+    or langevin with ``friction_per_fs``), the ``seed`` of velocities and thermostat, the guards every
+    written frame is checked against, and whether a run that breaks them ends kept (``keep_unstable``) or
+    fails."""
+
+    timestep_fs: float
+    steps: int
+    write_interval: int
+    thermostat: Mapping
+    seed: int
+    limits: SanityLimits
+    keep_unstable: bool = False
+
+    @classmethod
+    def of_job(cls, settings: Mapping, launch: Mapping) -> RunSettings:
+        """From a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and the config's ``md``
+        section (its guards)."""
+        return cls(
+            timestep_fs=settings["timestep_fs"],
+            steps=settings["steps"],
+            write_interval=settings["write_interval"],
+            thermostat=settings["thermostat"],
+            seed=settings["seed"],
+            limits=SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
+            keep_unstable=launch["keep_unstable_runs"],
+        )
 
 
 def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
@@ -98,46 +115,49 @@ def run_nvt(
     trajectory_path: str | os.PathLike,
     *,
     temperature_K: float,
-    timestep_fs: float,
-    steps: int,
-    write_interval: int,
-    thermostat: Mapping,
-    seed: int,
-    limits: SanityLimits,
+    run: RunSettings,
 ) -> int:
-    """Run ``steps`` NVT steps, writing every ``write_interval``-th frame (H5MD), and return the number of
-    frames in the finished trajectory (the starting frame included).
+    """Run ``run.steps`` NVT steps, writing every ``run.write_interval``-th frame (H5MD), and return the number
+    of frames in the finished trajectory (the starting frame included).
 
     The run writes to ``<trajectory_path>.partial`` and moves it to ``trajectory_path`` only when done,
     so a half-written trajectory never passes as a result. If a partial file of an interrupted run is
     there, the run continues from its last whole frame (positions, velocities, thermostat random state
     and step); frames written before the interruption are kept once. Each written frame is checked
-    against ``limits`` first: on a violation :class:`MDError` is raised, and the partial trajectory
-    keeps every frame before it.
+    against ``run.limits`` first: on a violation :class:`MDError` is raised, and the partial trajectory
+    keeps every frame before it; with ``run.keep_unstable`` the run ends there instead, its trajectory marked
+    with the reason (:func:`~mlip_transfer.dynamics.trajectory.stop_reason`): a model that drives its MD
+    out of physical ground has given a result, not a failed job.
     """
     partial = Path(f"{trajectory_path}.partial")
     atoms = atoms.copy()
     atoms.calc = calculator
     checkpoint = _restore(partial, atoms) if partial.exists() else None
     if checkpoint is None:
-        thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(seed))
+        thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(run.seed))
         Stationary(atoms)
     dynamics = nvt_dynamics(
-        atoms, temperature_K=temperature_K, timestep_fs=timestep_fs, thermostat=thermostat, seed=seed
+        atoms, temperature_K=temperature_K, timestep_fs=run.timestep_fs, thermostat=run.thermostat, seed=run.seed
     )
     resume = checkpoint is not None
     if resume:
         dynamics.nsteps, dynamics.rng.bit_generator.state = checkpoint
-        logging.getLogger(__name__).info("resuming %s from step %d of %d", partial, dynamics.nsteps, steps)
-    with H5MDWriter(partial, atoms, timestep_ps=timestep_fs / 1000.0, append=resume) as writer:
+        logging.getLogger(__name__).info("resuming %s from step %d of %d", partial, dynamics.nsteps, run.steps)
+    try:
+        with H5MDWriter(partial, atoms, timestep_ps=run.timestep_fs / 1000.0, append=resume) as writer:
 
-        def write() -> None:
-            check_frame(atoms, dynamics.nsteps, limits)
-            writer.write(atoms, dynamics.nsteps, json.dumps(dynamics.rng.bit_generator.state))
+            def write() -> None:
+                check_frame(atoms, dynamics.nsteps, run.limits)
+                writer.write(atoms, dynamics.nsteps, json.dumps(dynamics.rng.bit_generator.state))
 
-        dynamics.attach(write, interval=write_interval)  # ASE also calls it at step 0 of a fresh run
-        dynamics.run(steps - dynamics.nsteps)
-        n_frames = writer.frames
+            dynamics.attach(write, interval=run.write_interval)  # ASE also calls it at step 0 of a fresh run
+            dynamics.run(run.steps - dynamics.nsteps)
+    except MDError as error:
+        if not run.keep_unstable:
+            raise
+        logging.getLogger(__name__).warning("MD stopped early, kept up to its last good frame: %s", error)
+        trajectory.mark_stopped(partial, str(error))
+    n_frames = trajectory.frame_count(partial)
     partial.replace(trajectory_path)
     return n_frames
 

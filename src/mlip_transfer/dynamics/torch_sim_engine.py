@@ -33,7 +33,7 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..models import mace
 from . import trajectory
-from .ase_engine import THERMOSTATS, SanityLimits, check_frame
+from .ase_engine import THERMOSTATS, MDError, RunSettings, check_frame
 from .trajectory import H5MDWriter
 
 
@@ -130,68 +130,77 @@ def run_nvt_batch(
     trajectory_paths: Sequence[str | os.PathLike],
     *,
     temperatures_K: Sequence[float],
-    timestep_fs: float,
-    steps: int,
-    write_interval: int,
-    thermostat: Mapping,
-    seed: int,
-    limits: SanityLimits,
+    run: RunSettings,
 ) -> list[int]:
-    """Run ``steps`` NVT steps of every box in ``starts`` as one batch on ``model`` (:func:`load_model`),
-    writing every ``write_interval``-th frame of box i to ``trajectory_paths[i]`` (H5MD, as
+    """Run ``run.steps`` NVT steps of every box in ``starts`` as one batch on ``model`` (:func:`load_model`),
+    writing every ``run.write_interval``-th frame of box i to ``trajectory_paths[i]`` (H5MD, as
     :func:`mlip_transfer.dynamics.ase_engine.run_nvt`); return the number of frames of each.
 
     Each box is written to ``<path>.partial`` and renamed when all are done. If every box has a partial
     file, the run continues from the last frame that all of them hold (positions, velocities, torch's
-    random state, step); frames after it are dropped. A frame that breaks ``limits`` raises
-    :class:`~mlip_transfer.dynamics.ase_engine.MDError`, and the partial files keep every frame before it.
+    random state, step); frames after it are dropped. A frame of any box that breaks ``run.limits`` raises
+    :class:`~mlip_transfer.dynamics.ase_engine.MDError` naming the box, and the partial files keep every frame
+    before it; with ``run.keep_unstable`` the batch ends there instead and every box's trajectory is kept, marked
+    with the reason (the other boxes: stopped with it).
     """
     partials = [Path(f"{p}.partial") for p in trajectory_paths]
     boxes = [a.copy() for a in starts]
     checkpoint = _restore(partials, boxes)
     if checkpoint is None:
         for box, temperature in zip(boxes, temperatures_K, strict=True):
-            thermalize_momenta(box, temperature, rng=np.random.default_rng(seed))
+            thermalize_momenta(box, temperature, rng=np.random.default_rng(run.seed))
             Stationary(box)
-        torch.manual_seed(seed)
+        torch.manual_seed(run.seed)
         first_step, kept = 0, None
     else:
         first_step, kept, state_text = checkpoint
         set_random_state(state_text, model.device)
-        logging.getLogger(__name__).info("resuming %d boxes from step %d of %d", len(boxes), first_step, steps)
+        logging.getLogger(__name__).info("resuming %d boxes from step %d of %d", len(boxes), first_step, run.steps)
     state = md_state(model, boxes)
-    step = nvt_step(model, state, temperatures_K=temperatures_K, timestep_fs=timestep_fs, thermostat=thermostat)
+    step = nvt_step(model, state, temperatures_K=temperatures_K, timestep_fs=run.timestep_fs, thermostat=run.thermostat)
     unwrapped = (
         state.positions.detach().clone()
     )  # torch-sim wraps positions into the cell; the MSD needs them unwrapped
     edges = torch.tensor(np.array([b.cell.lengths() for b in boxes]), device=state.device, dtype=state.dtype)
     edges = edges[state.system_idx]
     writers = [
-        H5MDWriter(p, b, timestep_ps=timestep_fs / 1000.0, append=kept is not None, keep=kept)
+        H5MDWriter(p, b, timestep_ps=run.timestep_fs / 1000.0, append=kept is not None, keep=kept)
         for p, b in zip(partials, boxes, strict=True)
     ]
     try:
 
         def write(n: int) -> None:
             text = random_state(state.device)
-            for i, (writer, box) in enumerate(zip(writers, boxes, strict=True)):
-                frame = _frame(box, state, unwrapped, i)
-                check_frame(frame, n, limits)
+            frames = [_frame(box, state, unwrapped, i) for i, box in enumerate(boxes)]
+            for frame, path in zip(frames, trajectory_paths, strict=True):  # every box checked before any write
+                try:
+                    check_frame(frame, n, run.limits)
+                except MDError as error:
+                    raise MDError(f"{path}: {error}") from error
+            for writer, frame in zip(writers, frames, strict=True):
                 writer.write(frame, n, text)
 
         if kept is None:
             write(0)
-        for n in range(first_step + 1, steps + 1):
+        for n in range(first_step + 1, run.steps + 1):
             before = state.positions.detach().clone()
             state = step(state)
             moved = state.positions.detach() - before
             unwrapped += moved - edges * torch.round(moved / edges)  # minimum image: steps are ≪ L/2
-            if n % write_interval == 0:
+            if n % run.write_interval == 0:
                 write(n)
-        counts = [w.frames for w in writers]
+    except MDError as error:
+        if not run.keep_unstable:
+            raise
+        logging.getLogger(__name__).warning("batch stopped early, kept up to its last good frame: %s", error)
+        for writer in writers:
+            writer.close()
+        for partial in partials:
+            trajectory.mark_stopped(partial, str(error))
     finally:
         for writer in writers:
             writer.close()
+    counts = [trajectory.frame_count(p) for p in partials]
     for partial, path in zip(partials, trajectory_paths, strict=True):
         partial.replace(path)
     return counts

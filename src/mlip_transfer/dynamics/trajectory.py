@@ -29,6 +29,7 @@ POSITION, VELOCITY = "particles/all/position", "particles/all/velocity"
 ENERGY, TEMPERATURE = "observables/potential_energy", "observables/temperature"
 SERIES = {POSITION: "Angstrom", VELOCITY: "Angstrom ps-1", ENERGY: "eV", TEMPERATURE: "K"}
 RNG_STATE = "observables/engine_rng_state"
+STOPPED = "stopped_early"  # attribute of the file: why an MD run ended before its last step
 SPECIES, BOX_EDGES = "particles/all/species", "particles/all/box/edges"
 
 
@@ -71,6 +72,20 @@ def frame_count(path: str | os.PathLike) -> int:
             return whole_frames(f)
     except (OSError, KeyError):
         return 0
+
+
+def mark_stopped(path: str | os.PathLike, reason: str) -> None:
+    """Record why a run ended before its last step."""
+    with h5py.File(path, "a") as f:
+        f.attrs[STOPPED] = reason
+
+
+def stop_reason(path: str | os.PathLike) -> str:
+    """Why the run of a trajectory ended early ("" for a complete run or a file that is not H5MD)."""
+    if not h5py.is_hdf5(path):
+        return ""
+    with h5py.File(path, "r") as f:
+        return str(f.attrs.get(STOPPED, ""))
 
 
 def read(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Frames:

@@ -345,10 +345,9 @@ def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mappi
     text = (
         f"Train on {molarities[label]:.2f} mol/L ({best['model']}): its force RMSE is on average "
         f"{best[DECISIVE]:.3f}× the best single-concentration model's on each test set "
-        f"(95 % interval {best[f'{DECISIVE}_ci_low']:.3f}–{best[f'{DECISIVE}_ci_high']:.3f}); the runner-up "
+        f"({_interval(best[f'{DECISIVE}_ci_low'], best[f'{DECISIVE}_ci_high'])}); the runner-up "
         f"{runner_up['model']} is {runner_up[DECISIVE]:.3f}×, paired difference {gap['estimate']:+.3f} "
-        f"({gap['ci_low']:+.3f} to {gap['ci_high']:+.3f}): "
-        + ("distinguishable." if clear else "not distinguishable (the interval contains 0).")
+        f"({_interval(gap['ci_low'], gap['ci_high'], signed=True)}): " + _verdict(gap, "distinguishable.")
     )
     text += (
         f" By the plain mean over all test sets {by_mean['model']} ranks first "
@@ -368,13 +367,31 @@ def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mappi
             multi_minus_single_ci_high=versus["ci_high"],
             multi_beats_best_single=beats,
         )
-        verdict = "beats it" if beats else "is worse" if versus["ci_low"] > 0 else "is not distinguishable from it"
+        if not np.isfinite(versus["ci_low"]):
+            verdict = "cannot be judged against it"
+        else:
+            verdict = "beats it" if beats else "is worse" if versus["ci_low"] > 0 else "is not distinguishable from it"
         text += (
             f" The best multi-concentration model {rival['model']} ({rival[DECISIVE]:.3f}×) {verdict} "
-            f"(paired difference {versus['estimate']:+.3f}, {versus['ci_low']:+.3f} to {versus['ci_high']:+.3f})."
+            f"(paired difference {versus['estimate']:+.3f}, {_interval(versus['ci_low'], versus['ci_high'], True)})."
         )
     result["statement"] = text
     return result
+
+
+def _interval(low: float, high: float, signed: bool = False) -> str:
+    if not np.isfinite(low):
+        return "no interval: fewer than two independent blocks of test frames"
+    return f"95 % interval {low:+.3f} to {high:+.3f}" if signed else f"95 % interval {low:.3f}–{high:.3f}"
+
+
+def _verdict(difference: pd.Series, distinguishable: str) -> str:
+    """What a paired difference's interval says (``distinguishable`` when it excludes 0)."""
+    if not np.isfinite(difference["ci_low"]):
+        return "cannot be judged (the test sets are too short for an uncertainty)."
+    if difference["ci_high"] < 0 or difference["ci_low"] > 0:
+        return distinguishable
+    return "not distinguishable (the interval contains 0)."
 
 
 def home_test_sets(errors: ModelErrors, in_trajectory: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -246,16 +246,22 @@ def cp2k_version(command: Sequence[str]) -> str:
 
 
 def run_cp2k(
-    command: Sequence[str], input_file: str | os.PathLike, output_file: str | os.PathLike, *, threads: int
+    command: Sequence[str],
+    input_file: str | os.PathLike,
+    output_file: str | os.PathLike,
+    *,
+    threads: int,
+    reference: bool = True,
 ) -> None:
-    """Run CP2K in the input's folder with ``threads`` OpenMP threads; fail unless it ended cleanly."""
+    """Run CP2K in the input's folder with ``threads`` OpenMP threads; fail unless it ended cleanly, and (for
+    a ``reference`` run, whose energies and forces are data) unless every SCF converged."""
     input_file, output_file = Path(input_file).resolve(), Path(output_file).resolve()
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     with open(output_file, "w") as out:
         proc = subprocess.run(
             [*command, "-i", input_file.name], cwd=input_file.parent, stdout=out, stderr=subprocess.STDOUT, env=env
         )
-    cp2k_output.check_finished(output_file.read_text(), output_file, input_file, proc.returncode)
+    cp2k_output.check_finished(output_file.read_text(), output_file, input_file, proc.returncode, reference)
 
 
 def run_input(
@@ -266,14 +272,16 @@ def run_input(
     command: Sequence[str],
     threads: int,
     xmlspec: str | os.PathLike | None = None,
+    reference: bool = True,
 ) -> Path:
-    """Render ``tree`` to ``<directory>/<name>.inp``, run CP2K there and return the output file."""
+    """Render ``tree`` to ``<directory>/<name>.inp``, run CP2K there and return the output file (``reference``:
+    see :func:`run_cp2k`)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     input_file = directory / cp2k_output.input_name(name)
     input_file.write_text(render_input(tree, xmlspec))
     output_file = directory / cp2k_output.output_name(name)
-    run_cp2k(command, input_file, output_file, threads=threads)
+    run_cp2k(command, input_file, output_file, threads=threads, reference=reference)
     return output_file
 
 
