@@ -238,8 +238,9 @@ def _flagged_series(ax, x, y, trusted, yerr=None, label=None, **style) -> None:
 def diffusion_panels(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide) -> None:
     """D against concentration, one panel per species, one line per model (AIMD included), with block
     errors; hollow markers where D is not converged (``diffusive`` false); the experimental
-    infinite-dilution value of each species as a dashed line."""
+    infinite-dilution value of each species as a dashed line (pure water's self-diffusion beside all oxygens)."""
     reference = hydroxide.infinite_dilution_diffusion()
+    reference["O"] = reference.pop("H2O")
     species = list(dict.fromkeys(diffusion["species"]))
     fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.8), squeeze=False)
     for ax, sp in zip(axes[0], species, strict=True):
@@ -255,7 +256,7 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide
             )
         if sp in reference:
             ax.axhline(reference[sp]["value"], ls="--", color="grey", label="experiment, infinite dilution")
-        ax.set_title(sp)
+        ax.set_title(f"{sp} ({rows['particles'].iloc[0]})" if "particles" in rows else sp, fontsize=9)
         ax.set_xlabel(f"{hydroxide.formula} concentration (mol/L)")
     axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
     axes[0, -1].legend(fontsize=7)
@@ -265,8 +266,9 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide
 
 
 def conductivity(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide) -> None:
-    """Nernst–Einstein conductivity from D(M⁺) and D(OH⁻) per model beside the experimental correlation, drawn
-    only inside its fitted range (where the hydroxide has one); hollow markers where either D is not converged."""
+    """Nernst–Einstein (from D(M⁺) and D(OH⁻)) and Einstein–Helfand (collective, with its block error)
+    conductivity per model beside the experimental correlation, drawn only inside its fitted range (where the
+    hydroxide has one); hollow markers where either D is not converged."""
     rows = diffusion.drop_duplicates(["model", "concentration"]).sort_values("molarity_mol_per_L")
     fig, ax = plt.subplots(figsize=(4.8, 3.8))
     for model, by_model in rows.groupby("model"):
@@ -277,6 +279,11 @@ def conductivity(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide) ->
             by_model["nernst_einstein_diffusive"],
             label=f"{model} (Nernst–Einstein)",
         )
+        ax.errorbar(
+            by_model["molarity_mol_per_L"], by_model["einstein_helfand_S_per_m"],
+            yerr=by_model["einstein_helfand_error_S_per_m"], marker="s", ls=":", capsize=3, mfc="white",
+            label=f"{model} (Einstein–Helfand)",
+        )  # fmt: skip
     experiment = rows.drop_duplicates("concentration")
     if experiment["experimental_conductivity_S_per_m"].notna().any():
         entry = hydroxide.known["conductivity"]

@@ -438,6 +438,7 @@ class Study:
                 "cation_o_cutoff_A": a["cation_o_cutoff_A"],
                 "proton_transfer_persistence_ps": a["proton_transfer_persistence_ps"],
                 "hbond_lifetime_max_ps": a["hbond_lifetime_max_ps"],
+                "max_defect_mismatch_fraction": a["max_defect_mismatch_fraction"],
                 "temperature_K": self.systems[system].temperature_K,
                 "viscosity_mPa_s": a["viscosity_mPa_s"].get(system),
             }

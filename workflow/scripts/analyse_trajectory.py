@@ -19,6 +19,7 @@ analysis = SolutionAnalysis(
     cation=settings["cation"],
     cation_o_cutoff_A=settings["cation_o_cutoff_A"],
     hbond_lifetime_max_ps=settings["hbond_lifetime_max_ps"],
+    max_defect_mismatch_fraction=settings["max_defect_mismatch_fraction"],
     skip_frames=settings["skip_frames"],
 ).run(read_chunks(snakemake.input[0]))
 stopped = stop_reason(snakemake.input[0])  # an MD that broke a guard: flagged in every summary

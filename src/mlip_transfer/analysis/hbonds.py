@@ -115,16 +115,19 @@ def hydroxide_defect_trajectories(
 
     Frame to frame, the hydroxides of the previous frame are matched to those of the current one by
     minimum total minimum-image distance (Hungarian assignment); a defect moves by the minimum-image
-    vector between its old and new oxygen, so a transfer displaces it by one O···O hop. Frames whose
-    hydroxide count differs from the first frame's (transient H₃O⁺/OH⁻ pairs) leave the defects in place.
+    vector between its old and new oxygen, so a transfer displaces it by one O···O hop. In frames whose
+    hydroxide count differs from the first frame's (transient O²⁻/H₃O⁺ from OH⁻···OH⁻ proton sharing) each
+    defect stays on its host oxygen and moves with it, so its displacement is never frozen.
     Returns positions (n_frames, n_defects, 3) and host O indices (n_frames, n_defects).
     """
     current = np.flatnonzero(hydrogen_counts[0] == 1)
     unwrapped, hosts = [o_positions[0, current]], [current]
     for t in range(1, len(o_positions)):
         candidates = np.flatnonzero(hydrogen_counts[t] == 1)
-        if len(candidates) != len(current):
-            unwrapped.append(unwrapped[-1])
+        if len(candidates) != len(current):  # carried forward on its host, with the host's own displacement
+            unwrapped.append(
+                unwrapped[-1] + minimum_image(o_positions[t, current] - o_positions[t - 1, current], box_A)
+            )
             hosts.append(current)
             continue
         delta = minimum_image(o_positions[t, candidates][None, :, :] - o_positions[t - 1, current][:, None, :], box_A)

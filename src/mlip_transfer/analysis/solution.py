@@ -38,7 +38,8 @@ class SolutionAnalysis:
     ``viscosity_mPa_s``: shear viscosity for the Yeh–Hummer correction (None: no correction);
     ``persistence_ps``: minimum stay on a new oxygen for a proton transfer to count;
     ``cation``: the element M; ``cation_o_cutoff_A``: M⁺–O coordination cutoff; ``hbond_lifetime_max_ps``:
-    longest lag of the H-bond correlation functions; ``rdf_every``: accumulate RDFs every
+    longest lag of the H-bond correlation functions; ``max_defect_mismatch_fraction``: see
+    :class:`~mlip_transfer.analysis.transport.Transport`; ``rdf_every``: accumulate RDFs every
     n-th frame (0: never; RDFs need all pairs up to L/2, the costliest step).
     """
 
@@ -54,6 +55,7 @@ class SolutionAnalysis:
     cation: str = "K"
     cation_o_cutoff_A: float = 3.5
     hbond_lifetime_max_ps: float = 1.0
+    max_defect_mismatch_fraction: float = 0.05
     rdf_every: int = 1
     skip_frames: int = 0
     results: dict[str, pd.DataFrame] = field(default_factory=dict, init=False)
@@ -96,6 +98,7 @@ class SolutionAnalysis:
                 self.n_blocks,
                 self.viscosity_mPa_s,
                 self.cation,
+                self.max_defect_mismatch_fraction,
             ),
             SpeciesHBonds(
                 {s: len(i) for s, i in self._index.items()},

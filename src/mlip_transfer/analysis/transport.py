@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from ase.data import atomic_masses, atomic_numbers
 
 from .. import chemistry
 from .hbonds import hydroxide_defect_trajectories
@@ -17,6 +18,8 @@ from .piece import Piece
 
 A2_PER_PS_TO_1E9_M2_PER_S = 10.0  # 1 Å²/ps = 1e-8 m²/s = 10 × 1e-9 m²/s
 DIFFUSIVE_SLOPE = (0.9, 1.1)  # log–log MSD slope of a trustworthy D fit (Maginn et al. 2019)
+# what each species' D is of: "O" and "H" are all oxygens and all hydrogens (conserved particles)
+SPECIES_PARTICLES = {"OH-": "hydroxide defects, through proton transfers", "O": "all oxygens", "H": "all hydrogens"}
 
 
 def msd_fft(positions: np.ndarray) -> np.ndarray:
@@ -98,15 +101,37 @@ def nernst_einstein_conductivity_S_per_m(
     return e**2 * n_ion_pairs * (d_cation + d_anion) * 1e-9 / (volume_A3 * 1e-30 * kT)
 
 
+def einstein_helfand_conductivity_S_per_m(
+    charge_displacement_A: np.ndarray,
+    frame_interval_ps: float,
+    window_ps: tuple[float, float],
+    n_blocks: int,
+    volume_A3: float,
+    temperature_K: float,
+) -> tuple[float, float]:
+    """Collective (Einstein–Helfand) conductivity σ = e²/(6 V k_B T) · d⟨|ΔM|²⟩/dt and its block error, from
+    the translational charge displacement M(t) = Σ q_i r_i(t) in units of e·Å (n_frames, 3). Unlike
+    Nernst–Einstein it keeps the ion–ion correlations; for uncorrelated ions the two agree."""
+    d_collective, error = block_diffusion(charge_displacement_A[:, None, :], frame_interval_ps, window_ps, n_blocks)
+    to_sigma = nernst_einstein_conductivity_S_per_m(1, volume_A3, temperature_K, 1.0, 0.0)  # per 1e-9 m²/s
+    return d_collective * to_sigma, error * to_sigma
+
+
 @dataclass
 class Transport:
-    """Cation, water and OH⁻-defect trajectories, concluded into MSDs and a table of D per species (with block
-    errors, the log–log MSD slope and whether the fit is diffusive), the Yeh–Hummer corrected D where a
-    viscosity is given, and the Nernst–Einstein conductivity.
+    """Cation, oxygen, hydrogen and OH⁻-defect trajectories, concluded into MSDs and a table of D per species
+    (with block errors, the log–log MSD slope and whether the fit is diffusive), the Yeh–Hummer corrected D
+    where a viscosity is given, and the Nernst–Einstein and Einstein–Helfand conductivities.
+
+    Every trajectory has the centre-of-mass drift of the whole box removed first (a Langevin thermostat does
+    not conserve momentum). D is given for the cation, the OH⁻ defect (followed through proton transfers),
+    all oxygens and all hydrogens: oxygens and hydrogens are conserved particles, whereas "always water"
+    oxygens would be almost none at high concentration, where nearly every oxygen hosts OH⁻ for a while.
 
     ``diffusion_window_ps``: MSD fit window; ``min_diffusion_window_ps``: shortest window whose D counts as
     diffusive; ``n_blocks``: segments for the error of D; ``viscosity_mPa_s``: shear viscosity for the
-    Yeh–Hummer correction (None: no correction)."""
+    Yeh–Hummer correction (None: no correction); ``max_defect_mismatch_fraction``: largest share of frames whose
+    OH⁻ count differs from the first frame's (defects carried on their hosts there) for D(OH⁻) to be trusted."""
 
     box_A: np.ndarray
     frame_interval_ps: float
@@ -116,31 +141,33 @@ class Transport:
     n_blocks: int
     viscosity_mPa_s: float | None
     cation: str = "K"
-    _cation_positions: list[np.ndarray] = field(default_factory=list, init=False)
-    _o_positions: list[np.ndarray] = field(default_factory=list, init=False)
+    max_defect_mismatch_fraction: float = 0.05
+    _positions: dict[str, list[np.ndarray]] = field(default_factory=lambda: {"M": [], "O": [], "H": []}, init=False)
     _hydrogen_counts: list[np.ndarray] = field(default_factory=list, init=False)
 
     def accumulate(self, piece: Piece) -> None:
-        """Add a piece's unwrapped cation and O positions and its hydrogens per oxygen."""
-        self._cation_positions.append(piece.positions[:, piece.index["M"]])
-        self._o_positions.append(piece.positions[:, piece.index["O"]])
+        """Add a piece's unwrapped cation, O and H positions and its hydrogens per oxygen."""
+        for kind, chunks in self._positions.items():
+            chunks.append(piece.positions[:, piece.index[kind]])
         self._hydrogen_counts.append(piece.counts)
 
     def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """Tables ``diffusion`` and ``msd`` (Å² against time in ps), and ``hydroxide_hosts``: the host oxygen of
         each OH⁻ defect per frame, followed through proton transfers (for the H-bond summary)."""
-        o_pos = np.concatenate(self._o_positions)
-        hydroxide_positions, hosts = hydroxide_defect_trajectories(
-            o_pos, np.concatenate(self._hydrogen_counts), self.box_A
+        positions = {kind: np.concatenate(chunks) for kind, chunks in self._positions.items()}
+        counts = np.concatenate(self._hydrogen_counts)
+        masses = {kind: atomic_masses[atomic_numbers[self.cation if kind == "M" else kind]] for kind in positions}
+        centre = sum(masses[k] * p.sum(axis=1) for k, p in positions.items()) / sum(
+            masses[k] * p.shape[1] for k, p in positions.items()
         )
-        always_water = np.all(np.concatenate(self._hydrogen_counts) == 2, axis=0)
+        drift = (centre - centre[0])[:, None, :]
+        positions = {kind: p - drift for kind, p in positions.items()}
+        hydroxide_positions, hosts = hydroxide_defect_trajectories(positions["O"], counts, self.box_A)
+        n_hydroxide = (counts == 1).sum(axis=1)
+        mismatch = float(np.mean(n_hydroxide != n_hydroxide[0]))
         ion = f"{self.cation}+"
-        trajectories = {
-            ion: np.concatenate(self._cation_positions),
-            "OH-": hydroxide_positions,
-            "H2O": o_pos[:, always_water],
-        }
-        time_ps = np.arange(len(o_pos)) * self.frame_interval_ps
+        trajectories = {ion: positions["M"], "OH-": hydroxide_positions, "O": positions["O"], "H": positions["H"]}
+        time_ps = np.arange(len(counts)) * self.frame_interval_ps
         window = (self.diffusion_window_ps[0], min(self.diffusion_window_ps[1], time_ps[-1]))
         volume_A3 = float(np.prod(self.box_A))
         correction = (
@@ -155,9 +182,11 @@ class Transport:
             msd[f"msd_{species}_A2"] = msd_fft(traj)
             d, error = block_diffusion(traj, self.frame_interval_ps, window, self.n_blocks)
             slope = msd_loglog_slope(time_ps, msd[f"msd_{species}_A2"], window)
+            tracked = species != "OH-" or mismatch <= self.max_defect_mismatch_fraction
             rows.append(
                 {
                     "species": species,
+                    "particles": SPECIES_PARTICLES.get(species, "cations"),
                     "n_particles": traj.shape[1],
                     "D_1e-9_m2_per_s": d,
                     "D_error_1e-9_m2_per_s": error,
@@ -165,10 +194,11 @@ class Transport:
                     "fit_start_ps": window[0],
                     "fit_end_ps": window[1],
                     "msd_loglog_slope": slope,
-                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps),
+                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps) and tracked,
                 }
             )
         table = pd.DataFrame(rows)
+        table["defect_count_mismatch_fraction"] = mismatch
         # Nernst–Einstein from finite-size-corrected D where a viscosity was given, else from the box's D
         d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
         d_of = dict(zip(table["species"], table[d_column], strict=True))
@@ -178,4 +208,13 @@ class Transport:
         table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
             trajectories[ion].shape[1], volume_A3, self.temperature_K, d_of.get(ion, np.nan), d_of.get("OH-", np.nan)
         )
+        # the translational charge displacement: +1 e per cation, −1 e per OH⁻ defect
+        charge = positions["M"].sum(axis=1) - hydroxide_positions.sum(axis=1)
+        sigma, sigma_error = einstein_helfand_conductivity_S_per_m(
+            charge, self.frame_interval_ps, window, self.n_blocks, volume_A3, self.temperature_K
+        )
+        msd["msd_charge_eA2"] = msd_fft(charge[:, None, :])
+        table["einstein_helfand_S_per_m"] = sigma
+        table["einstein_helfand_error_S_per_m"] = sigma_error
+        table["einstein_helfand_over_nernst_einstein"] = sigma / table["nernst_einstein_S_per_m"]
         return {"diffusion": table, "msd": pd.DataFrame(msd), "hydroxide_hosts": pd.DataFrame(hosts)}
