@@ -38,6 +38,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/md.smk"
+include: "workflow/rules/md_reference.smk"
 include: "workflow/rules/analysis.smk"
 
 

@@ -4,7 +4,7 @@
   model's own name. A trained model may carry one suffix: ``.seed<n>`` for a committee member (the same
   model trained with another seed) or ``.frames<n>`` for a learning-curve point (the first n training frames).
 - **Systems** (an AIMD run): a concentration's label, its independent test AIMD ``<label>.test``, the
-  pretraining box of a demo foundation model.
+  pretraining box of a demo foundation model. An MD replica of a concentration is ``<label>.r<k>``.
 - **Test sets**: a concentration's label (its test set, whichever frames it is), or ``<label>.block``, the
   test block of that concentration's own training AIMD, kept beside an independent test AIMD.
 
@@ -22,9 +22,9 @@ AIMD_SOURCE = "AIMD"  # the analysed "source" of the ab initio reference, beside
 LABEL = r"[A-Za-z][A-Za-z0-9_]*"
 FINE_TUNE_PREFIX = "ft_"
 SEED, FRAMES = ".seed", ".frames"
-TEST_TRAJECTORY, IN_TRAJECTORY = ".test", ".block"
+TEST_TRAJECTORY, IN_TRAJECTORY, REPLICA = ".test", ".block", ".r"
 MODEL_PATTERN = rf"{LABEL}(\{SEED}[0-9]+|\{FRAMES}[0-9]+)?"
-SYSTEM_PATTERN = rf"{LABEL}(\{TEST_TRAJECTORY})?"
+SYSTEM_PATTERN = rf"{LABEL}(\{TEST_TRAJECTORY}|\{REPLICA}[0-9]+)?"
 TEST_SET_PATTERN = rf"{LABEL}(\{IN_TRAJECTORY})?"
 _MODEL = re.compile(rf"(?P<model>{LABEL})(?:\{SEED}(?P<seed>[0-9]+)|\{FRAMES}(?P<frames>[0-9]+))?")
 
@@ -90,6 +90,24 @@ def test_trajectory(label: str) -> str:
 def in_trajectory_test_set(label: str) -> str:
     """The test set of a concentration's own training-AIMD test block."""
     return f"{label}{IN_TRAJECTORY}"
+
+
+def md_replica(label: str, replica: int) -> str:
+    """The system of one MD replica of a concentration."""
+    return f"{label}{REPLICA}{replica}"
+
+
+def replica_of(system: str) -> tuple[str, int | None]:
+    """(label, replica) of an MD replica's system; (label, None) for a concentration's own label."""
+    label, dot, suffix = system.partition(".")
+    if dot and (not suffix.startswith(REPLICA[1:]) or not suffix[1:].isdigit()):
+        raise ValueError(f"{system!r} is not an MD system: <label> or <label>{REPLICA}<k>")
+    return label, int(suffix[1:]) if dot else None
+
+
+def md_reference_set(model: str, system: str) -> str:
+    """The test set of reference-labelled frames from ``model``'s own MD replica ``system``."""
+    return f"{model}@{system}"
 
 
 def test_set_concentration(test_set: str) -> tuple[str, bool]:

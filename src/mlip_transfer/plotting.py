@@ -186,6 +186,35 @@ def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
     save(fig, paths)
 
 
+def own_md_errors(runs: pd.DataFrame, within_percent: float, paths: Paths) -> None:
+    """Each MD run's model on its own MD frames (re-labelled with the reference method) against the same model
+    on the AIMD test set of that concentration, with standard errors; the dashed line is the verdict's limit
+    (own-MD error ``within_percent`` % above), hollow markers the runs beyond it."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    verdict = f"own_md_within_{within_percent:g}_percent"
+    for model, rows in runs.groupby("model", sort=False):
+        colour = ax.plot([], [], "o", label=model)[0].get_color()
+        for passed, style in ((True, {}), (False, {"mfc": "white"})):
+            chosen = rows[rows[verdict] == passed]
+            ax.errorbar(
+                chosen["aimd_test_force_rmse_meV_per_A"], chosen["own_md_force_rmse_meV_per_A"],
+                xerr=chosen["aimd_test_force_rmse_se_meV_per_A"], yerr=chosen["own_md_force_rmse_se_meV_per_A"],
+                marker="o", ls="none", capsize=3, color=colour, **style,
+            )  # fmt: skip
+        for _, row in rows.iterrows():
+            where = (row["aimd_test_force_rmse_meV_per_A"], row["own_md_force_rmse_meV_per_A"])
+            ax.annotate(row["concentration"], where, fontsize=6, xytext=(3, 3), textcoords="offset points")
+    top = np.nanmax([runs["aimd_test_force_rmse_meV_per_A"].max(), runs["own_md_force_rmse_meV_per_A"].max()]) * 1.1
+    ax.plot([0, top], [0, top], color="grey", lw=0.8)
+    ax.plot([0, top], [0, top * (1 + within_percent / 100)], "k--", lw=0.8, label=f"+{within_percent:g} %")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top * (1 + within_percent / 100))
+    ax.set_xlabel("force RMSE on the AIMD test set (meV/Å)")
+    ax.set_ylabel("force RMSE on its own MD frames (meV/Å)")
+    ax.legend(fontsize=7, title="hollow: beyond the limit", title_fontsize=7)
+    save(fig, paths)
+
+
 def parity(predictions: Mapping[str, Predictions], model: str, paths: Paths) -> None:
     """Predicted against reference force components, one panel per test concentration."""
     fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.4), squeeze=False)
@@ -217,6 +246,8 @@ def versus_concentration(
     for name, rows in table.sort_values("molarity_mol_per_L").groupby(group):
         yerr = rows[error] if error else None
         ax.errorbar(rows["molarity_mol_per_L"], rows[value], yerr=yerr, marker="o", capsize=3, label=str(name))
+        if _ring_runs_that_left_the_aimd(ax, rows["molarity_mol_per_L"], rows[value], rows):
+            ax.set_title(LEFT_RANGE_NOTE, fontsize=7)
     ax.set_xlabel(f"{hydroxide.formula} concentration (mol/L)")
     ax.set_ylabel(label)
     ax.legend(fontsize=8)
@@ -224,6 +255,16 @@ def versus_concentration(
 
 
 NOT_DIFFUSIVE_NOTE = "hollow: not converged (log–log MSD slope outside [0.9, 1.1] or fit window too short)"
+LEFT_RANGE_NOTE = "red ring: the MD left its AIMD's envelope (tables/md_stability.csv)"
+
+
+def _ring_runs_that_left_the_aimd(ax, x, y, table: pd.DataFrame) -> bool:
+    """Red rings around the points of runs flagged ``left_aimd_range``; whether there were any."""
+    if "left_aimd_range" not in table:
+        return False
+    left = table["left_aimd_range"].astype(bool).to_numpy()
+    ax.plot(np.asarray(x)[left], np.asarray(y)[left], "o", ms=12, mfc="none", mec="red", mew=1.5)
+    return bool(left.any())
 
 
 def _flagged_series(ax, x, y, trusted, yerr=None, label=None, **style) -> None:
@@ -243,6 +284,7 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide
     reference["O"] = reference.pop("H2O")
     species = list(dict.fromkeys(diffusion["species"]))
     fig, axes = plt.subplots(1, len(species), figsize=(4 * len(species), 3.8), squeeze=False)
+    left = False
     for ax, sp in zip(axes[0], species, strict=True):
         rows = diffusion[diffusion["species"] == sp].sort_values("molarity_mol_per_L")
         for model, by_model in rows.groupby("model"):
@@ -254,14 +296,19 @@ def diffusion_panels(diffusion: pd.DataFrame, paths: Paths, hydroxide: Hydroxide
                 yerr=by_model["D_error_1e-9_m2_per_s"],
                 label=model,
             )
+            left |= _ring_runs_that_left_the_aimd(
+                ax, by_model["molarity_mol_per_L"], by_model["D_1e-9_m2_per_s"], by_model
+            )
         if sp in reference:
             ax.axhline(reference[sp]["value"], ls="--", color="grey", label="experiment, infinite dilution")
         ax.set_title(f"{sp} ({rows['particles'].iloc[0]})" if "particles" in rows else sp, fontsize=9)
         ax.set_xlabel(f"{hydroxide.formula} concentration (mol/L)")
     axes[0, 0].set_ylabel("D (10⁻⁹ m²/s)")
     axes[0, -1].legend(fontsize=7)
-    if not diffusion["diffusive"].all():
-        fig.text(0.5, -0.06, NOT_DIFFUSIVE_NOTE, ha="center", fontsize=8)
+    notes = [NOT_DIFFUSIVE_NOTE] if not diffusion["diffusive"].all() else []
+    notes += [LEFT_RANGE_NOTE] if left else []
+    if notes:
+        fig.text(0.5, -0.06, "; ".join(notes), ha="center", fontsize=8)
     save(fig, paths)
 
 

@@ -17,12 +17,14 @@ Units: as in the config's key names (Å, fs, ps, K, mol/L).
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from typing import NamedTuple
 
+import numpy as np
 import yaml
 
 from . import names
@@ -53,6 +55,11 @@ class Variant(NamedTuple):
 def fine_tune_protocols() -> dict:
     """The named fine-tuning protocols (``data/fine_tune_protocols.yaml``), each with its source."""
     return yaml.safe_load(files("mlip_transfer").joinpath("data/fine_tune_protocols.yaml").read_text())
+
+
+def replica_seed(seed: int, label: str, replica: int) -> int:
+    """The seed of one MD replica: a function of the run's seed, the concentration's label and the replica only."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(label.encode()), replica]).generate_state(1)[0])
 
 
 def canonical(value):
@@ -212,9 +219,20 @@ class Study:
             for label in budgets["concentrations"]
             for n in budgets["frames"]
         ]
+        # MD: every selected model at every selected concentration, md.replicas times (own start and seeds)
+        self.replicas: int = config["md"]["replicas"]
         self.md_runs: list[tuple[str, str]] = [
-            (model, label) for model in config["md"]["models"] for label in config["md"]["concentrations"]
+            (model, names.md_replica(label, k))
+            for model in config["md"]["models"]
+            for label in config["md"]["concentrations"]
+            for k in range(self.replicas)
         ]
+        # The reference method on each MD run's first replica (md_reference), in chunks of frames per job
+        reference = config["md_reference"]
+        self.md_reference_runs: list[tuple[str, str]] = (
+            [(model, system) for model, system in self.md_runs if names.replica_of(system)[1] == 0] if reference else []
+        )
+        self.md_reference_chunks: int = -(-reference["frames"] // reference["frames_per_job"]) if reference else 0
 
     # --- derived quantities -------------------------------------------------------------------------
 
@@ -317,6 +335,12 @@ class Study:
             for name, (label, kind, s) in runs.items()
         }
 
+    def md_reference_chunk(self, chunk: int) -> list[int]:
+        """The selected MD frames one reference-labelling job computes (indices into the run's selection)."""
+        reference = self.config["md_reference"]
+        start = chunk * reference["frames_per_job"]
+        return list(range(start, min(start + reference["frames_per_job"], reference["frames"])))
+
     def split_sizes(self, system: str) -> dict[str, int]:
         """Frames of each time-block split of a system's AIMD."""
         split = self.config["split"]
@@ -387,8 +411,15 @@ class Study:
         }
 
     def md_settings(self, system: str) -> dict:
-        """One MD run's integrator and thermostat; not the list of other runs, nor how it runs."""
+        """One MD replica's start, integrator, thermostat and seed; not the list of other runs, nor how it runs.
+
+        Replica k starts from the AIMD frame k × ``md.replica_spacing_ps`` before the last one, with velocities
+        and thermostat noise from its own seed (from the run's seed, the label and k, so that adding a
+        concentration or a replica changes no other run)."""
         md = self.config["md"]
+        label, replica = names.replica_of(system)
+        aimd = self.config["cp2k"]["aimd"]
+        frame_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
         return canonical(
             {
                 "engine": md["engine"],  # a different integrator and random stream: another trajectory
@@ -396,8 +427,9 @@ class Study:
                 "timestep_fs": md["timestep_fs"],
                 "write_interval": md["write_interval"],
                 "thermostat": md["thermostat"],
-                "temperature_K": self.systems[system].temperature_K,
-                "seed": self.config["seed"],
+                "temperature_K": self.systems[label].temperature_K,
+                "start_frame": -1 - round(replica * md["replica_spacing_ps"] / frame_ps),
+                "seed": replica_seed(self.config["seed"], label, replica),
                 "default_dtype": md["default_dtype"],
             }
         )
@@ -409,6 +441,7 @@ class Study:
         they have their own fit window and skip nothing.
         """
         a = self.config["analysis"]
+        label = names.replica_of(system)[0]
         if source == names.AIMD_SOURCE:
             aimd = self.config["cp2k"]["aimd"]
             interval_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
@@ -439,7 +472,7 @@ class Study:
                 "proton_transfer_persistence_ps": a["proton_transfer_persistence_ps"],
                 "hbond_lifetime_max_ps": a["hbond_lifetime_max_ps"],
                 "max_defect_mismatch_fraction": a["max_defect_mismatch_fraction"],
-                "temperature_K": self.systems[system].temperature_K,
-                "viscosity_mPa_s": a["viscosity_mPa_s"].get(system),
+                "temperature_K": self.systems[label].temperature_K,
+                "viscosity_mPa_s": a["viscosity_mPa_s"].get(label),
             }
         )

@@ -177,6 +177,16 @@ def _md(config: Mapping, study: Study) -> None:
     for i, label in enumerate(md["concentrations"]):
         if label not in labels:
             _fail(f"md.concentrations[{i}]", f"unknown concentration label {label!r}; labels are {sorted(labels)}")
+    aimd = config["cp2k"]["aimd"]
+    frame_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
+    back = round((md["replicas"] - 1) * md["replica_spacing_ps"] / frame_ps)
+    frames = next(iter(study.concentrations.values())).n_frames(aimd["print_every"])
+    if back >= frames:
+        _fail(
+            "md.replica_spacing_ps",
+            f"{md['replicas']} replicas {md['replica_spacing_ps']} ps apart start up to {back} AIMD frames before "
+            f"the last, but the AIMD has {frames} after equilibration",
+        )
     needed = {"bussi": "time_constant_fs", "langevin": "friction_per_fs"}[md["thermostat"]["type"]]
     if needed not in md["thermostat"]:
         _fail(f"md.thermostat.{needed}", f"the {md['thermostat']['type']} thermostat needs {needed}")

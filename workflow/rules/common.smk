@@ -36,8 +36,9 @@ EVALUATED_MODELS = [
 ]  # every one on every concentration's test set
 # the fine-tunes on all training frames at the end of each learning curve
 LEARNING_CURVE_ENDS = [names.fine_tune(c) for c in STUDY.frame_budget_concentrations]
-MD_RUNS = STUDY.md_runs
-MD_CONCENTRATIONS = config["md"]["concentrations"]
+MD_RUNS = STUDY.md_runs  # (model, "<label>.r<k>"): every replica of every MD run
+MD_SYSTEMS = list(dict.fromkeys(system for _, system in MD_RUNS))  # the same for every MD model
+MD_REFERENCE_RUNS = STUDY.md_reference_runs  # re-labelled with the reference method (md_reference)
 ANALYSIS_FIGURES = [
     "hbonds_per_OH",
     "OH_OH_hbonds",
@@ -240,11 +241,29 @@ def analysis_tables(source, system):
     }
 
 
+def md_start(wildcards):
+    """The AIMD frames an MD replica starts from (its concentration's)."""
+    return frames_file(names.replica_of(wildcards.system)[0])
+
+
+def md_file(model, system):
+    return f"{RUN}/md/{model}/{system}.h5"
+
+
+def stability_file(model, system):
+    return f"{RUN}/analysis/{model}/{system}/stability.csv"
+
+
+def md_reference_file(model, system, name):
+    """`frames` picked from an MD run, a labelled `chunk_<k>` of them, or the whole labelled `reference`."""
+    return f"{RUN}/md_reference/{model}/{system}/{name}.extxyz"
+
+
 def analysis_input(wildcards):
     """The trajectory of an analysed run: AIMD frames or an MD trajectory."""
     if wildcards.source == names.AIMD_SOURCE:
         return frames_file(wildcards.system)
-    return f"{RUN}/md/{wildcards.source}/{wildcards.system}.h5"
+    return md_file(wildcards.source, wildcards.system)
 
 
 def analysed_tables(table):
@@ -287,6 +306,7 @@ def final_outputs():
         *[f for rule, wanted in optional if wanted for f in rule.output],
         *expand(rules.parity_plot.output.figure, model=MODELS),
         *rules.summarise_analysis.output,
+        *(rules.own_md_errors.output if MD_REFERENCE_RUNS else []),
     ]
 
 
@@ -294,8 +314,7 @@ def concentration_outputs(label):
     """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
     own test set, MD of that model at that concentration (if selected) and the analyses.
     """
-    own_run = (names.fine_tune(label), label)
-    own_md = [own_run] if own_run in MD_RUNS else []
+    own_md = [(m, s) for m, s in MD_RUNS if m == names.fine_tune(label) and names.replica_of(s)[0] == label]
     return [
         evaluation_file(names.fine_tune(label), label, "errors"),
         *[

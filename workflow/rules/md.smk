@@ -1,6 +1,6 @@
-# Production NVT MD with the selected models, started from the last AIMD frame of each concentration:
-# one job per run through ASE (md.engine: ase), or one batched job per model over all its concentrations
-# (md.engine: torch_sim).
+# Production NVT MD with the selected models at the selected concentrations, md.replicas times each (every
+# replica from its own AIMD frame and seeds): one job per run through ASE (md.engine: ase), or one batched
+# job per model over all its concentrations and replicas (md.engine: torch_sim).
 
 
 if config["md"]["engine"] == "ase":
@@ -8,9 +8,9 @@ if config["md"]["engine"] == "ase":
     rule run_md:
         input:
             model=model_file("{model}"),
-            start=rules.extract_frames.output[0],
+            start=md_start,
         output:
-            f"{RUN}/md/{{model}}/{{system}}.h5",
+            md_file("{model}", "{system}"),
         log:
             log("run_md", "model", "system"),
         benchmark:
@@ -30,9 +30,9 @@ else:
     rule run_md_batch:
         input:
             model=model_file("{model}"),
-            starts=expand(rules.extract_frames.output[0], system=MD_CONCENTRATIONS),
+            starts=[md_start(Namespace(system=s)) for s in MD_SYSTEMS],
         output:
-            expand(f"{RUN}/md/{{{{model}}}}/{{system}}.h5", system=MD_CONCENTRATIONS),
+            [md_file("{model}", s) for s in MD_SYSTEMS],
         log:
             log("run_md_batch", "model"),
         benchmark:
@@ -43,6 +43,6 @@ else:
         resources:
             **slurm_resources("md"),
         params:
-            md=[STUDY.md_settings(c) for c in MD_CONCENTRATIONS],
+            md=[STUDY.md_settings(s) for s in MD_SYSTEMS],  # one per box, in the order of starts and outputs
         script:
             "../scripts/run_md_batch.py"

@@ -9,7 +9,7 @@ log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.md
 launch = snakemake.config["md"]  # device, kernels and guards: how it runs, not what it computes
-start = read(snakemake.input.start, index=-1)
+start = read(snakemake.input.start, index=settings["start_frame"])  # the replica's own AIMD frame
 calculator = load_calculator(snakemake.input.model, launch["device"], settings["default_dtype"], launch["enable_cueq"])
 n_frames = ase_engine.run_nvt(
     start,

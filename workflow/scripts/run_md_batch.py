@@ -13,10 +13,11 @@ model = torch_sim_engine.load_model(
     snakemake.input.model, launch["device"], common["default_dtype"], launch["enable_cueq"]
 )
 n_frames = torch_sim_engine.run_nvt_batch(
-    [read(start, index=-1) for start in snakemake.input.starts],
+    [read(start, index=s["start_frame"]) for start, s in zip(snakemake.input.starts, settings, strict=True)],
     model,
     snakemake.output,
     temperatures_K=[s["temperature_K"] for s in settings],
     run=ase_engine.RunSettings.of_job(common, launch),
+    velocity_seeds=[s["seed"] for s in settings],
 )
 log.info("%s frames written, one batch of %d boxes", n_frames, len(n_frames))

@@ -1,30 +1,40 @@
 import pandas as pd
 
 from mlip_transfer import plotting
+from mlip_transfer.analysis import replicas
 from mlip_transfer.chemistry import Hydroxide
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
-runs, molarities, temperatures = snakemake.params.runs, snakemake.params.molarities, snakemake.params.temperatures_K
-hydroxide = Hydroxide(snakemake.params.cation)
-output = snakemake.output
+params, output = snakemake.params, snakemake.output
+hydroxide = Hydroxide(params.cation)
 
 
 def gather(table):
-    """One table per analysed run (inputs in the order of ``runs``), labelled with its source and concentration."""
-    return [
-        pd.read_csv(path).assign(model=source, concentration=conc, molarity_mol_per_L=molarities[conc])
-        for (source, conc), path in zip(runs, snakemake.input[table], strict=True)
+    """Every analysed run's table (inputs in the order of ``params.runs``), labelled with its run."""
+    return replicas.runs_table([pd.read_csv(p) for p in snakemake.input[table]], params.runs, params.molarities)
+
+
+hbond_runs, diffusion_runs = gather("hbonds"), gather("diffusion")
+stability = replicas.runs_table([pd.read_csv(p) for p in snakemake.input.stability], params.md_runs, params.molarities)
+left = stability.groupby(["model", "concentration"])["left_aimd_range"].any()  # any replica left the AIMD's envelope
+for runs in (hbond_runs, diffusion_runs):
+    runs["left_aimd_range"] = [
+        left.get((m, c), False) for m, c in zip(runs["model"], runs["concentration"], strict=True)
     ]
-
-
-hbonds = pd.concat(gather("hbonds"), ignore_index=True)
-diffusion = pd.concat(gather("diffusion"), ignore_index=True)
+hbonds = replicas.summarise(hbond_runs, replicas.HBOND_ERRORS, ["model", "concentration"])
+diffusion = replicas.summarise(diffusion_runs, replicas.DIFFUSION_ERRORS, ["model", "concentration", "species"])
 diffusion["experimental_conductivity_S_per_m"] = [  # NaN outside the correlation's fitted range
-    hydroxide.conductivity_S_per_m(molarities[c], temperatures[c]) for c in diffusion["concentration"]
+    hydroxide.conductivity_S_per_m(params.molarities[c], params.temperatures_K[c]) for c in diffusion["concentration"]
 ]
-for table, name in ((hbonds, "hbond_table"), (diffusion, "diffusion_table")):
+tables = {
+    "hbond_table": hbonds,
+    "diffusion_table": diffusion,
+    "hbond_runs": hbond_runs,
+    "diffusion_runs": diffusion_runs,
+}
+for name, table in tables.items():
     with atomic_path(output[name]) as path:
         table.to_csv(path, index=False)
 for value, label, name in (
@@ -39,8 +49,13 @@ plotting.versus_concentration(
     "proton transfers per OH⁻ per ps",
     output.proton_transfer,
     hydroxide,
+    error="proton_transfers_per_OH-_per_ps_replica_se",
 )
 plotting.diffusion_panels(diffusion, output.diffusion, hydroxide)
 plotting.conductivity(diffusion, output.conductivity, hydroxide)
-rdfs = {f"{m} {c}": df for (m, c), df in zip(runs, gather("rdf"), strict=True)}
+rdf_runs = gather("rdf")  # g(r) averaged over a run's replicas
+rdfs = {
+    f"{m} {c}": df.groupby("r_A").mean(numeric_only=True).reset_index()
+    for (m, c), df in rdf_runs.groupby(["model", "concentration"], sort=False)
+}
 plotting.rdf_panels(rdfs, output.rdf)

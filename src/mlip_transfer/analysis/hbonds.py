@@ -261,8 +261,12 @@ class SpeciesHBonds:
             "cation_coordination_OH-": mean["cation_coordination_OH-"],
             "proton_transfers": transfers,
             "proton_transfers_per_OH-_per_ps": transfers / (hosts.shape[1] * duration_ps) if hosts.shape[1] else np.nan,
-            "hbond_lifetime_intermittent_ps": float(np.trapezoid(c_i, lag_ps)),
-            "hbond_lifetime_continuous_ps": float(np.trapezoid(c_c, lag_ps)),
+            # integrals of C(t) up to the longest lag: lower bounds of the lifetimes where C has not decayed there
+            "hbond_lifetime_intermittent_truncated_ps": float(np.trapezoid(c_i, lag_ps)),
+            "hbond_lifetime_continuous_truncated_ps": float(np.trapezoid(c_c, lag_ps)),
+            "hbond_lifetimes_truncated_at_ps": float(lag_ps[-1]),
+            "hbond_intermittent_correlation_left_at_truncation": float(c_i[-1]),
+            "hbond_continuous_correlation_left_at_truncation": float(c_c[-1]),
         }
         return {
             "frames": frames,

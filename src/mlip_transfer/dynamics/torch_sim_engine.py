@@ -131,12 +131,15 @@ def run_nvt_batch(
     *,
     temperatures_K: Sequence[float],
     run: RunSettings,
+    velocity_seeds: Sequence[int] | None = None,
 ) -> list[int]:
     """Run ``run.steps`` NVT steps of every box in ``starts`` as one batch on ``model`` (:func:`load_model`),
     writing every ``run.write_interval``-th frame of box i to ``trajectory_paths[i]`` (H5MD, as
     :func:`mlip_transfer.dynamics.ase_engine.run_nvt`); return the number of frames of each.
 
-    Each box is written to ``<path>.partial`` and renamed when all are done. If every box has a partial
+    Box i starts with Maxwell–Boltzmann velocities from ``velocity_seeds[i]`` (default: ``run.seed`` for
+    every box); the thermostat noise of the batch comes from ``run.seed``. Each box is written to
+    ``<path>.partial`` and renamed when all are done. If every box has a partial
     file, the run continues from the last frame that all of them hold (positions, velocities, torch's
     random state, step); frames after it are dropped. A frame of any box that breaks ``run.limits`` raises
     :class:`~mlip_transfer.dynamics.ase_engine.MDError` naming the box, and the partial files keep every frame
@@ -147,8 +150,9 @@ def run_nvt_batch(
     boxes = [a.copy() for a in starts]
     checkpoint = _restore(partials, boxes)
     if checkpoint is None:
-        for box, temperature in zip(boxes, temperatures_K, strict=True):
-            thermalize_momenta(box, temperature, rng=np.random.default_rng(run.seed))
+        seeds = velocity_seeds or [run.seed] * len(boxes)
+        for box, temperature, seed in zip(boxes, temperatures_K, seeds, strict=True):
+            thermalize_momenta(box, temperature, rng=np.random.default_rng(seed))
             Stationary(box)
         torch.manual_seed(run.seed)
         first_step, kept = 0, None

@@ -2,8 +2,8 @@
 
 MD trajectories are H5MD files (de Buyl et al., Comput. Phys. Commun. 185, 1546 (2014); HDF5, read by
 MDAnalysis, VMD and h5py): resizable datasets are appended frame by frame, and any block of frames is read
-back in one call. Stored per frame: step, time (ps), positions (Å, unwrapped), velocities (Å/ps), potential
-energy (eV) and temperature (K); once: species (atomic numbers) and box edges (Å); and, per frame, the
+back in one call. Stored per frame: step, time (ps), positions (Å, unwrapped), velocities (Å/ps), forces
+(eV/Å), potential energy (eV) and temperature (K); once: species (atomic numbers) and box edges (Å); and, per frame, the
 engine's random-number state (JSON), so that an interrupted run continues exactly where its last frame left
 it. A frame counts once every series holds it: a write cut off between datasets is not a frame.
 """
@@ -25,9 +25,9 @@ from ..geometry import PositionChunk, chunks_from_atoms
 
 # ASE's velocity unit is Å per its time unit (Å·√(amu/eV) ≈ 10.18 fs): multiply by this for Å/ps
 ASE_VELOCITY_IN_A_PER_PS = 1000.0 * units.fs / units.Angstrom
-POSITION, VELOCITY = "particles/all/position", "particles/all/velocity"
+POSITION, VELOCITY, FORCE = "particles/all/position", "particles/all/velocity", "particles/all/force"
 ENERGY, TEMPERATURE = "observables/potential_energy", "observables/temperature"
-SERIES = {POSITION: "Angstrom", VELOCITY: "Angstrom ps-1", ENERGY: "eV", TEMPERATURE: "K"}
+SERIES = {POSITION: "Angstrom", VELOCITY: "Angstrom ps-1", FORCE: "eV Angstrom-1", ENERGY: "eV", TEMPERATURE: "K"}
 RNG_STATE = "observables/engine_rng_state"
 STOPPED = "stopped_early"  # attribute of the file: why an MD run ended before its last step
 SPECIES, BOX_EDGES = "particles/all/species", "particles/all/box/edges"
@@ -36,7 +36,8 @@ SPECIES, BOX_EDGES = "particles/all/species", "particles/all/box/edges"
 @dataclass(frozen=True)
 class Frames:
     """Whole frames of a trajectory: atomic numbers, box edges (Å), MD steps, times (ps), positions (Å,
-    frames × atoms × 3, unwrapped), velocities (Å/ps), potential energies (eV) and temperatures (K)."""
+    frames × atoms × 3, unwrapped), velocities (Å/ps), forces (eV/Å), potential energies (eV) and temperatures
+    (K)."""
 
     species: np.ndarray
     box_edges_A: np.ndarray
@@ -44,6 +45,7 @@ class Frames:
     times_ps: np.ndarray
     positions_A: np.ndarray
     velocities_A_per_ps: np.ndarray
+    forces_eV_per_A: np.ndarray
     potential_energy_eV: np.ndarray
     temperature_K: np.ndarray
 
@@ -99,6 +101,7 @@ def read(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Fr
             times_ps=f[POSITION]["time"][start:stop],
             positions_A=f[POSITION]["value"][start:stop],
             velocities_A_per_ps=f[VELOCITY]["value"][start:stop],
+            forces_eV_per_A=f[FORCE]["value"][start:stop],
             potential_energy_eV=f[ENERGY]["value"][start:stop],
             temperature_K=f[TEMPERATURE]["value"][start:stop],
         )
@@ -166,7 +169,13 @@ class H5MDWriter:
         box = self._file.create_group(str(Path(BOX_EDGES).parent))
         box.attrs.update({"dimension": 3, "boundary": np.array([b"periodic"] * 3)})
         box.create_dataset("edges", data=atoms.cell.lengths())
-        shapes = {POSITION: (len(atoms), 3), VELOCITY: (len(atoms), 3), ENERGY: (), TEMPERATURE: ()}
+        shapes = {
+            POSITION: (len(atoms), 3),
+            VELOCITY: (len(atoms), 3),
+            FORCE: (len(atoms), 3),
+            ENERGY: (),
+            TEMPERATURE: (),
+        }
         for name, unit in SERIES.items():
             group, shape = self._file.create_group(name), shapes[name]
             chunks = (32, *shape) if shape else (1024,)
@@ -189,6 +198,7 @@ class H5MDWriter:
         values = {
             POSITION: atoms.positions,
             VELOCITY: atoms.get_velocities() * ASE_VELOCITY_IN_A_PER_PS,
+            FORCE: atoms.get_forces() if atoms.calc is not None else np.full((len(atoms), 3), np.nan),
             ENERGY: atoms.get_potential_energy() if atoms.calc is not None else np.nan,
             TEMPERATURE: atoms.get_temperature(),
         }

@@ -298,7 +298,9 @@ def run_resumable(
     """Run a CP2K MD (or one walltime-sized segment of it) in ``directory`` up to MD step ``STEPS`` of ``tree``.
 
     ``start_from`` is the restart file of the previous segment: the run continues from its positions,
-    velocities, thermostat and step counter (&EXT_RESTART) and runs the steps left up to ``STEPS``.
+    velocities, thermostat and step counter (&EXT_RESTART) and runs the steps left up to ``STEPS``, and from
+    that segment's last SCF wavefunction where one is beside it (or in its ``run/`` folder), rather than from
+    the atomic guess.
     An interrupted run leaves its restart file (written every ``print_every`` steps) and its
     trajectory files. If the input and the starting restart file are unchanged (their SHA-256 is kept
     beside them), the trajectory files are cut back to their last whole frame and CP2K continues from that
@@ -325,6 +327,11 @@ def run_resumable(
         if start_from is not None:
             restart = directory / "start.restart"
             shutil.copyfile(start_from, restart)
+            name = cp2k_output.wavefunction_name(project)
+            for wavefunction in (Path(start_from).parent / name, Path(start_from).parent / "run" / name):
+                if wavefunction.exists():  # read by the SCF_GUESS RESTART the AIMD input asks for
+                    shutil.copyfile(wavefunction, directory / name)
+                    break
     if restart is not None:
         # with restored counters CP2K runs STEPS more steps after STEP_START_VAL: ask for what is left
         md = {**tree["+motion"]["+md"], "steps": tree["+motion"]["+md"]["steps"] - cp2k_output.restart_step(restart)}

@@ -51,6 +51,11 @@ def md_file_name(project: str, kind: str) -> str:
     return names[kind]
 
 
+def wavefunction_name(project: str) -> str:
+    """The SCF wavefunction CP2K writes beside a run's restart file and reads back with SCF_GUESS RESTART."""
+    return f"{project}-RESTART.wfn"
+
+
 def xyz_file_names(project: str) -> list[str]:
     """The XYZ trajectories an MD run of ``project`` appends to (cut back to whole frames on a resume)."""
     return [md_file_name(project, kind) for kind in ("positions", "forces")]

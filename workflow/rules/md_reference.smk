@@ -1,0 +1,119 @@
+# The reference method on the models' own MD (md_reference): frames of every MD run's first replica after
+# equilibration, re-labelled by CP2K single points with the AIMD's method, in resumable chunks; every model's
+# error on them; and each run's model on its own frames beside its error on the AIMD test set.
+
+
+localrules:
+    select_md_frames,
+    join_md_reference,
+    own_md_errors,
+
+
+rule select_md_frames:
+    input:
+        md_file("{model}", "{system}"),
+    output:
+        md_reference_file("{model}", "{system}", "frames"),
+    log:
+        log("select_md_frames", "model", "system"),
+    benchmark:
+        bench("select_md_frames", "model", "system")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        frames=config["md_reference"]["frames"] if MD_REFERENCE_RUNS else 0,
+        skip_frames=lambda w: STUDY.analysis_settings(w.model, w.system)["skip_frames"],
+    script:
+        "../scripts/select_md_frames.py"
+
+
+rule label_md_frames:
+    input:
+        frames=rules.select_md_frames.output[0],
+        schema=rules.cp2k_input_schema.output[0],
+    output:
+        md_reference_file("{model}", "{system}", "chunk_{chunk}"),
+    log:
+        log("label_md_frames", "model", "system", "chunk"),
+    benchmark:
+        bench("label_md_frames", "model", "system", "chunk")
+    wildcard_constraints:
+        chunk=r"\d+",
+    conda:
+        "../../envs/cp2k.yaml"
+    envmodules:
+        *CP2K_ENVMODULES,
+    threads: config["cp2k"]["threads"]
+    resources:
+        **slurm_resources("cp2k"),
+    params:
+        electronic_structure=STUDY.electronic_structure(),
+        frames=lambda w: STUDY.md_reference_chunk(int(w.chunk)),
+        temperature_K=lambda w: STUDY.md_settings(w.system)["temperature_K"],
+        run_dir=cp2k_run_dir,
+    script:
+        "../scripts/label_md_frames.py"
+
+
+rule join_md_reference:
+    input:
+        lambda w: [
+            md_reference_file(w.model, w.system, f"chunk_{k}")
+            for k in range(STUDY.md_reference_chunks)
+        ],
+    output:
+        md_reference_file("{model}", "{system}", "reference"),
+    log:
+        log("join_md_reference", "model", "system"),
+    benchmark:
+        bench("join_md_reference", "model", "system")
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/join_frames.py"
+
+
+# every model on every run's re-labelled frames, one job per model
+rule evaluate_on_md_references:
+    input:
+        model=model_file("{model}"),
+        e0s=rules.collect_reference_energies.output[0],
+        references=[md_reference_file(m, s, "reference") for m, s in MD_REFERENCE_RUNS],
+    output:
+        frames=f"{RUN}/md_reference/evaluation/{{model}}.frames.csv",
+    log:
+        log("evaluate_on_md_references", "model"),
+    benchmark:
+        bench("evaluate_on_md_references", "model")
+    conda:
+        "../../envs/mace.yaml"
+    threads: 1
+    resources:
+        **slurm_resources("evaluation"),
+    params:
+        default_dtype=config["training"]["default_dtype"],
+        sets=[names.md_reference_set(m, s) for m, s in MD_REFERENCE_RUNS],  # of each reference, in order
+    script:
+        "../scripts/evaluate_on_md_references.py"
+
+
+rule own_md_errors:
+    input:
+        frames=expand(rules.evaluate_on_md_references.output.frames, model=MODELS),
+        matrix=rules.transferability_matrix.output.table,
+    output:
+        **figures(f"{RUN}/matrix", ["own_md_errors"], "Models on their own MD"),
+        runs=in_report(f"{RUN}/matrix/own_md_errors.csv", "own_md_table", "Models on their own MD"),
+        every_model=f"{RUN}/matrix/own_md_matrix.csv",
+    log:
+        log("own_md_errors"),
+    benchmark:
+        bench("own_md_errors"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        models=MODELS,
+        runs=MD_REFERENCE_RUNS,
+        within_percent=config["md_reference"]["within_percent"] if MD_REFERENCE_RUNS else 0,
+    script:
+        "../scripts/own_md_errors.py"
