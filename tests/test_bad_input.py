@@ -302,12 +302,6 @@ def test_nan_in_reference_data(tmp_path):
         cp2k_frames(tmp_path / "p.xyz", tmp_path / "f.xyz", tmp_path / "e.ener", [5.0] * 3)
 
 
-def test_trajectory_shorter_than_the_diffusion_fit_window():
-    atoms = build_box(Composition(3, 29), 10.5, seed=5)
-    with pytest.raises(ValueError, match="diffusion fit window .* holds 1 MSD points"):
-        SolutionAnalysis(frame_interval_ps=0.01, diffusion_window_ps=(0.05, 0.1)).run(chunks_from_atoms([atoms] * 6))
-
-
 def test_nonorthorhombic_cell_is_refused(tmp_path):
     atoms = build_box(Composition(1, 8), 7.0, seed=1)
     atoms.set_cell([[7, 0, 0], [1, 7, 0], [0, 0, 7]], scale_atoms=False)

@@ -41,7 +41,7 @@ def test_the_study_of_the_production_config():
     study = Study(load("config.yaml"))
     assert list(study.concentrations) == ["c0_56", "c1_13", "c3_23", "c6_26", "c9_47", "c13_40", "c17_98"]
     assert study.models[:2] == ["foundation", "ft_c0_56"] and len(study.models) == 10
-    assert len(study.md_runs) == 28 and study.aimd_segments("c6_26") == 15
+    assert len(study.md_runs) == 4 * 7 * 4 and study.aimd_segments("c6_26") == 15  # 4 replicas of 28 runs
     c6 = study.concentrations["c6_26"]
     assert c6.composition == composition_for_molarity(6.26, 96, 8, 0.02, "K") and c6.stated_molarity_mol_per_L == 6.26
     for system in study.concentrations.values():  # every box has the molarity its label states, within 2 %
@@ -78,7 +78,8 @@ def test_key_order_changes_no_jobs_settings():
 @pytest.mark.parametrize(
     ("change", "changed_jobs"),
     [
-        (lambda c: c["cp2k"]["aimd"].update(timestep_fs=0.4), {"aimd", "analysis AIMD"}),
+        # the replicas start from AIMD frames a time apart
+        (lambda c: c["cp2k"]["aimd"].update(timestep_fs=0.4), {"aimd", "analysis AIMD", "md"}),
         (lambda c: c["training"]["fine_tune"].update(lr=0.001), {"fine_tune"}),
         (lambda c: c["training"].update(protocol="conservative"), {"fine_tune"}),
         (lambda c: c["test_trajectory"].update(steps=14), {"aimd c3_78.test", "aimd c11_34.test"}),
@@ -108,7 +109,7 @@ def test_adding_runs_changes_no_existing_jobs_settings():
 
     before, after = every_job_settings(Study(load())), every_job_settings(Study(load(change=grow)))
     assert {job: after[job] for job in before} == before
-    assert "md multi_both c3_78" in after and "aimd c7_61 1" in after
+    assert "md multi_both c3_78.r1" in after and "aimd c7_61 1" in after
     assert "fine_tune ft_c3_78.seed5" in after and "'seed': 5" in after["fine_tune ft_c3_78.seed5"]
 
 

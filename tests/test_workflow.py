@@ -8,9 +8,11 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from ase.io import read
 
 from conftest import (
     REPO,
@@ -39,7 +41,11 @@ def test_production_dry_run_lists_the_full_dag(tmp_path):
     assert counts["run_aimd"] == 7 * 15 + 7 * 5 and counts["build_box"] == counts["relax_box"] == 14
     assert counts["fine_tune"] == 9 * 3 + 3  # 7 single + 2 multi-concentration models, 3 seeds; 3 frame budgets
     assert counts["evaluate_model"] == (1 + 9 * 3 + 3) * 7  # foundation + every fine-tune, on 7 test AIMDs
-    assert counts["run_md_batch"] == 4 and counts["provide_foundation_model"] == 1  # torch-sim: a job per model
+    # torch-sim: one job per model runs its 7 concentrations × 4 replicas; each run is checked for stability
+    assert counts["run_md_batch"] == 4 and counts["md_stability"] == 4 * 7 * 4
+    assert counts["provide_foundation_model"] == 1
+    # DFT on 20 frames of each run's first replica, 10 per CP2K job; every model evaluated on all of them
+    assert counts["label_md_frames"] == 4 * 7 * 2 and counts["evaluate_on_md_references"] == 10
     assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
     assert counts["committee_disagreement"] == 1 and counts["transfer_views"] == 1
 
@@ -229,6 +235,30 @@ def test_md_and_aimd_are_analysed_alike(tiny_run):
 
 @pytest.mark.e2e
 @needs_cp2k
+def test_md_runs_are_replicated_checked_for_stability_and_against_the_reference_on_their_own_frames(tiny_run):
+    diffusion = tiny_table(tiny_run, "tables", "diffusion.csv").query("model == 'ft_c3_78'")
+    assert set(diffusion["n_replicas"]) == {2} and diffusion["D_1e-9_m2_per_s_replica_se"].notna().all()
+    assert {"O", "H"} <= set(diffusion["species"]) and diffusion["einstein_helfand_over_nernst_einstein"].notna().all()
+    per_replica = tiny_table(tiny_run, "tables", "diffusion_per_replica.csv").query("model == 'ft_c3_78'")
+    assert set(per_replica["replica"]) == {0, 1}
+    stability = tiny_table(tiny_run, "tables", "md_stability.csv")
+    assert sorted(stability["replica"]) == [0, 1] and stability["aimd_min_distance_O-O_A"].between(2.0, 3.0).all()
+    assert stability["left_aimd_range"].dtype == bool and stability["frames_examined"].gt(0).all()
+    # xTB single points on 4 frames of the first replica's MD: every model judged on them
+    reference = read(tiny_run / "results/tiny/md_reference/ft_c3_78/c11_34.r0/reference.extxyz", index=":")
+    assert len({a.info["md_step"] for a in reference}) == 4 and all(np.isfinite(a.arrays["REF_forces"]).all()
+                                                                   for a in reference)  # fmt: skip
+    every_model = tiny_table(tiny_run, "matrix", "own_md_matrix.csv")
+    assert set(every_model["model"]) == set(MODELS) and set(every_model["test_concentration"]) == {"ft_c3_78@c11_34.r0"}
+    (verdict,) = tiny_table(tiny_run, "matrix", "own_md_errors.csv").itertuples()
+    assert verdict.model == "ft_c3_78" and verdict.md_run == "c11_34.r0" and verdict.aimd_test_force_rmse_meV_per_A > 0
+    assert verdict.own_md_over_aimd_test == pytest.approx(
+        verdict.own_md_force_rmse_meV_per_A / verdict.aimd_test_force_rmse_meV_per_A
+    )
+
+
+@pytest.mark.e2e
+@needs_cp2k
 def test_the_manifest_traces_a_figure_to_its_frames_and_models(tiny_run):
     manifest = json.loads((tiny_run / "results" / "tiny" / "manifest.json").read_text())
     assert manifest["config"]["run_name"] == "tiny" and manifest["cp2k"].startswith("CP2K version")
@@ -254,7 +284,9 @@ def test_the_report_holds_every_figure_with_valid_captions(tiny_run, tmp_path):
     html = report.read_text(errors="replace")
     figures = ["force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance", "parity_ft_c3_78"]
     figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy", "learning_curves"]
-    for entry in [*(f"{name}.png" for name in figures), "home_test_sets.csv", "recommendation.csv"]:
+    figures += ["own_md_errors"]
+    tables = ["home_test_sets.csv", "recommendation.csv", "own_md_errors.csv"]
+    for entry in [*(f"{name}.png" for name in figures), *tables]:
         assert f'/{entry}"' in html  # a report entry per figure and table, keyed by its path
     assert "per hydroxide versus KOH concentration" in html  # captions, with the run's settings filled in:
     assert "30.0\\u00b0" in html and "{{" not in html.split('id="results"')[1].split("</script>")[0]
@@ -288,8 +320,28 @@ EVALUATIONS = {
 } | BLOCKS
 FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE + BUDGETS}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
-MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement", "study_cost"}  # and its views
-MD_AND_ANALYSIS = {"run_md[model=ft_c3_78, system=c11_34]", "analyse_trajectory[source=ft_c3_78, system=c11_34]"}
+# the matrix and its views (the own-MD verdicts set each run beside its model's AIMD-test error)
+MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement", "study_cost", "own_md_errors"}
+
+
+def analyses(source, label):
+    """The analysis of both replicas of an MD run."""
+    return {f"analyse_trajectory[source={source}, system={label}.r{k}]" for k in (0, 1)}
+
+
+def md_run(model, label):
+    """Both replicas of an MD run, their analysis and stability, and the re-labelling of the first one's frames
+    (in the tiny config's two chunks)."""
+    first = f"model={model}, system={label}.r0"
+    return {
+        *(f"{rule}[model={model}, system={label}.r{k}]" for rule in ("run_md", "md_stability") for k in (0, 1)),
+        *analyses(model, label), f"select_md_frames[{first}]", f"join_md_reference[{first}]",
+        *(f"label_md_frames[{first}, chunk={k}]" for k in (0, 1)),
+    }  # fmt: skip
+
+
+OWN_MD = {f"evaluate_on_md_references[model={m}]" for m in MODELS} | {"own_md_errors"}  # every model on them
+MD_AND_ANALYSIS = md_run("ft_c3_78", "c11_34") | OWN_MD
 EDITS = {
     "nothing": (lambda c: None, set()),
     "add a concentration": (
@@ -298,7 +350,7 @@ EDITS = {
          "run_aimd[system=c7_61, segment=1]", "extract_frames[system=c7_61]", "split_frames[system=c7_61]",
          "build_box[system=c7_61.test]", "relax_box[system=c7_61.test]", "run_aimd[system=c7_61.test, segment=0]",
          "extract_frames[system=c7_61.test]", "resample_committee_frames[model=ft_c7_61.seed12]",
-         "fine_tune[model=ft_c7_61]", "fine_tune[model=ft_c7_61.seed12]",
+         "fine_tune[model=ft_c7_61]", "fine_tune[model=ft_c7_61.seed12]", "evaluate_on_md_references[model=ft_c7_61]",
          "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
          *MATRIX, *PARITY, "parity_plot[model=ft_c7_61]",
          *{f"evaluate_model[model={m}, test_set=c7_61]" for m in MODELS + COMMITTEE + BUDGETS}, "learning_curves",
@@ -310,6 +362,7 @@ EDITS = {
             {"name": "multi_again", "concentrations": ["c11_34", "c3_78"]}
         ),
         {"mix_multi_concentration[model=multi_again]", "parity_plot[model=multi_again]", *MATRIX,
+         "evaluate_on_md_references[model=multi_again]",
          "resample_committee_frames[model=multi_again.seed12]",
          *{f"fine_tune[model={m}]" for m in ("multi_again", "multi_again.seed12")},
          *{f"evaluate_model[model={m}, test_set={c}]" for m in ("multi_again", "multi_again.seed12")
@@ -317,13 +370,11 @@ EDITS = {
     ),
     "add a model to md.models": (
         lambda c: c["md"]["models"].append("multi_both"),
-        {"run_md[model=multi_both, system=c11_34]", "analyse_trajectory[source=multi_both, system=c11_34]",
-         "summarise_analysis"},
+        md_run("multi_both", "c11_34") | OWN_MD | {"summarise_analysis"},  # every model on the new run's frames
     ),
     "add a concentration to md.concentrations": (
         lambda c: c["md"]["concentrations"].append("c3_78"),
-        {"run_md[model=ft_c3_78, system=c3_78]", "analyse_trajectory[source=ft_c3_78, system=c3_78]",
-         "summarise_analysis"},
+        md_run("ft_c3_78", "c3_78") | OWN_MD | {"summarise_analysis"},
     ),
     "add a training seed": (
         lambda c: c["training"]["seeds"].append(13),
@@ -345,12 +396,12 @@ EDITS = {
     ),
     "change the MD fit window": (
         lambda c: c["analysis"].update(diffusion_window_ps=[0.004, 0.012]),
-        {"analyse_trajectory[source=ft_c3_78, system=c11_34]", "summarise_analysis"},
+        analyses("ft_c3_78", "c11_34") | {"summarise_analysis"},
     ),
     "change the H-bond angle": (
         lambda c: c["analysis"].update(angle_cutoff_deg=35.0),
-        {f"analyse_trajectory[source={s}, system={c}]" for s, c in
-         [("ft_c3_78", "c11_34"), ("AIMD", "c3_78"), ("AIMD", "c11_34")]} | {"summarise_analysis"},
+        analyses("ft_c3_78", "c11_34") | {"summarise_analysis"}
+        | {f"analyse_trajectory[source=AIMD, system={c}]" for c in TINY_LABELS},
     ),
     "change threads, command, device and guards": (run_differently, set()),
     "change the fine-tuning learning rate": (
@@ -390,7 +441,7 @@ def test_a_longer_aimd_runs_only_its_new_segments(tiny_run):
     segments = {f"run_aimd[system={s}, segment={k}]" for s in (*TINY_LABELS, "pretrain") for k in (2, 3)}
     assert {job for job in jobs if job.startswith("run_aimd")} == segments
     assert not any(job.startswith(("build_box", "relax_box", "isolated_atom_energy")) for job in jobs)
-    assert "run_md[model=ft_c3_78, system=c11_34]" in jobs  # new frames: everything after them
+    assert "run_md[model=ft_c3_78, system=c11_34.r0]" in jobs  # new frames: everything after them
 
 
 @pytest.mark.e2e
@@ -411,8 +462,8 @@ def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(
 
     snakemake("--cores", "2", "--configfile", variant(tiny_run, "torch_sim", fast_engine), workdir=tiny_run)
     run = tiny_run / "results" / "tiny"
-    assert "one batch of 2 boxes" in (run / "logs" / "run_md_batch" / "ft_c3_78.log").read_text()
-    for system in ("c11_34", "c3_78"):
+    assert "one batch of 4 boxes" in (run / "logs" / "run_md_batch" / "ft_c3_78.log").read_text()  # 2 replicas each
+    for system in ("c11_34.r0", "c11_34.r1", "c3_78.r0", "c3_78.r1"):
         assert trajectory.read(run / "md" / "ft_c3_78" / f"{system}.h5").steps.tolist() == list(range(0, 41, 2))
     diffusion = pd.read_csv(run / "tables" / "diffusion.csv")
     assert {"c11_34", "c3_78"} <= set(diffusion.loc[diffusion["model"] == "ft_c3_78", "concentration"])
@@ -510,11 +561,12 @@ def kill_md_and_resume_the_workflow(tmp_path, run):
 
     def longer_md(config):
         # the resume is under test, not the 3-epoch model's physics: looser guards
-        config["md"].update(steps=600, write_interval=10, min_distance_A=0.3, max_temperature_K=1.0e5)
+        config["md"].update(steps=600, write_interval=10, min_distance_A=0.3, max_temperature_K=1.0e5, replicas=1)
         config["analysis"]["diffusion_window_ps"] = [0.002, 0.25]
+        config["md_reference"] = None  # the run alone is under test
 
     configfile = variant(tmp_path, "long_md", longer_md)
-    partial = run / "md" / "ft_c3_78" / "c11_34.h5.partial"
+    partial = run / "md" / "ft_c3_78" / "c11_34.r0.h5.partial"
     killed_at = []
 
     def twenty_frames_written():
@@ -524,11 +576,11 @@ def kill_md_and_resume_the_workflow(tmp_path, run):
         return False
 
     kill_part_way_then_rerun(tmp_path, configfile, twenty_frames_written)
-    log = (run / "logs" / "run_md" / "ft_c3_78_c11_34.log").read_text()
+    log = (run / "logs" / "run_md" / "ft_c3_78_c11_34.r0.log").read_text()
     assert re.search(r"resuming .* from step \d+ of 600", log)
-    steps = trajectory.read(run / "md" / "ft_c3_78" / "c11_34.h5").steps.tolist()
+    steps = trajectory.read(run / "md" / "ft_c3_78" / "c11_34.r0.h5").steps.tolist()
     assert steps == list(range(0, 601, 10)) and killed_at[0] < len(steps)
-    assert trajectory.stop_reason(run / "md" / "ft_c3_78" / "c11_34.h5") == ""  # it ran to its last step
+    assert trajectory.stop_reason(run / "md" / "ft_c3_78" / "c11_34.r0.h5") == ""  # it ran to its last step
     assert not partial.exists() and (run / "tables" / "diffusion.csv").exists()
 
 

@@ -203,7 +203,8 @@ def own_md_errors(runs: pd.DataFrame, within_percent: float, paths: Paths) -> No
             )  # fmt: skip
         for _, row in rows.iterrows():
             where = (row["aimd_test_force_rmse_meV_per_A"], row["own_md_force_rmse_meV_per_A"])
-            ax.annotate(row["concentration"], where, fontsize=6, xytext=(3, 3), textcoords="offset points")
+            dagger = "" if row["own_md_uncertainty_reliable"] else "†"  # too few independent blocks for its ±
+            ax.annotate(row["concentration"] + dagger, where, fontsize=6, xytext=(3, 3), textcoords="offset points")
     top = np.nanmax([runs["aimd_test_force_rmse_meV_per_A"].max(), runs["own_md_force_rmse_meV_per_A"].max()]) * 1.1
     ax.plot([0, top], [0, top], color="grey", lw=0.8)
     ax.plot([0, top], [0, top * (1 + within_percent / 100)], "k--", lw=0.8, label=f"+{within_percent:g} %")
@@ -211,7 +212,7 @@ def own_md_errors(runs: pd.DataFrame, within_percent: float, paths: Paths) -> No
     ax.set_ylim(0, top * (1 + within_percent / 100))
     ax.set_xlabel("force RMSE on the AIMD test set (meV/Å)")
     ax.set_ylabel("force RMSE on its own MD frames (meV/Å)")
-    ax.legend(fontsize=7, title="hollow: beyond the limit", title_fontsize=7)
+    ax.legend(fontsize=7, title="hollow: beyond the limit; †: ± untrusted", title_fontsize=7)
     save(fig, paths)
 
 

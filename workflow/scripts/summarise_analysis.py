@@ -33,6 +33,7 @@ tables = {
     "diffusion_table": diffusion,
     "hbond_runs": hbond_runs,
     "diffusion_runs": diffusion_runs,
+    "stability": stability,
 }
 for name, table in tables.items():
     with atomic_path(output[name]) as path:

@@ -43,13 +43,12 @@ def msd_fft(positions: np.ndarray) -> np.ndarray:
 
 
 def diffusion_coefficient(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[float, float]) -> float:
-    """Self-diffusion coefficient (10⁻⁹ m²/s) from a linear fit MSD = 6·D·t + c inside ``window_ps``."""
+    """Self-diffusion coefficient (10⁻⁹ m²/s) from a linear fit MSD = 6·D·t + c inside ``window_ps``; NaN where
+    the window holds fewer than two MSD points (a run that stopped early: the config's windows are checked
+    against its planned length before anything runs)."""
     mask = (time_ps >= window_ps[0]) & (time_ps <= window_ps[1])
     if mask.sum() < 2:
-        raise ValueError(
-            f"diffusion fit window {tuple(window_ps)} ps holds {mask.sum()} MSD points; "
-            f"the trajectory (or block) covers {time_ps[-1]:.3f} ps"
-        )
+        return np.nan
     slope = np.polyfit(time_ps[mask], msd_A2[mask], 1)[0]
     return slope / 6.0 * A2_PER_PS_TO_1E9_M2_PER_S
 
@@ -193,8 +192,11 @@ class Transport:
                     "D_yeh_hummer_1e-9_m2_per_s": d + correction,
                     "fit_start_ps": window[0],
                     "fit_end_ps": window[1],
+                    "msd_points_in_fit": int(((time_ps >= window[0]) & (time_ps <= window[1])).sum()),
                     "msd_loglog_slope": slope,
-                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps) and tracked,
+                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps)
+                    and tracked
+                    and bool(np.isfinite(d)),
                 }
             )
         table = pd.DataFrame(rows)

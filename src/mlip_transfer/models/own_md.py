@@ -47,6 +47,8 @@ def own_md_errors(
                 "concentration": label,
                 "own_md_force_rmse_meV_per_A": own["force_rmse_meV_per_A"],
                 "own_md_force_rmse_se_meV_per_A": own["force_rmse_se_meV_per_A"],
+                "own_md_independent_blocks": own["independent_blocks"],
+                "own_md_uncertainty_reliable": own["uncertainty_reliable"],
                 "aimd_test_force_rmse_meV_per_A": aimd["force_rmse_meV_per_A"],
                 "aimd_test_force_rmse_se_meV_per_A": aimd["force_rmse_se_meV_per_A"],
                 "own_md_over_aimd_test": ratio,
