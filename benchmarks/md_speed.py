@@ -1,30 +1,35 @@
-"""MD and training speed of a MACE-MP-0-medium-sized model on a production KOH(aq) box.
+"""MD and training speed of MACE on production KOH(aq) boxes, under a stated protocol.
 
-    python benchmarks/md_speed.py                 # full table (on 2 CPU cores: about 10 minutes)
-    python benchmarks/md_speed.py --steps 2 --replicas 7 --device cuda
+    python benchmarks/md_speed.py --device cuda                   # the GPU table (warm-up 300, 1,000 timed, 2 repeats)
+    python benchmarks/md_speed.py --architecture small --budget-s 60 --training-steps 0   # a CPU table
 
-A 288-atom box (96 oxygens, 6.26 mol/L) from the project's box builder and a ScaleShiftMACE with
-MACE-MP-0 medium's architecture and random weights (which do not change the speed). Each engine runs
-Bussi NVT steps (0.5 fs) after one untimed warm-up step:
+Boxes of 96 ± 8 oxygens from the project's box builder at the production concentrations (0.56–17.98 mol/L);
+one box is the 6.26 mol/L one, 7 boxes are the 7 concentrations and 28 boxes four replicas of each. The model
+is a ScaleShiftMACE with MACE-MP-0 medium's (or small's) architecture and random weights, which do not change
+the speed. Each row runs Bussi NVT steps (0.5 fs):
 
-- ASE + MACECalculator (the reference path) in float64, float32, and float32 with cuEquivariance (GPU);
-- torch-sim (md.engine: torch_sim) in float64, float32 and float32 + cuEquivariance (GPU), with one box
-  and with ``--replicas`` boxes in one batch
-  (aggregate throughput: boxes × steps per second).
+- ASE + MACECalculator (the reference path) in float64 — the baseline of every ratio, from this same run —
+  float32, and float32 with cuEquivariance (GPU);
+- torch-sim 0.3.0's own MACE wrapper (``MaceModel``: a neighbour list per box, through the host), float64;
+- the batched engine (``md.engine: torch_sim``: :class:`mlip_transfer.dynamics.batched_mace.BatchedMace`, one
+  on-device neighbour list for the whole batch, no stress) in float64, float32 and float32 + cuEquivariance
+  (GPU), for 1, 7 and 28 boxes.
 
-Printed: ms per step, steps/s and ns/day per trajectory, and each ratio to ASE float64 from this same run;
-the largest float32 force deviation from float64 relative to the RMS force; and the seconds per epoch of
-1,000 such frames for fine-tuning, from timed training steps (forward with forces, energy + force MSE,
-backward, Adam step) on one frame in each dtype (data loading and validation not included).
+Protocol: per row ``--warmup`` untimed steps, then ``--repeats`` timed runs of ``--steps`` steps each (min and
+median ms per step printed); where a row would exceed ``--budget-s`` seconds the step counts shrink to fit and
+the printed counts say so. Printed per row: ms per batched step, ns/day per trajectory and aggregate (boxes ×
+trajectory), and the aggregate throughput over ASE float64's. Then the largest float32 force deviation from
+float64 relative to the RMS force, and the seconds per epoch of 1,000 frames for fine-tuning, from timed training
+steps on one frame in each dtype (data loading and validation not included).
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,18 +37,28 @@ import torch
 
 from mlip_transfer.dynamics import torch_sim_engine
 from mlip_transfer.dynamics.ase_engine import nvt_dynamics
-from mlip_transfer.models.mace import load_calculator, random_model, resolve_device
+from mlip_transfer.models.mace import load_calculator, load_module, random_model, resolve_device
 from mlip_transfer.reference.box import build_box, composition_for_molarity, cubic_box_length_A
 
 TIMESTEP_FS = 0.5
 THERMOSTAT = {"type": "bussi", "time_constant_fs": 100.0}
+MOLARITIES = (0.56, 1.13, 3.23, 6.26, 9.47, 13.40, 17.98)  # the production config's, mol/L
+ARCHITECTURES = {  # MACE-MP-0's (hidden irreps 128x0e[+128x1o], max_ell 3, correlation 3, r_max 6 Å)
+    "medium": {"channels": 128, "max_L": 1},
+    "small": {"channels": 128, "max_L": 0},
+}
 
 
-def production_box():
-    composition = composition_for_molarity(6.26, 96)
-    box = build_box(composition, cubic_box_length_A(composition), seed=1)
-    box.set_velocities(np.random.default_rng(0).normal(0, 0.003, (len(box), 3)))  # Å/fs-scale thermal motion
-    return box
+def production_boxes(n: int):
+    """1: the 6.26 mol/L box; 7: one per production concentration; 28: four replicas of each (their seeds)."""
+    molarities = [6.26] if n == 1 else [m for m in MOLARITIES for _ in range(n // len(MOLARITIES))]
+    boxes = []
+    for i, molarity in enumerate(molarities):
+        composition = composition_for_molarity(molarity, 96)
+        box = build_box(composition, cubic_box_length_A(composition), seed=1 + i)
+        box.set_velocities(np.random.default_rng(i).normal(0, 0.003, (len(box), 3)))  # thermal-scale motion
+        boxes.append(box)
+    return boxes
 
 
 def synchronise(device):
@@ -51,38 +66,65 @@ def synchronise(device):
         torch.cuda.synchronize()
 
 
-def time_ase(model_file, device, dtype, steps, enable_cueq=False):
-    box = production_box()
+def ase_stepper(model_file, device, dtype, boxes, enable_cueq=False):
+    (box,) = boxes
     box.calc = load_calculator(model_file, device, dtype, enable_cueq)
     dynamics = nvt_dynamics(box, temperature_K=300, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT, seed=1)
-    dynamics.run(1)
-    synchronise(device)
+    return lambda: dynamics.run(1)
+
+
+def torch_sim_stepper(model, boxes):
+    state = torch_sim_engine.md_state(model, boxes)
+    step = torch_sim_engine.nvt_step(
+        model, state, temperatures_K=[300] * len(boxes), timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT
+    )
+    holder = [state]
+
+    def advance():
+        holder[0] = step(holder[0])
+
+    return advance
+
+
+def batched_stepper(model_file, device, dtype, boxes, enable_cueq=False):
+    return torch_sim_stepper(torch_sim_engine.load_model(model_file, device, dtype, enable_cueq), boxes)
+
+
+def wrapper_stepper(model_file, device, dtype, boxes):
+    from torch_sim.models.mace import MaceModel
+
+    module = load_module(model_file, device, dtype)
+    model = MaceModel(module, device=torch.device(device), dtype=getattr(torch, dtype), compute_stress=False)
+    return torch_sim_stepper(model, boxes)
+
+
+def timed(advance, device, args) -> tuple[list[float], int, int]:
+    """(seconds per step of each repeat, warm-up steps, timed steps per repeat) under the protocol."""
     start = time.perf_counter()
-    dynamics.run(steps)
+    advance()  # the first step: compilation, allocation, and a first estimate of a step's time
     synchronise(device)
-    return (time.perf_counter() - start) / steps
+    first = time.perf_counter() - start
+    warmup = max(0, min(args.warmup - 1, int(0.25 * args.budget_s / first)))
+    for _ in range(warmup):
+        advance()
+    synchronise(device)
+    per_step = (time.perf_counter() - start) / (warmup + 1)
+    steps = max(1, min(args.steps, int(0.75 * args.budget_s / (args.repeats * per_step))))
+    seconds = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            advance()
+        synchronise(device)
+        seconds.append((time.perf_counter() - start) / steps)
+    return seconds, warmup + 1, steps
 
 
 def start_forces(model_file, device, dtype):
-    """Forces (eV/Å) on the production box before any step."""
-    box = production_box()
+    """Forces (eV/Å) on the 6.26 mol/L box before any step."""
+    (box,) = production_boxes(1)
     box.calc = load_calculator(model_file, device, dtype)
     return box.get_forces()
-
-
-def time_torch_sim(model_file, device, dtype, steps, replicas, enable_cueq=False):
-    model = torch_sim_engine.load_model(model_file, device, dtype, enable_cueq)
-    state = torch_sim_engine.md_state(model, [production_box() for _ in range(replicas)])
-    step = torch_sim_engine.nvt_step(
-        model, state, temperatures_K=[300] * replicas, timestep_fs=TIMESTEP_FS, thermostat=THERMOSTAT
-    )
-    state = step(state)
-    synchronise(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        state = step(state)
-    synchronise(device)
-    return (time.perf_counter() - start) / steps
 
 
 def training_seconds_per_epoch(model_file, device, dtype, steps, enable_cueq=False, frames=1000):
@@ -92,7 +134,7 @@ def training_seconds_per_epoch(model_file, device, dtype, steps, enable_cueq=Fal
     model = calculator.models[0].train()
     for parameter in model.parameters():
         parameter.requires_grad_(True)
-    box = production_box()
+    (box,) = production_boxes(1)
     batch = calculator._atoms_to_batch(box)  # mace's own graph of the frame (neighbour list, one-hot species)
     reference = torch.zeros_like(batch["positions"])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -116,48 +158,60 @@ def training_seconds_per_epoch(model_file, device, dtype, steps, enable_cueq=Fal
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2, help="timed MD steps per engine (after one warm-up)")
-    parser.add_argument("--replicas", type=int, default=7, help="boxes in the torch-sim batch")
+    parser.add_argument("--warmup", type=int, default=300, help="untimed steps per row, the first included")
+    parser.add_argument("--steps", type=int, default=1000, help="timed steps per repeat")
+    parser.add_argument("--repeats", type=int, default=2, help="timed repeats per row (min and median printed)")
+    parser.add_argument("--budget-s", type=float, default=600.0, help="the most seconds a row may take")
+    parser.add_argument("--boxes", default="1,7,28", help="batch sizes of the batched engine (multiples of 7 or 1)")
+    parser.add_argument("--architecture", default="medium", choices=sorted(ARCHITECTURES))
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--engines", default="", help="time only engines whose name contains this (and ASE float64)")
+    parser.add_argument("--engines", default="", help="time only rows whose name contains this (and ASE float64)")
     parser.add_argument("--training-steps", type=int, default=2, help="timed training steps per dtype")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    gpu = torch.cuda.get_device_name() if device == "cuda" else None
-    where = gpu or platform.processor() or "cpu"
-    print(f"device: {where}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     cuda = device == "cuda"
+    where = torch.cuda.get_device_name() if cuda else platform.processor() or "cpu"
+    print(f"device: {where}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    print(f"protocol: {args.warmup} warm-up steps, {args.repeats} × {args.steps} timed steps per row, at most "
+          f"{args.budget_s:g} s a row (fewer steps where it would take longer: see each row)")  # fmt: skip
+    batch_sizes = [int(n) for n in args.boxes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        model_file = random_model(Path(tmp) / "mace_mp_medium_random.model")
-        forces64, forces32 = (start_forces(model_file, device, dtype) for dtype in ("float64", "float32"))
-        deviation = np.abs(forces32 - forces64).max() / np.sqrt(np.mean(forces64**2))
-        print(f"float32 vs float64 forces on the same frame: max |ΔF| / RMS F = {deviation:.2e}")
-        # (engine, timing, trajectories per step); GPU-only engines are left out on CPU
-        engines = [
-            ("ASE float64", partial(time_ase, model_file, device, "float64", args.steps), 1),
-            ("ASE float32", partial(time_ase, model_file, device, "float32", args.steps), 1),
-            ("ASE float32 + cuEquivariance", partial(time_ase, model_file, device, "float32", args.steps, True), 1),
+        path = Path(tmp) / f"mace_mp_{args.architecture}_random.model"
+        model_file = random_model(path, **ARCHITECTURES[args.architecture])
+        rows = [  # (name, stepper factory, boxes)
+            ("ASE float64", lambda b: ase_stepper(model_file, device, "float64", b), 1),
+            ("ASE float32", lambda b: ase_stepper(model_file, device, "float32", b), 1),
+            ("ASE float32 + cuEq", lambda b: ase_stepper(model_file, device, "float32", b, True), 1),
+            ("torch-sim wrapper float64, 1 box", lambda b: wrapper_stepper(model_file, device, "float64", b), 1),
+            ("torch-sim wrapper float64, 7 boxes", lambda b: wrapper_stepper(model_file, device, "float64", b), 7),
         ]
         for dtype, cueq in [("float64", False), ("float32", False), ("float32", True)]:
-            name = f"torch-sim {dtype}{' + cuEq' if cueq else ''}"
-            for boxes in (1, args.replicas):
-                timing = partial(time_torch_sim, model_file, device, dtype, args.steps, boxes, cueq)
-                engines.append((f"{name}, {boxes} box{'es batched' if boxes > 1 else ''}", timing, boxes))
-        print(f"\nMD: 288 atoms, MACE-MP-0 medium architecture, {TIMESTEP_FS} fs steps, {args.steps} timed steps each")
-        print(f"{'engine':<36} {'ms/step':>10} {'steps/s':>9} {'ns/day':>8} {'vs ASE f64':>11}", flush=True)
+            for n in batch_sizes:
+                name = f"batched {dtype}{' + cuEq' if cueq else ''}, {n} box{'es' if n > 1 else ''}"
+                rows.append((name, lambda b, d=dtype, c=cueq: batched_stepper(model_file, device, d, b, c), n))
+        print(f"\nMD: boxes of 96 ± 8 oxygens, MACE-MP-0 {args.architecture} architecture, {TIMESTEP_FS} fs steps")
+        print(f"{'engine':<36} {'warm-up':>7} {'timed':>9} {'ms/step min':>11} {'median':>8} "
+              f"{'ns/day/traj':>11} {'aggregate':>9} {'vs ASE f64':>10}", flush=True)  # fmt: skip
         ase64 = None
-        for name, timing, boxes in engines:
+        for name, stepper, n in rows:
             if ("cuEq" in name and not cuda) or not (args.engines in name or name == "ASE float64"):
                 continue
-            seconds = measured(name, timing)
-            ase64 = ase64 or seconds
-            rate = boxes / seconds  # trajectory steps per second (aggregate for a batch)
-            print(
-                f"{name:<36} {1000 * seconds:>10.1f} {rate:>9.3f} {rate * TIMESTEP_FS * 86400 / 1e6:>8.4f} "
-                f"{rate * ase64:>10.2f}×",
-                flush=True,
-            )
-        print("\nfine-tuning, 1,000 frames of 288 atoms per epoch (from timed steps on one frame):")
+            try:
+                seconds, warmup, steps = timed(stepper(production_boxes(n)), device, args)
+            except Exception as err:  # one row that fails must not hide the others
+                print(f"{name}: failed: {type(err).__name__}: {str(err)[:500]}", flush=True)
+                continue
+            best, median = min(seconds), statistics.median(seconds)
+            ase64 = ase64 or best
+            per_trajectory = TIMESTEP_FS * 86400 / 1e6 / best  # ns/day of each trajectory in the batch
+            counts = f"{warmup:>7} {args.repeats:>3} × {steps:<4}"
+            speed = f"{1000 * best:>11.1f} {1000 * median:>8.1f} {per_trajectory:>11.4f} {n * per_trajectory:>9.4f}"
+            print(f"{name:<36} {counts} {speed} {n * ase64 / best:>9.2f}×", flush=True)
+        forces64, forces32 = (start_forces(model_file, device, dtype) for dtype in ("float64", "float32"))
+        deviation = np.abs(forces32 - forces64).max() / np.sqrt(np.mean(forces64**2))
+        print(f"\nfloat32 vs float64 forces on the same frame: max |ΔF| / RMS F = {deviation:.2e}")
+        if args.training_steps:
+            print("\nfine-tuning, 1,000 frames of 288 atoms per epoch (from timed steps on one frame):")
         for name, cueq in [("float64", False), ("float32", False), ("float32 + cuEquivariance", True)]:
             if args.training_steps == 0:
                 continue
@@ -166,7 +220,7 @@ def main():
                 continue
             dtype = name.split()[0]
             seconds = measured(
-                name, partial(training_seconds_per_epoch, model_file, device, dtype, args.training_steps, cueq)
+                name, lambda d=dtype, c=cueq: training_seconds_per_epoch(model_file, device, d, args.training_steps, c)
             )
             print(f"  {name:<26} {seconds:8.0f} s/epoch ({seconds / 3600:.2f} h)", flush=True)
 

@@ -146,3 +146,46 @@ def test_thermostat_statistics_agree_with_the_ase_path(tmp_path, thermostat):
     (mean, error), (variance, variance_error) = fast
     assert abs(mean - 300) < 3 * error  # canonical: <T> = T₀ and var(T) = 2T₀²/(3N)
     assert abs(variance - 2 * 300**2 / (3 * 64)) < 3 * variance_error
+
+
+@pytest.mark.parametrize("neighbour_list", ["linked_cell", "n2"])
+def test_the_batched_model_equals_torch_sims_own_wrapper_box_by_box(mace_file, neighbour_list):
+    from torch_sim.io import atoms_to_state
+    from torch_sim.models.mace import MaceModel
+
+    from mlip_transfer.dynamics.batched_mace import BatchedMace
+    from mlip_transfer.models.mace import load_module
+
+    frames = [*boxes(), build_box(Composition(2, 20), cubic_box_length_A(Composition(2, 20)), seed=5)]
+    module = load_module(mace_file, "cpu", "float64")
+    batched = BatchedMace(module, device=torch.device("cpu"), dtype=torch.float64, neighbour_list=neighbour_list)
+    out = batched(atoms_to_state(frames, torch.device("cpu"), torch.float64))
+    assert set(out) == {"energy", "forces"}  # no stress asked for
+    wrapper = MaceModel(module, device=torch.device("cpu"), dtype=torch.float64, compute_stress=False)
+    start = 0
+    for i, frame in enumerate(frames):
+        alone = wrapper(atoms_to_state([frame], torch.device("cpu"), torch.float64))
+        assert float(out["energy"][i]) == pytest.approx(float(alone["energy"][0]), rel=1e-10)
+        forces = out["forces"][start : start + len(frame)]
+        assert torch.allclose(forces, alone["forces"], rtol=0, atol=1e-10 * float(alone["forces"].abs().max()))
+        start += len(frame)
+
+
+def test_the_batched_model_refuses_elements_it_was_not_trained_on(mace_file):
+    from torch_sim.io import atoms_to_state
+
+    from mlip_transfer.dynamics.batched_mace import BatchedMace
+    from mlip_transfer.models.mace import load_module
+
+    batched = BatchedMace(load_module(mace_file, "cpu", "float64"), device=torch.device("cpu"), dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"the model has no elements \[11\]"):
+        batched(atoms_to_state([Atoms("NaOH", positions=[[0, 0, 0], [2, 0, 0], [2.9, 0, 0]], cell=[8] * 3,
+                                      pbc=True)], torch.device("cpu"), torch.float64))  # fmt: skip
+
+
+def test_a_batch_takes_every_box_unless_the_gpu_memory_says_otherwise():
+    assert torch_sim_engine.boxes_per_batch(28, None, None) == 28  # a CPU: memory not measured
+    assert torch_sim_engine.boxes_per_batch(28, 2.0, 60.0) == 24  # 80 % of 60 GB at 2 GB a box
+    assert torch_sim_engine.boxes_per_batch(7, 2.0, 60.0) == 7
+    with pytest.raises(MDError, match="one box needs 9.0 GB per step; 8.0 GB of GPU memory are free"):
+        torch_sim_engine.boxes_per_batch(7, 9.0, 8.0)

@@ -1,8 +1,9 @@
 """The fast MD engine (``md.engine: torch_sim``): NVT MD of several boxes in one batch with torch-sim.
 
 torch-sim (Radical AI, https://github.com/Radical-AI/torch-sim) evaluates MACE on a batch of systems in
-one forward pass and integrates on the device, with no ASE calculator between steps. Every production
-box of a model (one per concentration, all 288 atoms) runs as one batch.
+one forward pass and integrates on the device, with no ASE calculator between steps. Every box of a model
+(each concentration and replica) runs in one batch, as one graph with one neighbour list
+(:mod:`.batched_mace`).
 
 Kept from the ASE reference path (:mod:`mlip_transfer.dynamics.ase_engine`): the same start (ASE's Maxwell–Boltzmann
 velocities from ``seed``, centre-of-mass motion removed), the same thermostat semantics, the same H5MD
@@ -38,8 +39,9 @@ from .trajectory import H5MDWriter
 
 
 def load_model(model_path: str | os.PathLike, device: str, default_dtype: str, enable_cueq: bool = False):
-    """torch-sim's wrapper of a MACE model file, for batches of systems (energies and forces only)."""
-    from torch_sim.models.mace import MaceModel
+    """A MACE model file as a torch-sim model of a batch of boxes (energies and forces only; one neighbour list
+    for the whole batch on the device, :class:`~mlip_transfer.dynamics.batched_mace.BatchedMace`)."""
+    from .batched_mace import BatchedMace
 
     device = mace.resolve_device(device)
     model = mace.load_module(model_path, device, default_dtype)
@@ -47,7 +49,35 @@ def load_model(model_path: str | os.PathLike, device: str, default_dtype: str, e
         from mace.cli.convert_e3nn_cueq import run as run_e3nn_to_cueq
 
         model = run_e3nn_to_cueq(model, device=device)
-    return MaceModel(model, device=torch.device(device), dtype=getattr(torch, default_dtype), compute_stress=False)
+    return BatchedMace(model, device=torch.device(device), dtype=getattr(torch, default_dtype))
+
+
+MEMORY_FRACTION = 0.8  # of the GPU's free memory a batch may plan to use
+
+
+def boxes_per_batch(n_boxes: int, step_GB_per_box: float | None, free_GB: float | None) -> int:
+    """How many boxes one batch takes: all of them where memory is not measured (CPU), else as many as fit in
+    ``MEMORY_FRACTION`` of the free GPU memory at the measured peak of one box's step (memory grows linearly
+    with the boxes of a batch: one graph, edges ∝ atoms × density)."""
+    if step_GB_per_box is None or free_GB is None:
+        return n_boxes
+    fitting = int(MEMORY_FRACTION * free_GB / step_GB_per_box)
+    if fitting < 1:
+        raise MDError(f"one box needs {step_GB_per_box:.1f} GB per step; {free_GB:.1f} GB of GPU memory are free")
+    return min(n_boxes, fitting)
+
+
+def measured_step_memory_GB(model, boxes: Sequence[Atoms]) -> tuple[float | None, float | None]:
+    """(peak GPU memory of one energy-and-forces evaluation of the largest box, free GPU memory), in GB, from
+    torch-sim's own measurement; (None, None) on a CPU."""
+    if model.device.type != "cuda":
+        return None, None
+    from torch_sim.autobatching import measure_model_memory_forward
+    from torch_sim.io import atoms_to_state
+
+    largest = max(boxes, key=len)
+    peak = measure_model_memory_forward(atoms_to_state([largest], model.device, model.dtype), model)
+    return peak, torch.cuda.mem_get_info(model.device)[0] / 1024**3
 
 
 def md_state(model, boxes: Sequence[Atoms]):
@@ -73,11 +103,12 @@ def md_state(model, boxes: Sequence[Atoms]):
 
 def bussi_rescale(state, kT_eV: torch.Tensor, degrees_of_freedom: torch.Tensor, exp_term: float) -> None:
     """Bussi et al. (2007) stochastic velocity rescaling of each system, in place (Eq. A7, as ASE's ``Bussi``)."""
-    kinetic = torch.zeros(state.n_systems, device=state.device, dtype=state.dtype)
+    n_boxes = state.cell.shape[0]  # state.n_systems would copy to the host every step
+    kinetic = torch.zeros(n_boxes, device=state.device, dtype=state.dtype)
     kinetic.index_add_(0, state.system_idx, 0.5 * (state.momenta**2).sum(-1) / state.masses)
     target = 0.5 * kT_eV * degrees_of_freedom
     scaling = (1.0 - exp_term) * target / kinetic / degrees_of_freedom
-    normal = torch.randn(state.n_systems, device=state.device, dtype=state.dtype)
+    normal = torch.randn(n_boxes, device=state.device, dtype=state.dtype)
     chi2 = 2.0 * torch._standard_gamma(0.5 * (degrees_of_freedom - 1))  # chi² with ndof − 1 degrees of freedom
     alpha = torch.sqrt(exp_term + scaling * (chi2 + normal**2) + 2.0 * normal * torch.sqrt(exp_term * scaling))
     state.momenta = state.momenta * alpha[state.system_idx].unsqueeze(-1)
