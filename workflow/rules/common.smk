@@ -37,8 +37,10 @@ EVALUATED_MODELS = [
 # the fine-tunes on all training frames at the end of each learning curve
 LEARNING_CURVE_ENDS = [names.fine_tune(c) for c in STUDY.frame_budget_concentrations]
 MD_RUNS = STUDY.md_runs  # (model, "<label>.r<k>"): every replica of every MD run
-MD_SYSTEMS = list(dict.fromkeys(system for _, system in MD_RUNS))  # the same for every MD model
-MD_REFERENCE_RUNS = STUDY.md_reference_runs  # re-labelled with the reference method (md_reference)
+# the same for every MD model
+MD_SYSTEMS = list(dict.fromkeys(system for _, system in MD_RUNS))
+# re-labelled with the reference method (md_reference)
+MD_REFERENCE_RUNS = STUDY.md_reference_runs
 ANALYSIS_FIGURES = [
     "hbonds_per_OH",
     "OH_OH_hbonds",
@@ -314,7 +316,11 @@ def concentration_outputs(label):
     """One concentration's chain alone: AIMD, frames, splits, its fine-tuned model evaluated on its
     own test set, MD of that model at that concentration (if selected) and the analyses.
     """
-    own_md = [(m, s) for m, s in MD_RUNS if m == names.fine_tune(label) and names.replica_of(s)[0] == label]
+    own_md = [
+        (m, s)
+        for m, s in MD_RUNS
+        if m == names.fine_tune(label) and names.replica_of(s)[0] == label
+    ]
     return [
         evaluation_file(names.fine_tune(label), label, "errors"),
         *[

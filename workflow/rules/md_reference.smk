@@ -103,17 +103,21 @@ rule own_md_errors:
         matrix=rules.transferability_matrix.output.table,
     output:
         **figures(f"{RUN}/matrix", ["own_md_errors"], "Models on their own MD"),
-        runs=in_report(f"{RUN}/matrix/own_md_errors.csv", "own_md_table", "Models on their own MD"),
+        runs=in_report(
+            f"{RUN}/matrix/own_md_errors.csv", "own_md_table", "Models on their own MD"
+        ),
         every_model=f"{RUN}/matrix/own_md_matrix.csv",
     log:
         log("own_md_errors"),
     benchmark:
-        bench("own_md_errors"),
+        bench("own_md_errors")
     conda:
         "../../envs/analysis.yaml"
     params:
         models=MODELS,
         runs=MD_REFERENCE_RUNS,
-        within_percent=config["md_reference"]["within_percent"] if MD_REFERENCE_RUNS else 0,
+        within_percent=(
+            config["md_reference"]["within_percent"] if MD_REFERENCE_RUNS else 0
+        ),
     script:
         "../scripts/own_md_errors.py"
