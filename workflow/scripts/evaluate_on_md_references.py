@@ -1,6 +1,3 @@
-import json
-from pathlib import Path
-
 import pandas as pd
 import torch
 from ase.io import read
@@ -8,6 +5,7 @@ from ase.io import read
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 from mlip_transfer.models import evaluation, mace
+from mlip_transfer.reference.e0s import read_e0s_eV
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -15,7 +13,7 @@ launch = snakemake.config["evaluation"]  # device and kernels: how it runs, not 
 calculator = mace.load_calculator(
     snakemake.input.model, launch["device"], snakemake.params.default_dtype, launch["enable_cueq"]
 )
-cp2k_e0s = {int(z): e for z, e in json.loads(Path(snakemake.input.e0s).read_text()).items()}
+cp2k_e0s = read_e0s_eV(snakemake.input.e0s)
 tables = []
 for name, path in zip(snakemake.params.sets, snakemake.input.references, strict=True):
     predictions = evaluation.predict(calculator, read(path, index=":"), reference_e0s_eV=cp2k_e0s)

@@ -1,10 +1,10 @@
-import json
 import shutil
 from pathlib import Path
 
 from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 from mlip_transfer.models import mace, training
+from mlip_transfer.reference.e0s import read_e0s_eV
 
 log = log_to(snakemake.log[0])
 settings, launch = snakemake.params.training, snakemake.config["training"]  # what it computes; how it runs
@@ -12,7 +12,7 @@ name = Path(snakemake.output[0]).stem  # the model's name, e.g. ft_c6_26
 work_dir = Path(snakemake.params.work_dir)  # mace's checkpoints, logs and results, kept for resuming
 if snakemake.input.get("foundation"):
     mace.verify(snakemake.input.foundation)  # mace_run_train torch.loads it: refuse a file that changed
-e0s = {int(z): e for z, e in json.loads(Path(snakemake.input.e0s).read_text()).items()}
+e0s = read_e0s_eV(snakemake.input.e0s)
 command = training.mace_train_command(
     name=name,
     train_file=snakemake.input.train,
