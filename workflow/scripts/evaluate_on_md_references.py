@@ -1,5 +1,4 @@
 import pandas as pd
-import torch
 from ase.io import read
 
 from mlip_transfer.files import atomic_path
@@ -8,10 +7,8 @@ from mlip_transfer.models import evaluation, mace
 from mlip_transfer.reference.e0s import read_e0s_eV
 
 log = log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-launch = snakemake.config["evaluation"]  # device and kernels: how it runs, not what it computes
-calculator = mace.load_calculator(
-    snakemake.input.model, launch["device"], snakemake.params.default_dtype, launch["enable_cueq"]
+calculator = mace.job_calculator(  # device and kernels from the config: how it runs, not what it computes
+    snakemake.input.model, snakemake.config["evaluation"], snakemake.params.default_dtype, snakemake.threads
 )
 cp2k_e0s = read_e0s_eV(snakemake.input.e0s)
 tables = []

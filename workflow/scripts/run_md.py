@@ -1,16 +1,14 @@
-import torch
 from ase.io import read
 
 from mlip_transfer.dynamics import ase_engine
 from mlip_transfer.logs import log_to
-from mlip_transfer.models.mace import load_calculator
+from mlip_transfer.models.mace import job_calculator
 
 log = log_to(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.md
 launch = snakemake.config["md"]  # device, kernels and guards: how it runs, not what it computes
 start = read(snakemake.input.start, index=settings["start_frame"])  # the replica's own AIMD frame
-calculator = load_calculator(snakemake.input.model, launch["device"], settings["default_dtype"], launch["enable_cueq"])
+calculator = job_calculator(snakemake.input.model, launch, settings["default_dtype"], snakemake.threads)
 n_frames = ase_engine.run_nvt(
     start,
     calculator,

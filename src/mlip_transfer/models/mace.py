@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ..files import atomic_path
@@ -124,6 +124,15 @@ def load_calculator(
         default_dtype=default_dtype,
         enable_cueq=enable_cueq,
     )
+
+
+def job_calculator(model_path: str | os.PathLike, launch: Mapping, default_dtype: str, threads: int):
+    """The calculator of a job that evaluates a model: ``threads`` CPU threads for torch, and the device and
+    kernels that ``launch`` (a config section's ``device``, ``enable_cueq``: how it runs) asks for."""
+    import torch
+
+    torch.set_num_threads(threads)
+    return load_calculator(model_path, launch["device"], default_dtype, launch["enable_cueq"])
 
 
 def random_model(
