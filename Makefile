@@ -36,7 +36,7 @@ demo-naoh: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo_naoh.yaml --prioritize results/demo_naoh/models/foundation.model
 
 test: setup slurm
-	$(BIN)/pytest -v -rs tests
+	$(BIN)/pytest -v -rs --durations=25 tests
 
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks

@@ -1,13 +1,14 @@
 """A one-node SLURM cluster on localhost for the tests: munged, slurmctld and slurmd from Debian's
-slurm-wlm and munge, with every file (key, state, spool, logs, sockets) under one folder.
+slurm-wlm and munge, with every file (key, state, spool, PMIx folders, logs, sockets) under one folder.
 
-The configuration goes to SLURM's default path, /etc/slurm/slurm.conf, and is removed afterwards: inside
-a job the executor plugin strips SLURM_* variables (SLURM_CONF among them) before its own ``srun``, which
-then finds the configuration only there. A slurm.conf that is not ours is never touched (the tests skip).
-No accounting database: job status comes from ``squeue`` (jobs stay listed for ``MinJobAge`` seconds
-after they end). No cgroups here, hence ``proctrack/linuxproc`` and ``task/none``. ``MpiDefault=pmix``, so
-that MPI programs (CP2K) started by ``srun`` initialise. Daemons talk over 127.0.0.1 on free ports and are
-stopped by their PIDs.
+The configuration goes to SLURM's default paths, /etc/slurm/slurm.conf and mpi.conf, and is removed
+afterwards: inside a job the executor plugin strips SLURM_* variables (SLURM_CONF among them) before its own
+``srun``, which then finds the configuration only there. Configuration that is not ours is never touched (the
+tests skip). No accounting database: job status comes from ``squeue`` (jobs stay listed for ``MinJobAge``
+seconds after they end: two hours, longer than any test, whose assertions read every job's state at its
+end). No cgroups here, hence ``proctrack/linuxproc`` and ``task/none``. ``MpiDefault=pmix``, so that MPI
+programs (CP2K) started by ``srun`` initialise. Daemons talk over 127.0.0.1 on free ports and are stopped by
+their PIDs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 DAEMONS = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
+MPI_CONF = SYSTEM_CONF.with_name("mpi.conf")  # SLURM reads it beside slurm.conf
 MARK = "# written by mlip-transfer's tests/local_slurm.py\n"
 
 
@@ -30,8 +32,9 @@ def unavailable_because() -> str | None:
     missing = [d for d in DAEMONS if shutil.which(d) is None]
     if missing:
         return f"slurm-wlm and munge are not installed ({', '.join(missing)} missing)"
-    if SYSTEM_CONF.exists() and not SYSTEM_CONF.read_text().startswith(MARK):
-        return f"{SYSTEM_CONF} belongs to a real SLURM installation"
+    for conf in (SYSTEM_CONF, MPI_CONF):
+        if conf.exists() and not conf.read_text().startswith(MARK):
+            return f"{conf} belongs to a real SLURM installation"
     if not os.access(SYSTEM_CONF.parent if SYSTEM_CONF.parent.exists() else "/etc", os.W_OK):
         return f"{SYSTEM_CONF} is not writable"
     return None
@@ -61,6 +64,10 @@ class LocalSlurm:
             (r / folder).mkdir(parents=True, exist_ok=True)
         memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
         self.conf.parent.mkdir(parents=True, exist_ok=True)
+        # PMIx's per-step folders under our root: in /tmp, those of an earlier cluster's job with the same id
+        # made a step's launch fail
+        (r / "pmix").mkdir(exist_ok=True)
+        MPI_CONF.write_text(MARK + f"PMIxCliTmpDirBase={r}/pmix\n")
         self.conf.write_text(
             MARK
             + f"""ClusterName=mlipci
@@ -86,7 +93,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=pmix
 ReturnToService=2
-MinJobAge=600
+MinJobAge=7200
 SchedulerParameters=sched_interval=2
 NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={memory_mb * 3 // 4} State=UNKNOWN
 PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
@@ -139,6 +146,7 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
                 daemon.wait()
         self._daemons.clear()
         self.conf.unlink(missing_ok=True)
+        MPI_CONF.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalSlurm:
         return self.start()

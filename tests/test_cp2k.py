@@ -60,6 +60,17 @@ def test_real_cp2k_hydrogen_atom_energy_and_installed_schema(tmp_path):
 
 
 @needs_cp2k
+def test_cp2k_starts_without_the_mpi_identity_of_the_slurm_task(monkeypatch):
+    """Inside a SLURM task the second CP2K of a job died in MPI_Init (the real run: test_slurm.py)."""
+    task = {"PMIX_RANK": "0", "PMIX_NAMESPACE": "slurm.pmix.1.0", "PMI_FD": "5", "SLURM_STEP_ID": "0"}
+    task["SLURM_STEPID"] = "0"
+    for key, value in {**task, "SLURM_JOB_ID": "7", "OMP_NUM_THREADS": "16"}.items():
+        monkeypatch.setenv(key, value)
+    env = cp2k.cp2k_environment(threads=2)
+    assert not set(task) & set(env)
+    assert env["SLURM_JOB_ID"] == "7" and env["OMP_NUM_THREADS"] == "2"  # a launcher's srun still finds its job
+
+
 def test_failed_cp2k_run_raises_with_output_tail(tmp_path):
     (tmp_path / "bad.inp").write_text(
         "&GLOBAL\n RUN_TYPE ENERGY\n&END GLOBAL\n&FORCE_EVAL\n METHOD QS\n&END FORCE_EVAL\n"

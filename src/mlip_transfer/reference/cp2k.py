@@ -227,13 +227,26 @@ def validate_input(text: str, xmlspec: str | os.PathLike | None = None) -> None:
             raise CP2KError(f"CP2K input rejected by schema {xmlspec or '(bundled)'}: {err}") from err
 
 
+# Open MPI started inside a SLURM task joins that task's PMIx (or PMI) namespace as its rank 0, which works
+# once per task: the second CP2K of one job (a chunk of single points) died in MPI_Init. Without the task's
+# identity CP2K starts as a singleton, and a launcher (srun, mpirun) makes its own step as it would anyway.
+SLURM_TASK_IDENTITY = ("PMIX_", "PMI_", "SLURM_STEP_ID", "SLURM_STEPID")
+
+
+def cp2k_environment(threads: int) -> dict[str, str]:
+    """This process's environment for CP2K or its launcher: ``threads`` OpenMP threads per rank and none of
+    the MPI identity of the SLURM task that runs the job."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(SLURM_TASK_IDENTITY)}
+    return {**env, "OMP_NUM_THREADS": str(threads)}
+
+
 def write_input_schema(command: Sequence[str], destination: str | os.PathLike) -> Path:
     """Run ``<cp2k> --xml`` and store the schema of the installed CP2K at ``destination``."""
     binary = shutil.which(command[-1])
     if binary is None:
         raise CP2KError(f"cp2k.command: CP2K binary {command[-1]!r} not found on PATH")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([binary, "--xml"], cwd=tmp, check=True, capture_output=True)
+        subprocess.run([binary, "--xml"], cwd=tmp, check=True, capture_output=True, env=cp2k_environment(1))
         destination = Path(destination)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(Path(tmp) / "cp2k_input.xml", destination)
@@ -241,7 +254,9 @@ def write_input_schema(command: Sequence[str], destination: str | os.PathLike) -
 
 
 def cp2k_version(command: Sequence[str]) -> str:
-    out = subprocess.run([*command[-1:], "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*command[-1:], "--version"], capture_output=True, text=True, check=True, env=cp2k_environment(1)
+    ).stdout
     return out.splitlines()[0].strip()
 
 
@@ -256,10 +271,13 @@ def run_cp2k(
     """Run CP2K in the input's folder with ``threads`` OpenMP threads; fail unless it ended cleanly, and (for
     a ``reference`` run, whose energies and forces are data) unless every SCF converged."""
     input_file, output_file = Path(input_file).resolve(), Path(output_file).resolve()
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     with open(output_file, "w") as out:
         proc = subprocess.run(
-            [*command, "-i", input_file.name], cwd=input_file.parent, stdout=out, stderr=subprocess.STDOUT, env=env
+            [*command, "-i", input_file.name],
+            cwd=input_file.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=cp2k_environment(threads),
         )
     cp2k_output.check_finished(output_file.read_text(), output_file, input_file, proc.returncode, reference)
 
