@@ -1,7 +1,9 @@
 """MD and training speed of MACE on production KOH(aq) boxes, under a stated protocol.
 
     python benchmarks/md_speed.py --device cuda                   # the GPU table (warm-up 300, 1,000 timed, 2 repeats)
-    python benchmarks/md_speed.py --architecture small --budget-s 60 --training-steps 0   # a CPU table
+    python benchmarks/md_speed.py --device cpu --architecture small --budget-s 40 --boxes 1,7 --training-steps 0
+
+(the CPU table: 28 float64 boxes, ~8,000 atoms, took more than 24 GiB on a CPU and were killed.)
 
 Boxes of 96 ± 8 oxygens from the project's box builder at the production concentrations (0.56–17.98 mol/L);
 one box is the 6.26 mol/L one, 7 boxes are the 7 concentrations and 28 boxes four replicas of each. The model
