@@ -1,8 +1,10 @@
 """`snakemake --profile slurm` for real: the tiny config on a one-node SLURM cluster on localhost.
 
 Only the partition and the resources (no GPUs on this node) are overridden, and the study is smaller (one
-seed, no learning curve, one MD replica, one re-labelling job: SLURM's handling of every kind of job is under
-test here, the statistics in test_workflow.py); everything else is the repository's `slurm` profile. The
+seed, no learning curve or multi-concentration model, one MD replica whose four frames are re-labelled in one
+job) and stops at the transferability matrix and the own-MD errors: what is under test here is SLURM's
+handling of every kind of job (CP2K with MPI, training, evaluation, MD), a kill and a failure; the statistics,
+analyses and figures are tested in test_workflow.py. Everything else is the repository's `slurm` profile. The
 plugin's status checks use squeue (there is no accounting database) and start after 1 s instead of 40.
 """
 
@@ -31,7 +33,7 @@ LOCAL_NODE = {
             for kind in ("cp2k", "training", "evaluation", "md", "analysis")
         },
     },
-    "training": {"seeds": [11], "frame_budgets": None},
+    "training": {"seeds": [11], "frame_budgets": None, "multi_concentration_models": []},
     "md": {"replicas": 1},
     "md_reference": {"frames": 4, "frames_per_job": 4, "within_percent": 50},
 }
@@ -64,8 +66,9 @@ def slurm_jobs(cluster) -> dict[str, str]:
 def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
     run = tmp_path / "results" / "tiny"
     segment = run / "cp2k" / "aimd" / "c3_78" / "segment_1"
+    targets = [f"results/tiny/matrix/{table}.csv" for table in ("transferability", "own_md_errors")]
     proc = subprocess.Popen(
-        profile_command(tmp_path),
+        profile_command(tmp_path, *targets),
         cwd=REPO,
         env=cluster.env,
         stdout=subprocess.PIPE,
@@ -91,8 +94,10 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
     steps = [f.info["md_step"] for f in read(run / "frames" / "c3_78.extxyz", ":")]
     assert steps == list(range(4, 31))  # after the equilibration steps, every step once across both segments
     matrix = pd.read_csv(run / "matrix" / "transferability.csv")
-    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "multi_both"}
+    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34"}
     assert matrix["force_rmse_meV_per_A"].notna().all()
+    (own_md,) = pd.read_csv(run / "matrix" / "own_md_errors.csv").itertuples()  # 4 CP2K single points, one job
+    assert own_md.model == "ft_c3_78" and own_md.own_md_force_rmse_meV_per_A > 0
 
 
 def test_failed_slurm_job_is_reported_as_failed(cluster, tmp_path):
