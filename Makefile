@@ -35,10 +35,8 @@ demo: setup
 demo-naoh: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo_naoh.yaml --prioritize results/demo_naoh/models/foundation.model
 
-# Two pytest workers, a test file's tests on one (the finished tiny run and the SLURM cluster are each built
-# once): most end-to-end tests leave a core idle while Snakemake, SLURM or a single-threaded job waits.
 test: setup slurm
-	$(BIN)/pytest -v -rs --durations=25 -n 2 --dist loadfile tests
+	$(BIN)/pytest -v -rs --durations=25 tests
 
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
