@@ -93,3 +93,10 @@ def test_a_segment_continues_from_the_previous_segments_wavefunction(tmp_path):
     first_scf = [int(re.search(r"SCF run converged in\s+(\d+) steps", text).group(1)) for text in outputs]
     assert "Calculation continues" in outputs[0] and "Calculation continues" not in outputs[1]  # no wfn / found
     assert first_scf[1] < first_scf[0]
+
+
+def test_dft_isolated_atom_minimises_with_ot_and_integer_occupations():
+    """Diagonalisation of the triplet O atom never converged with the production method: OT, no smearing."""
+    text = cp2k.render_input(cp2k.isolated_atom_input_tree("O", DFT, box_length_A=10))
+    assert "MINIMIZER CG" in text and "PRECONDITIONER FULL_KINETIC" in text
+    assert "SMEAR" not in text and "MIXING" not in text and "OUTER_SCF" not in text

@@ -13,12 +13,15 @@ import textwrap
 import time
 
 import numpy as np
+import pytest
+import torch
 from ase.calculators.lj import LennardJones
 from ase.io import write
 
 from conftest import aimd_file, aimd_frames, aimd_tree, needs_cp2k, restart_step, run_md
 from mlip_transfer.dynamics import trajectory
 from mlip_transfer.models import training
+from mlip_transfer.models.checkpoints import checkpoint_epoch, save_whole, set_aside_unreadable
 from mlip_transfer.reference import cp2k
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
@@ -137,11 +140,36 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
         ),
     )
     assert not (tmp_path / "work" / "m.model").exists()
+    (whole,) = checkpoints.glob("*.pt")  # written beside its name, then renamed: never cut by the kill
+    # the next epoch's checkpoint cut mid-write, as mace's own writer leaves it when killed then
+    epoch = checkpoint_epoch(whole)
+    cut = whole.with_name(whole.name.replace(f"_epoch-{epoch}.pt", f"_epoch-{epoch + 1}.pt"))
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
 
     training.run_training(command, threads=1, log_file=tmp_path / "second.log", work_dir=tmp_path / "work")
     log = (tmp_path / "second.log").read_text()
-    assert "Loading checkpoint" in log and "Epoch 0:" not in log
+    assert f"set aside: {cut}.unreadable" in log and f"Loading checkpoint: {whole}" in log
+    assert "Epoch 0:" not in log and f"Epoch {epoch + 1}:" in log  # continues after the last whole checkpoint
     assert training.trained_model_path(tmp_path / "work", "m").exists()
+
+
+def test_a_checkpoint_write_that_fails_part_way_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    from mace.tools.checkpoint import CheckpointIO
+
+    io = CheckpointIO(str(tmp_path), "m_run-1")
+    save_whole(io, {"weights": torch.ones(3)}, epochs=1)
+
+    def killed_mid_write(obj, handle):
+        handle.write(b"PK\x03\x04 half an archive")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", killed_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        save_whole(io, {"weights": torch.zeros(3)}, epochs=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m_run-1_epoch-1.pt"]
+    assert set_aside_unreadable(tmp_path) == []  # it loads
+    _, epoch = io.load_latest()
+    assert epoch == 1
 
 
 def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):

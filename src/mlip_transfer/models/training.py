@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..reference.frames import ENERGY_KEY, FORCES_KEY
-from . import mace
+from . import checkpoints, mace
 
 # mace_run_train flags that take no value (argparse store_true); other booleans are written True/False
 MACE_SWITCHES = {
@@ -123,7 +123,9 @@ def run_training(command: list[str], *, threads: int, log_file: str | os.PathLik
     """Run ``mace_run_train`` with ``threads`` CPU threads, its output appended to ``log_file``.
 
     Checkpoints in ``work_dir`` from an interrupted run of the same command are resumed
-    (``--restart_latest``); those of a different command (changed settings) are removed first.
+    (``--restart_latest``) from the newest one that loads (a cut one is set aside and said in the log);
+    those of a different command (changed settings) are removed first. Checkpoints are written whole
+    (:mod:`~mlip_transfer.models.checkpoints`), so a kill at any moment leaves one to resume from.
     A loss that became NaN fails the run even if mace_run_train exited normally.
     """
     work_dir = Path(work_dir)
@@ -132,11 +134,16 @@ def run_training(command: list[str], *, threads: int, log_file: str | os.PathLik
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(command))
+    set_aside = checkpoints.set_aside_unreadable(work_dir / "checkpoints")
+    # mace_run_train, with checkpoints written whole (mlip_transfer.models.checkpoints)
+    launched = [sys.executable, "-m", checkpoints.__name__, *command[1:]]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     with open(log_file, "a") as log:
-        log.write(" ".join(command) + "\n")
+        for path in set_aside:
+            log.write(f"a checkpoint that does not load was set aside: {path}\n")
+        log.write(" ".join(launched) + "\n")
         log.flush()
-        proc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.run(launched, stdout=log, stderr=subprocess.STDOUT, env=env)
     output = Path(log_file).read_text()
     if proc.returncode != 0:
         raise TrainingError(f"mace_run_train exited with {proc.returncode}; end of {log_file}:\n{output[-3000:]}")
