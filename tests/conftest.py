@@ -137,3 +137,39 @@ def job_counts(output):
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A finished run of the tiny config, shared and never changed: the concern tests read it, the edit
+    tests dry-run against it, other studies start from its foundation model, and tests that change a run
+    work on their own copy (:func:`tiny_copy`)."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    snakemake("--cores", "2", "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=workdir)
+    return workdir
+
+
+@pytest.fixture
+def tiny_copy(tiny_run, tmp_path):
+    """A private copy of the finished tiny run (outputs, times and Snakemake's records), to change."""
+    copy = tmp_path / "tiny_run"
+    shutil.copytree(tiny_run, copy, symlinks=True)
+    return copy
+
+
+def labelled_frames(n, seed):
+    """Small KOH boxes labelled with a Lennard-Jones potential: enough to train on, cheap to make."""
+    from ase.calculators.lj import LennardJones
+
+    from mlip_transfer.reference.box import Composition, build_box
+    from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
+
+    frames = []
+    for i in range(n):
+        atoms = build_box(Composition(1, 4), 6.0, seed=seed + i, min_heavy_distance_A=2.0, attempts_per_molecule=5000)
+        atoms.calc = LennardJones(sigma=1.5, epsilon=0.01, rc=3.0)
+        atoms.info[ENERGY_KEY] = atoms.get_potential_energy()
+        atoms.arrays[FORCES_KEY] = atoms.get_forces()
+        atoms.calc = None
+        frames.append(atoms)
+    return frames

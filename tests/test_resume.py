@@ -15,16 +15,14 @@ import time
 import numpy as np
 import pytest
 import torch
-from ase.calculators.lj import LennardJones
 from ase.io import write
 
-from conftest import aimd_file, aimd_frames, aimd_tree, needs_cp2k, restart_step, run_md
+from conftest import aimd_file, aimd_frames, aimd_tree, labelled_frames, needs_cp2k, restart_step, run_md
 from mlip_transfer.dynamics import trajectory
 from mlip_transfer.models import training
 from mlip_transfer.models.checkpoints import checkpoint_epoch, save_whole, set_aside_unreadable
 from mlip_transfer.reference import cp2k
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
 
 
 def start(code: str, cwd) -> subprocess.Popen:
@@ -84,19 +82,6 @@ def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
     for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
         new = joined[old.info["md_step"] // 2]
         assert np.array_equal(new.positions, old.positions)
-
-
-def labelled_frames(n, seed):
-    """Small KOH boxes labelled with a Lennard-Jones potential: enough to train on, cheap to make."""
-    frames = []
-    for i in range(n):
-        atoms = build_box(Composition(1, 4), 6.0, seed=seed + i, min_heavy_distance_A=2.0, attempts_per_molecule=5000)
-        atoms.calc = LennardJones(sigma=1.5, epsilon=0.01, rc=3.0)
-        atoms.info[ENERGY_KEY] = atoms.get_potential_energy()
-        atoms.arrays[FORCES_KEY] = atoms.get_forces()
-        atoms.calc = None
-        frames.append(atoms)
-    return frames
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):

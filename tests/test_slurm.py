@@ -1,11 +1,13 @@
 """`snakemake --profile slurm` for real: the tiny config on a one-node SLURM cluster on localhost.
 
-Only the partition and the resources (no GPUs on this node) are overridden, and the study is smaller (one
-seed, no learning curve or multi-concentration model, one MD replica whose four frames are re-labelled in one
-job) and stops at the transferability matrix and the own-MD errors: what is under test here is SLURM's
-handling of every kind of job (CP2K with MPI, training, evaluation, MD), a kill and a failure; the statistics,
-analyses and figures are tested in test_workflow.py. Everything else is the repository's `slurm` profile. The
-plugin's status checks use squeue (there is no accounting database) and start after 1 s instead of 40.
+Only the partition and the resources (no GPUs on this node) are overridden, and the study is smaller (the
+tiny run's foundation model as a file instead of pretraining one, the training AIMD's last block as each
+concentration's test set, one seed, no learning curve or multi-concentration model, one MD replica whose
+four frames are re-labelled in one job) and stops at the transferability matrix and the own-MD errors: what
+is under test here is SLURM's handling of every kind of job (CP2K with MPI, training, evaluation, MD), a kill
+and a failure; the statistics, analyses and figures are tested in test_workflow.py. Everything else is the
+repository's `slurm` profile. The plugin's status checks use squeue (there is no accounting database) and
+start after 1 s instead of 40.
 """
 
 import subprocess
@@ -45,14 +47,28 @@ def cluster(tmp_path_factory):
         yield running
 
 
-def profile_command(workdir, *targets, configfiles=(), options=()):
-    (workdir / "local_node.yaml").write_text(yaml.safe_dump(LOCAL_NODE))
+def merged(base, override):
+    """``base`` with the mappings of ``override`` merged in, as Snakemake merges two config files."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return override
+    return {**base, **{key: merged(base.get(key), value) for key, value in override.items()}}
+
+
+def profile_command(workdir, *targets, foundation, changes=None, options=()):
+    config = merged(yaml.safe_load((REPO / "config" / "tiny.yaml").read_text()), LOCAL_NODE)
+    config = merged(config, changes or {})
+    config.update(foundation_model={"file": str(foundation)}, test_trajectory=None)
+    (workdir / "local_node.yaml").write_text(yaml.safe_dump(config))
     return [
         snakemake_executable(), *targets, *options, "--profile", "slurm", "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(workdir), "--configfile", str(REPO / "config" / "tiny.yaml"),
-        str(workdir / "local_node.yaml"), *map(str, configfiles), "--slurm-status-command", "squeue",
-        "--slurm-init-seconds-before-status-checks", "1",
+        "--directory", str(workdir), "--configfile", str(workdir / "local_node.yaml"),
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
     ]  # fmt: skip
+
+
+@pytest.fixture
+def foundation(tiny_run):
+    return tiny_run / "results" / "tiny" / "models" / "foundation.model"
 
 
 def slurm_jobs(cluster) -> dict[str, str]:
@@ -63,12 +79,12 @@ def slurm_jobs(cluster) -> dict[str, str]:
     return {line.split()[0]: line.split(maxsplit=1)[1] for line in out.splitlines() if line.strip()}
 
 
-def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
+def test_tiny_config_through_slurm_with_a_segment_killed(cluster, foundation, tmp_path):
     run = tmp_path / "results" / "tiny"
     segment = run / "cp2k" / "aimd" / "c3_78" / "segment_1"
     targets = [f"results/tiny/matrix/{table}.csv" for table in ("transferability", "own_md_errors")]
     proc = subprocess.Popen(
-        profile_command(tmp_path, *targets),
+        profile_command(tmp_path, *targets, foundation=foundation),
         cwd=REPO,
         env=cluster.env,
         stdout=subprocess.PIPE,
@@ -100,13 +116,13 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, tmp_path):
     assert own_md.model == "ft_c3_78" and own_md.own_md_force_rmse_meV_per_A > 0
 
 
-def test_failed_slurm_job_is_reported_as_failed(cluster, tmp_path):
+def test_failed_slurm_job_is_reported_as_failed(cluster, foundation, tmp_path):
     """A job that dies on the node fails its rule and the run, naming the rule and the SLURM job."""
     target = "results/tiny/cp2k/atoms/H/energy_eV.txt"
     # the launcher fails on the node (nice rejects its argument); the CP2K schema rule, local, still works
-    (tmp_path / "bad_cp2k.yaml").write_text(yaml.safe_dump({"cp2k": {"command": ["nice", "-n", "x", "cp2k.psmp"]}}))
+    bad_cp2k = {"cp2k": {"command": ["nice", "-n", "x", "cp2k.psmp"]}}
     proc = subprocess.run(
-        profile_command(tmp_path, target, configfiles=[tmp_path / "bad_cp2k.yaml"], options=["--retries", "0"]),
+        profile_command(tmp_path, target, foundation=foundation, changes=bad_cp2k, options=["--retries", "0"]),
         cwd=REPO, env=cluster.env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     output = proc.stdout + proc.stderr

@@ -115,23 +115,6 @@ def test_config_on_the_command_line_applies_to_the_production_config(tmp_path):
     assert "results/production/" in out and "c17_98" in out
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """A finished run of the tiny config, shared and never changed: the concern tests read it, the edit
-    tests dry-run against it, and tests that change a run work on their own copy (:func:`tiny_copy`)."""
-    workdir = tmp_path_factory.mktemp("tiny_run")
-    snakemake("--cores", "2", "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=workdir)
-    return workdir
-
-
-@pytest.fixture
-def tiny_copy(tiny_run, tmp_path):
-    """A private copy of the finished tiny run (outputs, times and Snakemake's records), to change."""
-    copy = tmp_path / "tiny_run"
-    shutil.copytree(tiny_run, copy, symlinks=True)
-    return copy
-
-
 def tiny_table(workdir, *parts, **read):
     return pd.read_csv(workdir.joinpath("results", "tiny", *parts), **read)
 
@@ -586,3 +569,18 @@ def kill_md_and_resume_the_workflow(tmp_path, run):
 
 def _frames(path):
     return trajectory.frame_count(path)
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loading that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        repeated = {key for key in keys if keys.count(key) > 1}
+        assert not repeated, f"line {node.start_mark.line + 1}: {sorted(repeated)} given twice"
+        return super().construct_mapping(node, deep)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
+def test_shipped_configs_give_no_key_twice(name):
+    yaml.load((REPO / "config" / name).read_text(), Loader=UniqueKeyLoader)
