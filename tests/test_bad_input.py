@@ -165,6 +165,10 @@ CONFIG_CASES = {
         set_path(["training", "frame_budgets", "frames"], [4, 40]),
         "config key 'training.frame_budgets.frames': [40] exceed the 17 training frames of each concentration",
     ),
+    "fine-tune batch larger than the smallest training set": (
+        set_path(["training", "fine_tune", "batch_size"], 5),
+        "config key 'training.fine_tune.batch_size': 5 is more than the 4 training frames of the smallest",
+    ),
     "frame budget of an unknown concentration": (
         set_path(["training", "frame_budgets", "concentrations"], ["c9_99"]),
         "config key 'training.frame_budgets.concentrations': unknown concentration labels ['c9_99']",

@@ -140,6 +140,15 @@ def _split(config: Mapping, study: Study) -> None:
                 "training.frame_budgets.frames",
                 f"{too_many} exceed the {n_train} training frames of each concentration",
             )
+    # mace_run_train drops the last incomplete batch: fewer frames than a batch train on nothing, and it
+    # fails with a bare torch error ("expected a non-empty list of Tensors")
+    batch = study.fine_tune_hyperparameters()["batch_size"]
+    smallest = min([n_train, *(budgets["frames"] if budgets else [])])
+    if smallest < batch:
+        _fail(
+            "training.fine_tune.batch_size",
+            f"{batch} is more than the {smallest} training frames of the smallest training set",
+        )
 
 
 def _training(config: Mapping, study: Study) -> None:
