@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CORES ?= 2
 
-.PHONY: setup cp2k slurm demo demo-naoh test lint format clean-demo
+.PHONY: setup cp2k slurm demo demo-intervals demo-naoh test lint format clean-demo
 
 setup: $(VENV)/.installed cp2k
 
@@ -30,6 +30,10 @@ slurm:
 # --prioritize: the pretraining AIMD and foundation model gate every fine-tune, so they go first.
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --prioritize results/demo/models/foundation.model
+
+# the demo with test AIMDs long enough for ≥ 10 independent blocks per test set (config/demo_intervals.yaml)
+demo-intervals: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml config/demo_intervals.yaml --prioritize results/demo/models/foundation.model
 
 # the same question for aqueous NaOH, by config alone
 demo-naoh: setup

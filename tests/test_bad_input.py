@@ -217,6 +217,8 @@ def test_config_check_rejects(change, message):
 def test_shipped_configs_pass_and_production_must_opt_into_supersaturation():
     for name in ("config.yaml", "demo.yaml", "demo_naoh.yaml", "tiny.yaml"):
         check(yaml.safe_load((REPO / "config" / name).read_text()))
+    overlay = yaml.safe_load((REPO / "config" / "demo_intervals.yaml").read_text())  # on top of the demo
+    check({**yaml.safe_load((REPO / "config" / "demo.yaml").read_text()), **overlay})
     with pytest.raises(ConfigError, match=r"'concentrations\[6\]': c17_98 at 17.95 mol/L is above"):
         check(mutated(lambda c: c.pop("allow_supersaturated"), PRODUCTION))
 

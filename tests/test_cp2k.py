@@ -1,12 +1,9 @@
-import re
-
 import numpy as np
 import pytest
 from ase import Atoms
 
-from conftest import DFT, aimd_file, aimd_tree, needs_cp2k
+from conftest import DFT, aimd_tree, needs_cp2k
 from mlip_transfer.reference import cp2k, cp2k_output
-from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 XTB = {"method": "xtb"}
 
@@ -80,21 +77,6 @@ def test_failed_cp2k_run_raises_with_output_tail(tmp_path):
 
 
 @needs_cp2k
-def test_a_segment_continues_from_the_previous_segments_wavefunction(tmp_path):
-    """The second AIMD segment starts its SCF from the first one's last wavefunction, not the atomic guess:
-    CP2K finds the file it is told to restart from, and its first SCF needs fewer steps."""
-    box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
-    first, second = tmp_path / "segment_0", tmp_path / "segment_1"
-    cp2k.run_resumable(aimd_tree(box, XTB, steps=4, print_every=2, project="aimd"), first, "aimd",
-                       command=["cp2k.psmp"], threads=1)  # fmt: skip
-    cp2k.run_resumable(aimd_tree(box, XTB, steps=8, print_every=2, project="aimd"), second, "aimd",
-                       command=["cp2k.psmp"], threads=1, start_from=aimd_file(first, "restart"))  # fmt: skip
-    outputs = [(d / cp2k_output.output_name("aimd")).read_text() for d in (first, second)]
-    first_scf = [int(re.search(r"SCF run converged in\s+(\d+) steps", text).group(1)) for text in outputs]
-    assert "Calculation continues" in outputs[0] and "Calculation continues" not in outputs[1]  # no wfn / found
-    assert first_scf[1] < first_scf[0]
-
-
 def test_dft_isolated_atom_minimises_with_ot_and_integer_occupations():
     """Diagonalisation of the triplet O atom never converged with the production method: OT, no smearing."""
     text = cp2k.render_input(cp2k.isolated_atom_input_tree("O", DFT, box_length_A=10))
