@@ -31,7 +31,7 @@ slurm:
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --prioritize results/demo/models/foundation.model
 
-# the demo with test AIMDs long enough for ≥ 10 independent blocks per test set (config/demo_intervals.yaml)
+# the demo with 800 fs test AIMDs: an interval on every test set (config/demo_intervals.yaml)
 demo-intervals: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml config/demo_intervals.yaml --prioritize results/demo/models/foundation.model
 
