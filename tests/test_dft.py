@@ -20,7 +20,7 @@ from ase.data import atomic_numbers
 from ase.io import read
 
 from conftest import DFT, REPO, needs_cp2k, snakemake
-from mlip_transfer.dynamics.relabel import PROJECT, label_frames
+from mlip_transfer.dynamics.relabel import PROJECT, frame_folder, label_frames
 from mlip_transfer.reference.cp2k_output import output_name, wavefunction_name
 from mlip_transfer.reference.e0s import read_e0s_eV
 
@@ -29,20 +29,20 @@ pytestmark = [pytest.mark.e2e, needs_cp2k]
 LABEL = "c3_24"  # 1 KOH + 6 H2O in an 8 Å box
 MODEL = f"ft_{LABEL}"
 CUTOFF_RY, REL_CUTOFF_RY = 200, 40
+METHOD = {"method": "dft", "dft": {**DFT["dft"], "cutoff_Ry": CUTOFF_RY, "rel_cutoff_Ry": REL_CUTOFF_RY}}
 # E0s of the production settings (400 Ry, 10 Å box), measured here: a lower cutoff moves them by < 0.15 eV
 PRODUCTION_E0S_EV = {"H": -12.581, "O": -431.591, "K": -767.148}
 
 
 def dft_config(foundation):
     config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
-    dft = {**DFT["dft"], "cutoff_Ry": CUTOFF_RY, "rel_cutoff_Ry": REL_CUTOFF_RY}
     config.update(
         run_name="dft",
         concentrations=[{"label": LABEL, "n_hydroxide": 1, "n_water": 6, "box_length_A": 8.0}],
         foundation_model={"file": str(foundation)},
         md_reference={"frames": 2, "frames_per_job": 2, "within_percent": 50},
     )
-    config["cp2k"].update(method="dft", dft=dft, relax_max_iterations=1, threads=2)  # one job at a time
+    config["cp2k"].update(**METHOD, relax_max_iterations=1, threads=2)  # one job at a time
     config["cp2k"]["aimd"].update(steps=4, segment_steps=2, equilibration_steps=1)
     config["split"] = {"train": 0.7, "valid": 0.3, "test": 0.0, "gap_frames": 0}
     config["training"].update(seeds=[11], frame_budgets=None, multi_concentration_models=[])
@@ -112,7 +112,6 @@ def test_forces_are_the_derivative_of_the_energy(dft_run, tmp_path):
     frame; each displaced single point starts from that frame's wavefunction, as CP2K left it."""
     frame = read(dft_run / "frames" / f"{LABEL}.extxyz", "-1")
     wavefunction = dft_run / "cp2k" / "aimd" / LABEL / "segment_1" / "run" / wavefunction_name("aimd")
-    method = {"method": "dft", "dft": {**DFT["dft"], "cutoff_Ry": CUTOFF_RY, "rel_cutoff_Ry": REL_CUTOFF_RY}}
     step_A, moved = 0.01, [(0, 0), (1, 1), (3, 2)]  # (atom, axis): the cation, an O, an H
     displaced = []
     for atom, axis in moved:
@@ -120,17 +119,17 @@ def test_forces_are_the_derivative_of_the_energy(dft_run, tmp_path):
             copy = frame.copy()
             copy.positions[atom, axis] += sign * step_A
             copy.info["md_step"] = len(displaced)
-            (tmp_path / f"frame_{len(displaced)}").mkdir()
-            shutil.copy(wavefunction, tmp_path / f"frame_{len(displaced)}" / wavefunction_name(PROJECT))
+            frame_folder(tmp_path, len(displaced)).mkdir()
+            shutil.copy(wavefunction, frame_folder(tmp_path, len(displaced)) / wavefunction_name(PROJECT))
             displaced.append(copy)
     energies = [
         f.info["REF_energy"]
-        for f in label_frames(displaced, method, tmp_path, temperature_K=300, command=["cp2k.psmp"], threads=2)
+        for f in label_frames(displaced, METHOD, tmp_path, temperature_K=300, command=["cp2k.psmp"], threads=2)
     ]
     for k, (atom, axis) in enumerate(moved):
         finite_difference = -(energies[2 * k] - energies[2 * k + 1]) / (2 * step_A)
         # EPS_SCF 1e-6 bounds the orbital gradient, so forces (first order in it, unlike the energy) carry SCF
         # noise: measured 0.001–0.07 eV/Å here; a unit (×51), sign or atom-order error is far outside 0.1
         assert finite_difference == pytest.approx(frame.arrays["REF_forces"][atom, axis], abs=0.1), (atom, axis)
-    restarted = [(tmp_path / f"frame_{k}" / output_name(PROJECT)).read_text() for k in range(len(displaced))]
+    restarted = [(frame_folder(tmp_path, k) / output_name(PROJECT)).read_text() for k in range(len(displaced))]
     assert not any("Calculation continues" in text for text in restarted)  # no atomic guess: the wavefunction read

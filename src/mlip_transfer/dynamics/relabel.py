@@ -45,6 +45,12 @@ def select_frames(trajectory_path: str | os.PathLike, n_frames: int, skip_frames
     return selected
 
 
+def frame_folder(run_dir: str | os.PathLike, md_step: int) -> Path:
+    """Where :func:`label_frames` runs the single point of the frame at ``md_step`` (and where CP2K looks
+    for a wavefunction to start from)."""
+    return Path(run_dir) / f"frame_{md_step}"
+
+
 def label_frames(
     frames: Sequence[Atoms],
     method: Mapping,
@@ -59,7 +65,7 @@ def label_frames(
     single point in ``run_dir/frame_<md step>/``; frames finished by an earlier, interrupted job are read back."""
     labelled = []
     for atoms in frames:
-        folder = Path(run_dir) / f"frame_{atoms.info['md_step']}"
+        folder = frame_folder(run_dir, atoms.info["md_step"])
         done = folder / "labelled.extxyz"
         if not done.exists():
             tree = cp2k.aimd_input_tree(
