@@ -51,7 +51,7 @@ onstart:
 onsuccess:
     # config, versions, git commit and the checksums behind every output: results/<run>/manifest.json
     write_manifest(
-        RUN,
+        LAYOUT,
         config,
         cp2k_command=config["cp2k"]["command"],
         workflow_dir=workflow.basedir,

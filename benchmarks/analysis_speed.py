@@ -104,7 +104,9 @@ def mdanalysis(path: Path) -> tuple[float, int]:
 
 def full_analysis(path: Path) -> float:
     start = time.perf_counter()
-    analysis = SolutionAnalysis(frame_interval_ps=FRAME_PS, criterion=CRITERION, diffusion_window_ps=(1.0, 10.0))
+    analysis = SolutionAnalysis(
+        frame_interval_ps=FRAME_PS, cation="K", criterion=CRITERION, diffusion_window_ps=(1.0, 10.0)
+    )
     analysis.run(read_chunks(path))
     return len(analysis.results["frames"]) / (time.perf_counter() - start)
 

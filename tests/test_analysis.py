@@ -225,7 +225,12 @@ def jittered_frames(n_frames, seed=0, scale=0.02):
 
 def test_solution_analysis_on_a_jittered_box():
     analysis = SolutionAnalysis(
-        frame_interval_ps=0.01, diffusion_window_ps=(0.02, 0.04), n_blocks=2, viscosity_mPa_s=1.0, skip_frames=2
+        frame_interval_ps=0.01,
+        cation="K",
+        diffusion_window_ps=(0.02, 0.04),
+        n_blocks=2,
+        viscosity_mPa_s=1.0,
+        skip_frames=2,
     ).run(chunks_from_atoms(jittered_frames(12), chunk_frames=5))
     per_frame = analysis.results["frames"]
     assert len(per_frame) == 10 and (per_frame["n_OH-"] == 3).all() and per_frame["charge_balanced"].all()
@@ -241,7 +246,9 @@ def test_solution_analysis_on_a_jittered_box():
 
 def test_cutoff_beyond_half_box_is_refused():
     with pytest.raises(ValueError, match="half the box"):
-        SolutionAnalysis(frame_interval_ps=0.01, cation_o_cutoff_A=5.0).run(chunks_from_atoms(jittered_frames(2)))
+        SolutionAnalysis(frame_interval_ps=0.01, cation="K", cation_o_cutoff_A=5.0).run(
+            chunks_from_atoms(jittered_frames(2))
+        )
 
 
 def test_any_alkali_cation_is_analysed_under_its_own_name():
@@ -333,7 +340,7 @@ def test_block_error_of_a_ratio():
 
 def test_a_run_that_stopped_before_the_diffusion_fit_window_has_no_diffusion_coefficient():
     atoms = build_box(Composition(3, 29), 10.5, seed=5)
-    analysis = SolutionAnalysis(frame_interval_ps=0.01, diffusion_window_ps=(0.05, 0.1))
+    analysis = SolutionAnalysis(frame_interval_ps=0.01, cation="K", diffusion_window_ps=(0.05, 0.1))
     diffusion = analysis.run(chunks_from_atoms([atoms] * 6)).results["diffusion"]
     assert diffusion["msd_points_in_fit"].eq(1).all() and diffusion["D_1e-9_m2_per_s"].isna().all()
     assert not diffusion["diffusive"].any()

@@ -6,6 +6,7 @@ from ase.calculators.lj import LennardJones
 
 from conftest import run_md
 from mlip_transfer.dynamics import trajectory
+from mlip_transfer.files import partial_path
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
 
@@ -47,15 +48,15 @@ def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
     run_md(box, tmp_path / "whole.h5", steps=40, **settings)
     # an interrupted run leaves its partial file: 20 of 40 steps, and a frame cut off between datasets
     run_md(box, tmp_path / "cut.h5", steps=20, **settings)
-    (tmp_path / "cut.h5").replace(tmp_path / "cut.h5.partial")
-    with h5py.File(tmp_path / "cut.h5.partial", "a") as f:
+    (tmp_path / "cut.h5").replace(partial_path(tmp_path / "cut.h5"))
+    with h5py.File(partial_path(tmp_path / "cut.h5"), "a") as f:
         value = f[trajectory.POSITION]["value"]
         value.resize(value.shape[0] + 1, axis=0)
-    assert trajectory.frame_count(tmp_path / "cut.h5.partial") == 5  # up to the last whole frame
-    assert [len(c.positions) for c in trajectory.read_chunks(tmp_path / "cut.h5.partial", 4)] == [4, 1]
+    assert trajectory.frame_count(partial_path(tmp_path / "cut.h5")) == 5  # up to the last whole frame
+    assert [len(c.positions) for c in trajectory.read_chunks(partial_path(tmp_path / "cut.h5"), 4)] == [4, 1]
     n = run_md(box, tmp_path / "cut.h5", steps=40, **settings)
     assert trajectory.read(tmp_path / "cut.h5").steps.tolist() == [0, 5, 10, 15, 20, 25, 30, 35, 40]
-    assert n == 9 and not (tmp_path / "cut.h5.partial").exists()
+    assert n == 9 and not (partial_path(tmp_path / "cut.h5")).exists()
     whole, cut = trajectory.read(tmp_path / "whole.h5"), trajectory.read(tmp_path / "cut.h5")
     assert np.abs(whole.positions_A - cut.positions_A).max() < 1e-12
 
@@ -73,7 +74,7 @@ def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
             thermostat={"type": "bussi", "time_constant_fs": 1000.0},
             limits=hot,
         )
-    kept = trajectory.read(tmp_path / "hot.h5.partial").positions_A
+    kept = trajectory.read(partial_path(tmp_path / "hot.h5")).positions_A
     assert not (tmp_path / "hot.h5").exists() and np.isfinite(kept).all()
     with pytest.raises(MDError, match="two atoms are 0.9"):
         run_md(box, tmp_path / "close.h5", LennardJones(), limits=SanityLimits(2000.0, min_distance_A=1.2))
@@ -91,7 +92,7 @@ def test_an_unstable_run_can_end_kept_and_flagged_instead_of_failing(tmp_path, b
         limits=SanityLimits(max_temperature_K=350.0, min_distance_A=0.6),
         keep_unstable=True,
     )
-    assert (tmp_path / "hot.h5").exists() and not (tmp_path / "hot.h5.partial").exists()
+    assert (tmp_path / "hot.h5").exists() and not (partial_path(tmp_path / "hot.h5")).exists()
     assert 0 < n == trajectory.frame_count(tmp_path / "hot.h5")
     assert "exceeds md.max_temperature_K = 350" in trajectory.stop_reason(tmp_path / "hot.h5")
     complete = run_md(box, tmp_path / "calm.h5", LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), keep_unstable=True)

@@ -10,6 +10,7 @@ from ase.calculators.lj import LennardJones
 from conftest import md_run
 from mlip_transfer.dynamics import torch_sim_engine, trajectory
 from mlip_transfer.dynamics.ase_engine import MDError, SanityLimits, run_nvt
+from mlip_transfer.files import partial_path
 from mlip_transfer.models.mace import load_calculator, random_model
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
@@ -93,8 +94,8 @@ def test_a_killed_batch_resumes_exactly_from_the_last_frame_all_boxes_hold(mace_
     cut = [tmp_path / "cut0.h5", tmp_path / "cut1.h5"]
     torch_sim_engine.run_nvt_batch(boxes(), model, cut, temperatures_K=temperatures, run=md_run(steps=20, **settings))
     for path in cut:  # as a kill leaves them: partial files, the second one frame behind and a frame cut off
-        path.replace(f"{path}.partial")
-    with h5py.File(f"{cut[1]}.partial", "a") as f:
+        path.replace(partial_path(path))
+    with h5py.File(partial_path(cut[1]), "a") as f:
         for series in (trajectory.POSITION, trajectory.VELOCITY):
             f[series]["value"].resize(4, axis=0)
     torch_sim_engine.run_nvt_batch(boxes(), model, cut, temperatures_K=temperatures, run=md_run(steps=40, **settings))
@@ -111,7 +112,7 @@ def test_a_frame_breaking_a_guard_stops_the_batch_keeping_earlier_frames(mace_fi
             boxes(), model, [tmp_path / "a.h5", tmp_path / "b.h5"], temperatures_K=[300, 300],
             run=md_run(steps=200, write_interval=5, thermostat=BUSSI, seed=3, limits=SanityLimits(5000.0, 0.8)),
         )  # fmt: skip
-    assert not (tmp_path / "a.h5").exists() and positions(tmp_path / "a.h5.partial")[0][0] == 0
+    assert not (tmp_path / "a.h5").exists() and positions(partial_path(tmp_path / "a.h5"))[0][0] == 0
 
 
 def lj_gas():

@@ -19,6 +19,7 @@ from ase.io import write
 
 from conftest import aimd_file, aimd_frames, aimd_tree, labelled_frames, needs_cp2k, restart_step, run_md
 from mlip_transfer.dynamics import trajectory
+from mlip_transfer.files import partial_path
 from mlip_transfer.models import training
 from mlip_transfer.models.checkpoints import checkpoint_epoch, save_whole, set_aside_unreadable
 from mlip_transfer.reference import cp2k
@@ -180,7 +181,7 @@ def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
         """
     )
     proc = start(code, tmp_path)
-    partial = tmp_path / "md.h5.partial"
+    partial = partial_path(tmp_path / "md.h5")
 
     def some_frames():  # read beside the writer, as a monitoring tool would
         return trajectory.frame_count(partial) >= 8

@@ -28,6 +28,7 @@ from conftest import (
     snakemake_executable,
 )
 from mlip_transfer.dynamics import trajectory
+from mlip_transfer.files import partial_path
 
 TINY_LABELS = ("c3_78", "c11_34")
 MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
@@ -549,7 +550,7 @@ def kill_md_and_resume_the_workflow(tmp_path, run):
         config["md_reference"] = None  # the run alone is under test
 
     configfile = variant(tmp_path, "long_md", longer_md)
-    partial = run / "md" / "ft_c3_78" / "c11_34.r0.h5.partial"
+    partial = partial_path(run / "md" / "ft_c3_78" / "c11_34.r0.h5")
     killed_at = []
 
     def twenty_frames_written():

@@ -116,3 +116,17 @@ def test_set_concentration(test_set: str) -> tuple[str, bool]:
     if dot and f".{suffix}" != IN_TRAJECTORY or not re.fullmatch(LABEL, label):
         raise ValueError(f"{test_set!r} is not a test set name: <label> or <label>{IN_TRAJECTORY}")
     return label, bool(dot)
+
+
+RUN_SEPARATOR = "/"  # never in a label or model name
+
+
+def run_id(*parts: str) -> str:
+    """The id of one run of a kind: (model, test set) of an evaluation, (source, system) of an analysed
+    trajectory, (model, system) of an MD replica."""
+    return RUN_SEPARATOR.join(parts)
+
+
+def run_parts(run: str) -> tuple[str, ...]:
+    """The parts of a run id (:func:`run_id`)."""
+    return tuple(run.split(RUN_SEPARATOR))

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import ast
 import base64
-import hashlib
 import importlib.metadata
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
+
+from .files import atomic_path, sha256, sha256_of_text
+from .layout import Layout
 
 PACKAGES = (
     "mlip-transfer",
@@ -33,16 +36,16 @@ PACKAGES = (
 )
 
 
-def sha256_file(path: str | os.PathLike, _cache: dict = {}) -> str:  # noqa: B006 — one cache per process
+def sha256_file(path: str | os.PathLike) -> str:
+    """:func:`~mlip_transfer.files.sha256`, once per file version: many outputs share an input."""
     path = Path(path)
-    key = (str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)
-    if key not in _cache:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _cache[key] = digest.hexdigest()
-    return _cache[key]
+    stat = path.stat()
+    return _sha256_of_version(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _sha256_of_version(path: str, mtime_ns: int, size: int) -> str:
+    return sha256(path)
 
 
 def recorded_outputs(metadata_dir: str | os.PathLike, prefix: str) -> dict[str, dict]:
@@ -72,14 +75,14 @@ def git_commit(directory: str | os.PathLike) -> dict:
 
 
 def write_manifest(
-    run_dir: str | os.PathLike,
+    layout: Layout,
     config: Mapping,
     *,
     cp2k_command: Sequence[str],
     metadata_dir: str | os.PathLike = ".snakemake/metadata",
     workflow_dir: str | os.PathLike = ".",
 ) -> Path:
-    """Write ``<run_dir>/manifest.json`` and return its path."""
+    """Write the run's manifest (:attr:`Layout.manifest`) and return its path."""
     from .reference.cp2k import cp2k_version
 
     config_json = json.dumps(config, sort_keys=True, default=str)
@@ -87,10 +90,10 @@ def write_manifest(
         cp2k = cp2k_version(cp2k_command)
     except (OSError, subprocess.CalledProcessError):
         cp2k = None
-    outputs = recorded_outputs(metadata_dir, f"{Path(run_dir).as_posix()}/")
+    outputs = recorded_outputs(metadata_dir, f"{layout.root}/")
     manifest = {
         "config": json.loads(config_json),
-        "config_sha256": hashlib.sha256(config_json.encode()).hexdigest(),
+        "config_sha256": sha256_of_text(config_json),
         "python": sys.version.split()[0],
         "packages": {name: _version(name) for name in PACKAGES},
         "cp2k": cp2k,
@@ -104,11 +107,9 @@ def write_manifest(
             for path, entry in sorted(outputs.items())
         },
     }
-    destination = Path(run_dir) / "manifest.json"
-    temporary = destination.with_suffix(".json.partial")
-    temporary.write_text(json.dumps(manifest, indent=1))
-    temporary.replace(destination)
-    return destination
+    with atomic_path(layout.manifest) as partial:
+        partial.write_text(json.dumps(manifest, indent=1))
+    return Path(layout.manifest)
 
 
 def _version(name: str) -> str | None:

@@ -234,6 +234,50 @@ class Study:
         )
         self.md_reference_chunks: int = -(-reference["frames"] // reference["frames_per_job"]) if reference else 0
 
+    # --- the study's lists of runs ----------------------------------------------------------------------
+
+    @property
+    def seeded_fine_tunes(self) -> list[str]:
+        """Every fine-tuned model for every training seed: the study's models and their committees."""
+        return [*(m for m in self.models if m != names.FOUNDATION), *self.committee_members]
+
+    @property
+    def all_fine_tunes(self) -> list[str]:
+        """Every fine-tune the study trains: all seeds and the learning curves' subsets of training frames."""
+        return [*self.seeded_fine_tunes, *self.frame_budget_models]
+
+    @property
+    def evaluated_models(self) -> list[str]:
+        """Every model judged on every concentration's test set: the foundation model and every fine-tune."""
+        return [names.FOUNDATION, *self.all_fine_tunes]
+
+    @property
+    def learning_curve_ends(self) -> list[str]:
+        """The fine-tunes on all training frames at the end of each learning curve."""
+        return [names.fine_tune(label) for label in self.frame_budget_concentrations]
+
+    @property
+    def committee_runs(self) -> list[tuple[str, str]]:
+        """(member, test set) of every seed's fine-tune on every concentration's test set."""
+        return [(member, label) for member in self.seeded_fine_tunes for label in self.concentrations]
+
+    @property
+    def md_systems(self) -> list[str]:
+        """Every MD replica's system ("<label>.r<k>"), the same for every MD model."""
+        return list(dict.fromkeys(system for _, system in self.md_runs))
+
+    def resampled(self, model: str) -> bool:
+        """Whether a fine-tune trains on its own bootstrap resample of its model's frames (a committee member
+        under training.committee_training_frames: bootstrap)."""
+        bootstrap = self.config["training"]["committee_training_frames"] == "bootstrap"
+        return bootstrap and self.variant(model).seed != self.seeds[0]
+
+    @property
+    def committee_members_differ_in(self) -> str:
+        if self.config["training"]["committee_training_frames"] == "bootstrap":
+            return "seed and bootstrap-resampled training frames"
+        return "seed (initialisation and shuffling)"
+
     # --- derived quantities -------------------------------------------------------------------------
 
     def molarities(self) -> dict[str, float]:
@@ -409,6 +453,12 @@ class Study:
             "default_dtype": training["default_dtype"],
             "seed": seed,
         }
+
+    def pretraining_settings(self) -> dict:
+        """mace_run_train settings of a demo foundation model pretrained here (foundation_model.pretrain)."""
+        return self.training_settings(
+            self.config["foundation_model"]["pretrain"]["hyperparameters"], self.config["seed"]
+        )
 
     def md_settings(self, system: str) -> dict:
         """One MD replica's start, integrator, thermostat and seed; not the list of other runs, nor how it runs.

@@ -10,7 +10,7 @@ localrules:
 
 rule cp2k_input_schema:
     output:
-        f"{RUN}/cp2k/cp2k_input.xml",
+        LAYOUT.cp2k_input_schema,
     log:
         log("cp2k_input_schema"),
     benchmark:
@@ -19,13 +19,15 @@ rule cp2k_input_schema:
         "../../envs/cp2k.yaml"
     envmodules:
         *CP2K_ENVMODULES,
+    params:
+        launch=LAUNCH.cp2k,
     script:
         "../scripts/cp2k_input_schema.py"
 
 
 rule build_box:
     output:
-        f"{RUN}/boxes/{{system}}.extxyz",
+        LAYOUT.box("{system}"),
     log:
         log("build_box", "system"),
     benchmark:
@@ -43,7 +45,7 @@ rule relax_box:
         box=rules.build_box.output[0],
         schema=rules.cp2k_input_schema.output[0],
     output:
-        f"{RUN}/cp2k/relax/{{system}}/relaxed.extxyz",
+        LAYOUT.relaxed_box("{system}"),
     log:
         log("relax_box", "system"),
     benchmark:
@@ -59,6 +61,7 @@ rule relax_box:
         electronic_structure=STUDY.electronic_structure(),
         max_iterations=config["cp2k"]["relax_max_iterations"],
         run_dir=output_dir,
+        launch=LAUNCH.cp2k,
     script:
         "../scripts/relax_box.py"
 
@@ -67,7 +70,7 @@ rule isolated_atom_energy:
     input:
         schema=rules.cp2k_input_schema.output[0],
     output:
-        f"{RUN}/cp2k/atoms/{{element}}/energy_eV.txt",
+        LAYOUT.isolated_atom_energy("{element}"),
     log:
         log("isolated_atom_energy", "element"),
     benchmark:
@@ -83,25 +86,22 @@ rule isolated_atom_energy:
         electronic_structure=STUDY.electronic_structure(),
         box_length_A=config["cp2k"]["isolated_atom_box_A"],
         run_dir=output_dir,
+        launch=LAUNCH.cp2k,
     script:
         "../scripts/isolated_atom_energy.py"
 
 
 rule collect_reference_energies:
     input:
-        expand(
-            rules.isolated_atom_energy.output[0], element=ELEMENTS, allow_missing=True
-        ),
+        **{e: LAYOUT.isolated_atom_energy(e) for e in STUDY.hydroxide.elements},
     output:
-        f"{RUN}/reference/e0s_eV.json",
+        LAYOUT.e0s,
     log:
         log("collect_reference_energies"),
     benchmark:
         bench("collect_reference_energies")
     conda:
         "../../envs/cp2k.yaml"
-    params:
-        elements=ELEMENTS,
     script:
         "../scripts/collect_reference_energies.py"
 
@@ -116,8 +116,8 @@ rule run_aimd:
         schema=rules.cp2k_input_schema.output[0],
     output:
         **{
-            name: aimd_segment_file("{system}", "{segment}", name)
-            for name in ("positions", "forces", "energies", "restart")
+            kind: LAYOUT.aimd_segment("{system}", "{segment}", kind)
+            for kind in ("positions", "forces", "energies", "restart")
         },
     log:
         log("run_aimd", "system", "segment"),
@@ -134,5 +134,6 @@ rule run_aimd:
         electronic_structure=STUDY.electronic_structure(),
         aimd=lambda w: STUDY.aimd_settings(w.system, int(w.segment)),
         run_dir=cp2k_run_dir,
+        launch=LAUNCH.cp2k,
     script:
         "../scripts/run_aimd.py"

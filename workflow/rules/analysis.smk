@@ -28,10 +28,10 @@ rule analyse_trajectory:
 # Did each MD run stay where its model was trained (the AIMD of its concentration)?
 rule md_stability:
     input:
-        md=md_file("{model}", "{system}"),
+        md=LAYOUT.md("{model}", "{system}"),
         aimd=md_start,
     output:
-        stability_file("{model}", "{system}"),
+        LAYOUT.stability("{model}", "{system}"),
     log:
         log("md_stability", "model", "system"),
     benchmark:
@@ -49,17 +49,20 @@ rule md_stability:
 
 rule summarise_analysis:
     input:
-        stability=[stability_file(m, s) for m, s in MD_RUNS],
-        hbonds=analysed_tables("hbonds"),
-        diffusion=analysed_tables("diffusion"),
-        rdf=analysed_tables("rdf"),
+        **named(
+            "stability",
+            {names.run_id(m, s): LAYOUT.stability(m, s) for m, s in MD_RUNS},
+        ),
+        **analysed_tables("hbonds"),
+        **analysed_tables("diffusion"),
+        **analysed_tables("rdf"),
     output:
-        **figures(f"{RUN}/figures", ANALYSIS_FIGURES, "Analysis"),
-        hbond_table=f"{RUN}/tables/hbonds.csv",
-        diffusion_table=f"{RUN}/tables/diffusion.csv",
-        hbond_runs=f"{RUN}/tables/hbonds_per_replica.csv",
-        diffusion_runs=f"{RUN}/tables/diffusion_per_replica.csv",
-        stability=f"{RUN}/tables/md_stability.csv",
+        **figures("figures", ANALYSIS_FIGURES, "Analysis"),
+        hbond_table=LAYOUT.summary_table("hbonds"),
+        diffusion_table=LAYOUT.summary_table("diffusion"),
+        hbond_runs=LAYOUT.summary_table("hbonds_per_replica"),
+        diffusion_runs=LAYOUT.summary_table("diffusion_per_replica"),
+        stability=LAYOUT.summary_table("md_stability"),
     log:
         log("summarise_analysis"),
     benchmark:
@@ -67,8 +70,6 @@ rule summarise_analysis:
     conda:
         "../../envs/analysis.yaml"
     params:
-        runs=STUDY.analysed_runs(),  # (source, system) of each input, in order
-        md_runs=MD_RUNS,  # of each stability input, in order
         molarities=STUDY.molarities(),
         temperatures_K=STUDY.temperatures_K(),
         cation=config["cation"],

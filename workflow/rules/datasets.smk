@@ -13,7 +13,7 @@ rule extract_frames:
         unpack(aimd_trajectory),
         box=rules.relax_box.output[0],
     output:
-        frames_file("{system}"),
+        LAYOUT.frames("{system}"),
     log:
         log("extract_frames", "system"),
     benchmark:
@@ -32,7 +32,7 @@ rule split_frames:
     input:
         rules.extract_frames.output[0],
     output:
-        **{s: split_file("{system}", s) for s in STUDY.splits},
+        **{s: LAYOUT.split("{system}", s) for s in STUDY.splits},
     log:
         log("split_frames", "system"),
     benchmark:
@@ -51,8 +51,10 @@ rule mix_multi_concentration:
     input:
         unpack(multi_model_sources),
     output:
-        train=f"{RUN}/splits/multi/{{model}}/train.extxyz",
-        valid=f"{RUN}/splits/multi/{{model}}/valid.extxyz",
+        **{
+            s: LAYOUT.multi_concentration_split("{model}", s)
+            for s in ("train", "valid")
+        },
     log:
         log("mix_multi_concentration", "model"),
     benchmark:
@@ -65,9 +67,9 @@ rule mix_multi_concentration:
 
 rule frame_budget:
     input:
-        split_file("{system}", "train"),
+        LAYOUT.split("{system}", "train"),
     output:
-        frame_budget_file("{system}", "{frames}"),
+        LAYOUT.frame_budget("{system}", "{frames}"),
     log:
         log("frame_budget", "system", "frames"),
     benchmark:
@@ -87,7 +89,7 @@ rule resample_committee_frames:
     input:
         committee_source,
     output:
-        committee_train_file("{model}"),
+        LAYOUT.committee_resample("{model}"),
     log:
         log("resample_committee_frames", "model"),
     benchmark:

@@ -11,13 +11,14 @@ localrules:
 
 rule evaluate_model:
     input:
-        model=model_file("{model}"),
+        model=LAYOUT.model("{model}"),
         test=test_set_file,
         e0s=rules.collect_reference_energies.output[0],
     output:
-        errors=evaluation_file("{model}", "{test_set}", "errors"),
-        frames=evaluation_file("{model}", "{test_set}", "frames"),
-        predictions=evaluation_file("{model}", "{test_set}", "predictions"),
+        **{
+            kind: LAYOUT.evaluation("{model}", "{test_set}", kind)
+            for kind in ("errors", "frames", "predictions")
+        },
     log:
         log("evaluate_model", "model", "test_set"),
     benchmark:
@@ -29,6 +30,7 @@ rule evaluate_model:
         **slurm_resources("evaluation"),
     params:
         default_dtype=config["training"]["default_dtype"],
+        launch=LAUNCH.evaluation,
     script:
         "../scripts/evaluate_model.py"
 
@@ -36,26 +38,18 @@ rule evaluate_model:
 # Every model (all seeds, learning-curve points) on every test set: seed means, block-bootstrap replicates.
 rule transferability_matrix:
     input:
-        errors=expand(
-            evaluation_file("{model}", "{test_set}", "errors"),
-            model=EVALUATED_MODELS,
-            test_set=CONCENTRATIONS,
-        ),
-        frames=expand(
-            evaluation_file("{model}", "{test_set}", "frames"),
-            model=EVALUATED_MODELS,
-            test_set=CONCENTRATIONS,
-        ),
+        **evaluations(every_model_on_every_test_set(STUDY.evaluated_models), "errors"),
+        **evaluations(every_model_on_every_test_set(STUDY.evaluated_models), "frames"),
     output:
         **figures(
-            f"{RUN}/matrix",
+            "matrix",
             METRICS,
             "Transferability matrix",
             caption="transferability_matrix",
         ),
-        table=f"{RUN}/matrix/transferability.csv",
-        per_seed=f"{RUN}/matrix/errors_per_seed.csv",
-        replicates=f"{RUN}/matrix/force_rmse_replicates.npz",
+        table=LAYOUT.matrix_table("transferability"),
+        per_seed=LAYOUT.matrix_table("errors_per_seed"),
+        replicates=LAYOUT.matrix_table("force_rmse_replicates", ".npz"),
     log:
         log("transferability_matrix"),
     benchmark:
@@ -63,7 +57,7 @@ rule transferability_matrix:
     conda:
         "../../envs/analysis.yaml"
     params:
-        models=[*MODELS, *FRAME_BUDGET_MODELS],
+        models=[*MODELS, *STUDY.frame_budget_models],
         matrix_models=MODELS,
         concentrations=STUDY.concentration_table(),
         independent_test_sets=bool(STUDY.test_trajectories),
@@ -73,37 +67,35 @@ rule transferability_matrix:
 
 rule transfer_views:
     input:
+        **evaluations(STUDY.in_trajectory_runs(), "frames"),
         table=rules.transferability_matrix.output.table,
         replicates=rules.transferability_matrix.output.replicates,
-        in_trajectory=[
-            evaluation_file(m, t, "frames") for m, t in STUDY.in_trajectory_runs()
-        ],
     output:
         **figures(
-            f"{RUN}/matrix",
+            "matrix",
             ["force_rmse_relative_to_home", "error_versus_distance"],
             "Transferability matrix",
         ),
         **(
             {
                 "home_test_sets": in_report(
-                    f"{RUN}/matrix/home_test_sets.csv",
+                    LAYOUT.matrix_table("home_test_sets"),
                     "home_test_sets",
                     "Transferability matrix",
                 )
             }
-            if IN_TRAJECTORY_TEST_SETS
+            if STUDY.in_trajectory_test_sets
             else {}
         ),
-        relative=f"{RUN}/matrix/relative_to_home.csv",
-        distance=f"{RUN}/matrix/error_versus_distance.csv",
+        relative=LAYOUT.matrix_table("relative_to_home"),
+        distance=LAYOUT.matrix_table("error_versus_distance"),
         summary=in_report(
-            f"{RUN}/matrix/transfer_summary.csv",
+            LAYOUT.matrix_table("transfer_summary"),
             "transfer_summary",
             "Transferability matrix",
         ),
         recommendation=in_report(
-            f"{RUN}/matrix/recommendation.csv",
+            LAYOUT.matrix_table("recommendation"),
             "recommendation",
             "Transferability matrix",
         ),
@@ -124,14 +116,15 @@ rule transfer_views:
 # Only with training.frame_budgets: force error against the number of training frames.
 rule learning_curves:
     input:
-        expand(
-            evaluation_file("{model}", "{test_set}", "errors"),
-            model=[*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS],
-            test_set=CONCENTRATIONS,
+        **evaluations(
+            every_model_on_every_test_set(
+                [*STUDY.frame_budget_models, *STUDY.learning_curve_ends]
+            ),
+            "errors",
         ),
     output:
-        **figures(f"{RUN}/matrix", ["learning_curves"], "Transferability matrix"),
-        table=f"{RUN}/matrix/learning_curves.csv",
+        **figures("matrix", ["learning_curves"], "Transferability matrix"),
+        table=LAYOUT.matrix_table("learning_curves"),
     log:
         log("learning_curves"),
     benchmark:
@@ -141,7 +134,7 @@ rule learning_curves:
     params:
         training_frames={
             m: STUDY.training_frames(m)
-            for m in [*FRAME_BUDGET_MODELS, *LEARNING_CURVE_ENDS]
+            for m in [*STUDY.frame_budget_models, *STUDY.learning_curve_ends]
         },
         molarities=STUDY.molarities(),
     script:
@@ -151,17 +144,12 @@ rule learning_curves:
 # From the benchmark files of the CP2K and fine-tuning jobs (MPI ranks and threads: the config's current ones).
 rule study_cost:
     input:
+        **cost_benchmarks(),
         summary=rules.transfer_views.output.summary,
-        cp2k=[
-            f
-            for jobs in CP2K_BENCHMARKS.values()
-            for f in [jobs["relax"], *jobs["aimd"]]
-        ],
-        training=list(TRAINING_BENCHMARKS.values()),
     output:
-        **figures(f"{RUN}/cost", ["cost_accuracy"], "Cost"),
-        aimd=f"{RUN}/cost/aimd_core_hours.csv",
-        models=in_report(f"{RUN}/cost/models.csv", "cost_models", "Cost"),
+        **figures("cost", ["cost_accuracy"], "Cost"),
+        aimd=LAYOUT.cost_table("aimd_core_hours"),
+        models=in_report(LAYOUT.cost_table("models"), "cost_models", "Cost"),
     log:
         log("study_cost"),
     benchmark:
@@ -169,10 +157,9 @@ rule study_cost:
     conda:
         "../../envs/analysis.yaml"
     params:
-        cp2k_benchmarks=CP2K_BENCHMARKS,
-        training_benchmarks=TRAINING_BENCHMARKS,
         systems=STUDY.cost_systems(),
-        frames_used={m: STUDY.frames_used(m) for m in ALL_FINE_TUNES},
+        frames_used={m: STUDY.frames_used(m) for m in STUDY.all_fine_tunes},
+        launch=LAUNCH.cost,
     script:
         "../scripts/study_cost.py"
 
@@ -180,11 +167,11 @@ rule study_cost:
 # Only with training.seeds of two or more: does the seeds' disagreement predict the error off home?
 rule committee_disagreement:
     input:
-        predictions=evaluations(COMMITTEE_RUNS, "predictions"),
+        **evaluations(STUDY.committee_runs, "predictions"),
         errors=rules.transferability_matrix.output.table,
     output:
-        **figures(f"{RUN}/matrix", ["committee_disagreement"], "Transferability matrix"),
-        table=f"{RUN}/matrix/committee_disagreement.csv",
+        **figures("matrix", ["committee_disagreement"], "Transferability matrix"),
+        table=LAYOUT.matrix_table("committee_disagreement"),
     log:
         log("committee_disagreement"),
     benchmark:
@@ -192,34 +179,19 @@ rule committee_disagreement:
     conda:
         "../../envs/analysis.yaml"
     params:
-        runs=COMMITTEE_RUNS,  # (member, test set) of each input, in order
         training=STUDY.training_map(),
-        members_differ_in=(
-            "seed and bootstrap-resampled training frames"
-            if config["training"]["committee_training_frames"] == "bootstrap"
-            else "seed (initialisation and shuffling)"
-        ),
+        members_differ_in=STUDY.committee_members_differ_in,
     script:
         "../scripts/committee_disagreement.py"
 
 
 rule parity_plot:
     input:
-        expand(
-            evaluation_file("{model}", "{test_set}", "predictions"),
-            test_set=CONCENTRATIONS,
-            allow_missing=True,
-        ),
+        **{t: LAYOUT.evaluation("{model}", t, "predictions") for t in CONCENTRATIONS},
     output:
-        figure=[
-            in_report(
-                f"{RUN}/figures/parity_{{model}}.png",
-                "parity",
-                "Parity plots",
-                model="{model}",
-            ),
-            f"{RUN}/figures/parity_{{model}}.pdf",
-        ],
+        figure=figure(
+            "figures", "parity_{model}", "Parity plots", "parity", model="{model}"
+        ),
     log:
         log("parity_plot", "model"),
     benchmark:
@@ -228,7 +200,5 @@ rule parity_plot:
         "../../envs/analysis.yaml"
     resources:
         **slurm_resources("analysis"),
-    params:
-        concentrations=CONCENTRATIONS,  # the test set of each input, in order
     script:
         "../scripts/parity_plot.py"

@@ -7,10 +7,10 @@ if config["md"]["engine"] == "ase":
 
     rule run_md:
         input:
-            model=model_file("{model}"),
+            model=LAYOUT.model("{model}"),
             start=md_start,
         output:
-            md_file("{model}", "{system}"),
+            LAYOUT.md("{model}", "{system}"),
         log:
             log("run_md", "model", "system"),
         benchmark:
@@ -22,6 +22,7 @@ if config["md"]["engine"] == "ase":
             **slurm_resources("md"),
         params:
             md=lambda w: STUDY.md_settings(w.system),
+            launch=LAUNCH.md,
         script:
             "../scripts/run_md.py"
 
@@ -29,10 +30,13 @@ else:
 
     rule run_md_batch:
         input:
-            model=model_file("{model}"),
-            starts=[md_start(Namespace(system=s)) for s in MD_SYSTEMS],
+            **named(
+                "start",
+                {s: md_start(Namespace(system=s)) for s in STUDY.md_systems},
+            ),
+            model=LAYOUT.model("{model}"),
         output:
-            [md_file("{model}", s) for s in MD_SYSTEMS],
+            **{s: LAYOUT.md("{model}", s) for s in STUDY.md_systems},
         log:
             log("run_md_batch", "model"),
         benchmark:
@@ -43,6 +47,7 @@ else:
         resources:
             **slurm_resources("md"),
         params:
-            md=[STUDY.md_settings(s) for s in MD_SYSTEMS],  # one per box, in the order of starts and outputs
+            md={s: STUDY.md_settings(s) for s in STUDY.md_systems},
+            launch=LAUNCH.md,
         script:
             "../scripts/run_md_batch.py"

@@ -11,9 +11,9 @@ localrules:
 
 rule select_md_frames:
     input:
-        md_file("{model}", "{system}"),
+        LAYOUT.md("{model}", "{system}"),
     output:
-        md_reference_file("{model}", "{system}", "frames"),
+        LAYOUT.md_reference("{model}", "{system}", "frames"),
     log:
         log("select_md_frames", "model", "system"),
     benchmark:
@@ -32,7 +32,7 @@ rule label_md_frames:
         frames=rules.select_md_frames.output[0],
         schema=rules.cp2k_input_schema.output[0],
     output:
-        md_reference_file("{model}", "{system}", "chunk_{chunk}"),
+        LAYOUT.md_reference("{model}", "{system}", "chunk_{chunk}"),
     log:
         log("label_md_frames", "model", "system", "chunk"),
     benchmark:
@@ -51,6 +51,7 @@ rule label_md_frames:
         frames=lambda w: STUDY.md_reference_chunk(int(w.chunk)),
         temperature_K=lambda w: STUDY.md_settings(w.system)["temperature_K"],
         run_dir=cp2k_run_dir,
+        launch=LAUNCH.cp2k,
     script:
         "../scripts/label_md_frames.py"
 
@@ -58,11 +59,11 @@ rule label_md_frames:
 rule join_md_reference:
     input:
         lambda w: [
-            md_reference_file(w.model, w.system, f"chunk_{k}")
+            LAYOUT.md_reference(w.model, w.system, f"chunk_{k}")
             for k in range(STUDY.md_reference_chunks)
         ],
     output:
-        md_reference_file("{model}", "{system}", "reference"),
+        LAYOUT.md_reference("{model}", "{system}", "reference"),
     log:
         log("join_md_reference", "model", "system"),
     benchmark:
@@ -76,11 +77,17 @@ rule join_md_reference:
 # every model on every run's re-labelled frames, one job per model
 rule evaluate_on_md_references:
     input:
-        model=model_file("{model}"),
+        **named(
+            "reference",
+            {
+                names.md_reference_set(m, s): LAYOUT.md_reference(m, s, "reference")
+                for m, s in MD_REFERENCE_RUNS
+            },
+        ),
+        model=LAYOUT.model("{model}"),
         e0s=rules.collect_reference_energies.output[0],
-        references=[md_reference_file(m, s, "reference") for m, s in MD_REFERENCE_RUNS],
     output:
-        frames=f"{RUN}/md_reference/evaluation/{{model}}.frames.csv",
+        frames=LAYOUT.md_reference_errors("{model}"),
     log:
         log("evaluate_on_md_references", "model"),
     benchmark:
@@ -92,7 +99,7 @@ rule evaluate_on_md_references:
         **slurm_resources("evaluation"),
     params:
         default_dtype=config["training"]["default_dtype"],
-        sets=[names.md_reference_set(m, s) for m, s in MD_REFERENCE_RUNS],  # of each reference, in order
+        launch=LAUNCH.evaluation,
     script:
         "../scripts/evaluate_on_md_references.py"
 
@@ -102,11 +109,13 @@ rule own_md_errors:
         frames=expand(rules.evaluate_on_md_references.output.frames, model=MODELS),
         matrix=rules.transferability_matrix.output.table,
     output:
-        **figures(f"{RUN}/matrix", ["own_md_errors"], "Models on their own MD"),
+        **figures("matrix", ["own_md_errors"], "Models on their own MD"),
         runs=in_report(
-            f"{RUN}/matrix/own_md_errors.csv", "own_md_table", "Models on their own MD"
+            LAYOUT.matrix_table("own_md_errors"),
+            "own_md_table",
+            "Models on their own MD",
         ),
-        every_model=f"{RUN}/matrix/own_md_matrix.csv",
+        every_model=LAYOUT.matrix_table("own_md_matrix"),
     log:
         log("own_md_errors"),
     benchmark:

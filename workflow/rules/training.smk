@@ -2,15 +2,14 @@
 # demo), one fine-tune per concentration and the multi-concentration fine-tunes, each once per training seed.
 
 
-if PRETRAIN:
+if STUDY.pretrain:
 
     rule pretrain_foundation_model:
         input:
-            train=split_file(PRETRAIN["system"]["label"], "train"),
-            valid=split_file(PRETRAIN["system"]["label"], "valid"),
+            **{s: LAYOUT.split(STUDY.pretrain.label, s) for s in ("train", "valid")},
             e0s=rules.collect_reference_energies.output[0],
         output:
-            model_file("foundation"),
+            LAYOUT.model(names.FOUNDATION),
         log:
             log("pretrain_foundation_model"),
         benchmark:
@@ -21,10 +20,9 @@ if PRETRAIN:
         resources:
             **slurm_resources("training"),
         params:
-            training=STUDY.training_settings(
-                PRETRAIN["hyperparameters"], config["seed"]
-            ),
+            training=STUDY.pretraining_settings(),
             work_dir=training_dir,
+            launch=LAUNCH.training,
         script:
             "../scripts/train_mace.py"
 
@@ -36,7 +34,7 @@ else:
     # Runs where the network is (the login node): compute nodes only ever see the copy in results/.
     rule provide_foundation_model:
         output:
-            model_file("foundation"),
+            LAYOUT.model(names.FOUNDATION),
         log:
             log("provide_foundation_model"),
         benchmark:
@@ -57,15 +55,15 @@ rule fine_tune:
         unpack(training_sets),
         **replay_data(),
         e0s=rules.collect_reference_energies.output[0],
-        foundation=model_file("foundation"),
+        foundation=LAYOUT.model(names.FOUNDATION),
     output:
-        model_file("{model}"),
+        LAYOUT.model("{model}"),
     log:
         log("fine_tune", "model"),
     benchmark:
         bench("fine_tune", "model")
     wildcard_constraints:
-        model="|".join(re.escape(m) for m in ALL_FINE_TUNES),
+        model="|".join(re.escape(m) for m in STUDY.all_fine_tunes),
     conda:
         "../../envs/mace.yaml"
     threads: config["training"]["threads"]
@@ -76,5 +74,6 @@ rule fine_tune:
             STUDY.fine_tune_hyperparameters(), STUDY.variant(wildcards.model).seed
         ),
         work_dir=training_dir,
+        launch=LAUNCH.training,
     script:
         "../scripts/train_mace.py"

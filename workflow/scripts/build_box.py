@@ -1,6 +1,4 @@
-from ase.io import write
-
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_frames
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
@@ -10,5 +8,4 @@ composition = Composition(box["n_hydroxide"], box["n_water"], box["cation"])
 length = box["box_length_A"] or cubic_box_length_A(composition)
 atoms = build_box(composition, length, seed=box["seed"])
 log.info("%s: %s in a %.3f Å cubic box", snakemake.wildcards.system, composition, length)
-with atomic_path(snakemake.output[0]) as path:
-    write(path, atoms, format="extxyz")
+write_frames(snakemake.output[0], atoms)

@@ -1,15 +1,17 @@
 import pandas as pd
 
 from mlip_transfer import plotting
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_table
+from mlip_transfer.layout import group
 from mlip_transfer.logs import log_to
 from mlip_transfer.models import evaluation
-from mlip_transfer.names import without_seed
+from mlip_transfer.names import run_parts, without_seed
 
 log = log_to(snakemake.log[0])
 params = snakemake.params
 members = {}  # (model, test concentration) -> every seed's predictions
-for (member, test), path in zip(params.runs, snakemake.input.predictions, strict=True):
+for run, path in group(snakemake.input, "predictions").items():
+    member, test = run_parts(run)
     members.setdefault((without_seed(member), test), []).append(evaluation.Predictions.load(path))
 errors = pd.read_csv(snakemake.input.errors).set_index(["model", "test_concentration"])
 table = pd.DataFrame(
@@ -28,6 +30,5 @@ table = pd.DataFrame(
     ]
 )
 log.info("committee disagreement:\n%s", table.to_string())
-with atomic_path(snakemake.output.table) as path:
-    table.to_csv(path, index=False)
+write_table(snakemake.output.table, table)
 plotting.committee_disagreement(table, snakemake.output.committee_disagreement, params.members_differ_in)

@@ -1,6 +1,6 @@
-from ase.io import read, write
+from ase.io import read
 
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_frames
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference.frames import cp2k_frames
 
@@ -15,5 +15,4 @@ frames = cp2k_frames(
     label=snakemake.wildcards.system,
 )
 log.info("%d frames after dropping the first %d MD steps", len(frames), snakemake.params.skip_steps)
-with atomic_path(snakemake.output[0]) as path:
-    write(path, frames, format="extxyz")
+write_frames(snakemake.output[0], frames)

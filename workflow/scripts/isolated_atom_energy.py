@@ -1,6 +1,6 @@
-from mlip_transfer.files import atomic_path
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference import cp2k, cp2k_output
+from mlip_transfer.reference.e0s import write_atom_energy_eV
 
 log = log_to(snakemake.log[0])
 element = snakemake.wildcards.element
@@ -11,11 +11,10 @@ output = cp2k.run_input(
     tree,
     snakemake.params.run_dir,
     "atom",
-    command=snakemake.config["cp2k"]["command"],
+    command=snakemake.params.launch.command,
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,
 )
 energy = cp2k_output.final_energy_eV(output)
 log.info("E0(%s) = %.6f eV", element, energy)
-with atomic_path(snakemake.output[0]) as path:
-    path.write_text(f"{energy!r}\n")
+write_atom_energy_eV(snakemake.output[0], energy)

@@ -1,21 +1,18 @@
-from ase.io import read, write
-
 from mlip_transfer.dynamics.relabel import label_frames
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import read_frames, write_frames
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
-selected = read(snakemake.input.frames, index=":")
+selected = read_frames(snakemake.input.frames)
 frames = [selected[i] for i in snakemake.params.frames]  # this job's chunk of the run's selection
 labelled = label_frames(
     frames,
     snakemake.params.electronic_structure,
     snakemake.params.run_dir,  # one folder per frame: a killed job keeps the frames it finished
     temperature_K=snakemake.params.temperature_K,
-    command=snakemake.config["cp2k"]["command"],
+    command=snakemake.params.launch.command,
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,
 )
 log.info("%d frames labelled with the reference method", len(labelled))
-with atomic_path(snakemake.output[0]) as path:
-    write(path, labelled, format="extxyz")
+write_frames(snakemake.output[0], labelled)

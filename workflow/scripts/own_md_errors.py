@@ -1,7 +1,7 @@
 import pandas as pd
 
 from mlip_transfer import plotting
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_table
 from mlip_transfer.logs import log_to
 from mlip_transfer.models.own_md import own_md_errors
 
@@ -12,7 +12,6 @@ every_model, runs = own_md_errors(
     frames, params.models, [tuple(r) for r in params.runs], pd.read_csv(snakemake.input.matrix), params.within_percent
 )
 log.info("models on their own MD frames:\n%s", runs.to_string())
-for table, name in ((runs, "runs"), (every_model, "every_model")):
-    with atomic_path(output[name]) as path:
-        table.to_csv(path, index=False)
+write_table(output.runs, runs)
+write_table(output.every_model, every_model)
 plotting.own_md_errors(runs, params.within_percent, output.own_md_errors)

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from ase.io import read, write
+from ase.io import read
 
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_frames
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference import cp2k, cp2k_output
 
@@ -18,12 +18,11 @@ if max_iterations > 0:
         tree,
         folder,
         "relax",
-        command=snakemake.config["cp2k"]["command"],
+        command=snakemake.params.launch.command,
         threads=snakemake.threads,
         xmlspec=snakemake.input.schema,
         reference=False,  # the packed start may pass through unconverged SCFs; the AIMD's are checked
     )
     atoms.positions = read(folder / cp2k_output.md_file_name("relax", "positions"), index=-1).positions
     log.info("relaxed %s: final energy %.4f eV", snakemake.wildcards.system, cp2k_output.final_energy_eV(output))
-with atomic_path(snakemake.output[0]) as path:
-    write(path, atoms, format="extxyz")
+write_frames(snakemake.output[0], atoms)

@@ -1,9 +1,8 @@
-import shutil
 from pathlib import Path
 
 from ase.io import read
 
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import copy_file
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference import cp2k, cp2k_output
 
@@ -25,15 +24,14 @@ cp2k.run_resumable(
     tree,
     run_dir,
     cp2k_output.AIMD_PROJECT,
-    command=snakemake.config["cp2k"]["command"],
+    command=snakemake.params.launch.command,
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,
     start_from=snakemake.input.get("start"),
 )
 for name in ("positions", "forces", "energies", "restart"):
     # CP2K names its files after the project; the rule's outputs carry the same names
-    with atomic_path(snakemake.output[name]) as path:
-        shutil.copyfile(run_dir / Path(snakemake.output[name]).name, path)
+    copy_file(run_dir / Path(snakemake.output[name]).name, snakemake.output[name])
 log.info(
     "AIMD of %s, segment %s: MD steps up to %d done",
     snakemake.wildcards.system,

@@ -5,10 +5,9 @@ from mlip_transfer.logs import log_to
 from mlip_transfer.models.mace import job_calculator
 
 log = log_to(snakemake.log[0])
-settings = snakemake.params.md
-launch = snakemake.config["md"]  # device, kernels and guards: how it runs, not what it computes
+settings, launch = snakemake.params.md, snakemake.params.launch
 start = read(snakemake.input.start, index=settings["start_frame"])  # the replica's own AIMD frame
-calculator = job_calculator(snakemake.input.model, launch, settings["default_dtype"], snakemake.threads)
+calculator = job_calculator(snakemake.input.model, launch.device, settings["default_dtype"], snakemake.threads)
 n_frames = ase_engine.run_nvt(
     start,
     calculator,

@@ -1,11 +1,8 @@
-from ase.io import write
-
 from mlip_transfer.dynamics.relabel import select_frames
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_frames
 from mlip_transfer.logs import log_to
 
 log = log_to(snakemake.log[0])
 frames = select_frames(snakemake.input[0], snakemake.params.frames, snakemake.params.skip_frames)
 log.info("MD steps %s of %s", [f.info["md_step"] for f in frames], snakemake.input[0])
-with atomic_path(snakemake.output[0]) as path:
-    write(path, frames, format="extxyz")
+write_frames(snakemake.output[0], frames)

@@ -3,7 +3,8 @@ import pandas as pd
 from mlip_transfer import plotting
 from mlip_transfer.analysis import replicas
 from mlip_transfer.chemistry import Hydroxide
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_table
+from mlip_transfer.layout import group
 from mlip_transfer.logs import log_to
 
 log_to(snakemake.log[0])
@@ -12,12 +13,12 @@ hydroxide = Hydroxide(params.cation)
 
 
 def gather(table):
-    """Every analysed run's table (inputs in the order of ``params.runs``), labelled with its run."""
-    return replicas.runs_table([pd.read_csv(p) for p in snakemake.input[table]], params.runs, params.molarities)
+    """Every analysed run's table, labelled with its run."""
+    paths = group(snakemake.input, table)
+    return replicas.runs_table({run: pd.read_csv(path) for run, path in paths.items()}, params.molarities)
 
 
-hbond_runs, diffusion_runs = gather("hbonds"), gather("diffusion")
-stability = replicas.runs_table([pd.read_csv(p) for p in snakemake.input.stability], params.md_runs, params.molarities)
+hbond_runs, diffusion_runs, stability = gather("hbonds"), gather("diffusion"), gather("stability")
 left = stability.groupby(["model", "concentration"])["left_aimd_range"].any()  # any replica left the AIMD's envelope
 for runs in (hbond_runs, diffusion_runs):
     runs["left_aimd_range"] = [
@@ -36,8 +37,7 @@ tables = {
     "stability": stability,
 }
 for name, table in tables.items():
-    with atomic_path(output[name]) as path:
-        table.to_csv(path, index=False)
+    write_table(output[name], table)
 for value, label, name in (
     ("hbonds_accepted_per_OH-", "H bonds accepted per OH⁻", "hbonds_per_OH"),
     ("hbonds_OH-->OH-_per_OH-", "OH⁻→OH⁻ H bonds per OH⁻", "OH_OH_hbonds"),

@@ -1,13 +1,12 @@
-import shutil
 from pathlib import Path
 
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import copy_file
 from mlip_transfer.logs import log_to
 from mlip_transfer.models import mace, training
 from mlip_transfer.reference.e0s import read_e0s_eV
 
 log = log_to(snakemake.log[0])
-settings, launch = snakemake.params.training, snakemake.config["training"]  # what it computes; how it runs
+settings, launch = snakemake.params.training, snakemake.params.launch  # what it computes; how it runs
 name = Path(snakemake.output[0]).stem  # the model's name, e.g. ft_c6_26
 work_dir = Path(snakemake.params.work_dir)  # mace's checkpoints, logs and results, kept for resuming
 if snakemake.input.get("foundation"):
@@ -20,13 +19,12 @@ command = training.mace_train_command(
     work_dir=work_dir,
     e0s_eV=e0s,
     hyperparameters=settings["hyperparameters"],
-    device=launch["device"],
+    device=launch.device,
     default_dtype=settings["default_dtype"],
     seed=settings["seed"],
     foundation_model=snakemake.input.get("foundation"),
     replay_file=snakemake.input.get("replay"),
-    enable_cueq=launch["enable_cueq"],
+    enable_cueq=launch.enable_cueq,
 )
 training.run_training(command, threads=snakemake.threads, log_file=snakemake.log[0], work_dir=work_dir)
-with atomic_path(snakemake.output[0]) as path:
-    shutil.copyfile(training.trained_model_path(work_dir, name), path)
+copy_file(training.trained_model_path(work_dir, name), snakemake.output[0])

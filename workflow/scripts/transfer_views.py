@@ -1,7 +1,8 @@
 import pandas as pd
 
 from mlip_transfer import plotting
-from mlip_transfer.files import atomic_path
+from mlip_transfer.files import write_table
+from mlip_transfer.layout import group
 from mlip_transfer.logs import log_to
 from mlip_transfer.models import transfer
 
@@ -19,11 +20,11 @@ advice = transfer.recommendation(errors, views["summary"], params.molarities)
 views["recommendation"] = pd.DataFrame([advice])
 log.info("%s", advice["statement"])
 if "home_test_sets" in output.keys():
-    views["home_test_sets"] = transfer.home_test_sets(errors, [pd.read_csv(f) for f in snakemake.input.in_trajectory])
+    in_trajectory = [pd.read_csv(f) for f in group(snakemake.input, "frames").values()]
+    views["home_test_sets"] = transfer.home_test_sets(errors, in_trajectory)
     log.info("home error, own training AIMD's block vs independent test AIMD:\n%s", views["home_test_sets"].to_string())
 for name, view in views.items():
-    with atomic_path(output[name]) as path:
-        view.to_csv(path, index=name == "relative")
+    write_table(output[name], view, index=name == "relative")
 plotting.heatmap(
     views["relative"],
     "force RMSE / that of the test set's own model",

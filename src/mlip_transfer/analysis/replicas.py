@@ -5,7 +5,7 @@ blocks of one trajectory, are what a dilute box's single-particle D needs)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,13 +60,15 @@ DIFFUSION_ERRORS = {
 }
 
 
-def runs_table(tables: Sequence[pd.DataFrame], runs: Sequence[tuple[str, str]], molarities: dict) -> pd.DataFrame:
-    """The tables of analysed runs ((source, system) each: a model's MD replica "<label>.r<k>" or the AIMD of
-    a label) in one, labelled with model, concentration, replica and the box molarity."""
-    from ..names import replica_of
+def runs_table(tables: Mapping[str, pd.DataFrame], molarities: Mapping[str, float]) -> pd.DataFrame:
+    """The tables of analysed runs (``{run id: table}``, the run "<source>/<system>": a model's MD replica
+    "<label>.r<k>" or the AIMD of a label) in one, labelled with model, concentration, replica and the box
+    molarity."""
+    from ..names import replica_of, run_parts
 
     labelled = []
-    for (source, system), table in zip(runs, tables, strict=True):
+    for run, table in tables.items():
+        source, system = run_parts(run)
         label, replica = replica_of(system)
         labelled.append(
             table.assign(model=source, concentration=label, replica=replica or 0, molarity_mol_per_L=molarities[label])

@@ -15,7 +15,7 @@ Units: Å, ps, degrees; diffusion coefficients in 10⁻⁹ m²/s, conductivities
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,18 +32,19 @@ from .transport import Transport
 class SolutionAnalysis:
     """Species, proton transfer, H-bonds, cation coordination, RDFs and diffusion of an MOH(aq) trajectory.
 
-    ``frame_interval_ps``: time between consecutive frames; ``skip_frames``: leading frames ignored
-    (equilibration); ``diffusion_window_ps``: MSD fit window; ``min_diffusion_window_ps``: shortest fit window
-    whose D counts as diffusive (with a log–log MSD slope in [0.9, 1.1]); ``n_blocks``: segments for the error of D;
+    ``frame_interval_ps``: time between consecutive frames; ``cation``: the element M; ``skip_frames``:
+    leading frames ignored (equilibration); ``diffusion_window_ps``: MSD fit window;
+    ``min_diffusion_window_ps``: shortest fit window whose D counts as diffusive (with a log–log MSD slope in
+    [0.9, 1.1]); ``n_blocks``: segments for the error of D;
     ``viscosity_mPa_s``: shear viscosity for the Yeh–Hummer correction (None: no correction);
     ``persistence_ps``: minimum stay on a new oxygen for a proton transfer to count;
-    ``cation``: the element M; ``cation_o_cutoff_A``: M⁺–O coordination cutoff; ``hbond_lifetime_max_ps``:
+    ``cation_o_cutoff_A``: M⁺–O coordination cutoff; ``hbond_lifetime_max_ps``:
     longest lag of the H-bond correlation functions; ``max_defect_mismatch_fraction``: see
-    :class:`~mlip_transfer.analysis.transport.Transport`; ``rdf_every``: accumulate RDFs every
-    n-th frame (0: never; RDFs need all pairs up to L/2, the costliest step).
+    :class:`~mlip_transfer.analysis.transport.Transport`.
     """
 
     frame_interval_ps: float
+    cation: str
     temperature_K: float = 298.15
     criterion: HBondCriterion = field(default_factory=HBondCriterion)
     rdf_bin_width_A: float = 0.05
@@ -52,13 +53,31 @@ class SolutionAnalysis:
     n_blocks: int = 1
     viscosity_mPa_s: float | None = None
     persistence_ps: float = 0.0
-    cation: str = "K"
     cation_o_cutoff_A: float = 3.5
     hbond_lifetime_max_ps: float = 1.0
     max_defect_mismatch_fraction: float = 0.05
-    rdf_every: int = 1
     skip_frames: int = 0
     results: dict[str, pd.DataFrame] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def of_job(cls, settings: Mapping) -> SolutionAnalysis:
+        """From one trajectory's analysis settings (:meth:`mlip_transfer.study.Study.analysis_settings`)."""
+        return cls(
+            frame_interval_ps=settings["frame_interval_ps"],
+            cation=settings["cation"],
+            temperature_K=settings["temperature_K"],
+            criterion=HBondCriterion(**settings["criterion"]),
+            rdf_bin_width_A=settings["rdf_bin_width_A"],
+            diffusion_window_ps=tuple(settings["diffusion_window_ps"]),
+            min_diffusion_window_ps=settings["min_diffusion_window_ps"],
+            n_blocks=settings["diffusion_blocks"],
+            viscosity_mPa_s=settings["viscosity_mPa_s"],
+            persistence_ps=settings["proton_transfer_persistence_ps"],
+            cation_o_cutoff_A=settings["cation_o_cutoff_A"],
+            hbond_lifetime_max_ps=settings["hbond_lifetime_max_ps"],
+            max_defect_mismatch_fraction=settings["max_defect_mismatch_fraction"],
+            skip_frames=settings["skip_frames"],
+        )
 
     def run(self, chunks: Iterable[PositionChunk]) -> SolutionAnalysis:
         """Analyse a trajectory streamed as chunks (see :func:`read_chunks`, :func:`chunks_from_atoms`)."""
@@ -108,7 +127,7 @@ class SolutionAnalysis:
                 self.hbond_lifetime_max_ps,
                 self.n_blocks,
             ),
-            RadialDistributions(self._box, self.rdf_bin_width_A, self.cation, self.rdf_every),
+            RadialDistributions(self._box, self.rdf_bin_width_A, self.cation),
         ]
 
     def _process_chunk(self, chunk_positions: np.ndarray) -> None:

@@ -46,10 +46,7 @@ class RadialDistributions:
 
     box_A: np.ndarray
     bin_width_A: float
-    cation: str = "K"
-    every: int = (
-        1  # frames of the trajectory histogrammed: every n-th (0: none; all pairs to L/2 is the costliest step)
-    )
+    cation: str
     _counts: dict[str, np.ndarray] = field(init=False)
     _pairs_per_volume: dict[str, float] = field(init=False)
     _centres: dict[str, float] = field(init=False)
@@ -62,14 +59,12 @@ class RadialDistributions:
         self._centres = dict.fromkeys(RDF_PAIRS, 0.0)
 
     def accumulate(self, piece: Piece) -> None:
-        """Add every ``every``-th frame of a piece."""
-        if not self.every:
-            return
-        g, counts, selected = piece.geometry, piece.counts, piece.frames % self.every == 0
+        """Add every frame of a piece."""
+        g, counts = piece.geometry, piece.counts
         volume = float(np.prod(self.box_A))
-        hydroxide, water = counts[selected] == 1, counts[selected] == 2
+        hydroxide, water = counts == 1, counts == 2
         distinct = ~np.eye(counts.shape[1], dtype=bool)
-        d_oo, d_ho, d_ko = (g.distances(a, b)[selected] for a, b in (("O", "O"), ("H", "O"), ("M", "O")))
+        d_oo, d_ho, d_ko = (g.distances(a, b) for a, b in (("O", "O"), ("H", "O"), ("M", "O")))
         n_oh, n_w = hydroxide.sum(axis=1), water.sum(axis=1)
         n_sel, n_o = len(d_oo), counts.shape[1]
         selections = {  # pair: (distances, centre atoms, ordered distinct pairs), summed over the frames

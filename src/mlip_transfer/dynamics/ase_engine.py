@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase import Atoms, units
@@ -20,9 +21,13 @@ from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
+from ..files import partial_path
 from ..geometry import minimum_image
 from . import trajectory
 from .trajectory import H5MDWriter
+
+if TYPE_CHECKING:
+    from ..launch import MDLaunch
 
 THERMOSTATS = ("bussi", "langevin")
 
@@ -58,17 +63,17 @@ class RunSettings:
     keep_unstable: bool = False
 
     @classmethod
-    def of_job(cls, settings: Mapping, launch: Mapping) -> RunSettings:
-        """From a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and the config's ``md``
-        section (its guards)."""
+    def of_job(cls, settings: Mapping, launch: MDLaunch) -> RunSettings:
+        """From a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and its launch record
+        (its guards)."""
         return cls(
             timestep_fs=settings["timestep_fs"],
             steps=settings["steps"],
             write_interval=settings["write_interval"],
             thermostat=settings["thermostat"],
             seed=settings["seed"],
-            limits=SanityLimits(launch["max_temperature_K"], launch["min_distance_A"]),
-            keep_unstable=launch["keep_unstable_runs"],
+            limits=launch.limits,
+            keep_unstable=launch.keep_unstable_runs,
         )
 
 
@@ -120,16 +125,16 @@ def run_nvt(
     """Run ``run.steps`` NVT steps, writing every ``run.write_interval``-th frame (H5MD), and return the number
     of frames in the finished trajectory (the starting frame included).
 
-    The run writes to ``<trajectory_path>.partial`` and moves it to ``trajectory_path`` only when done,
-    so a half-written trajectory never passes as a result. If a partial file of an interrupted run is
-    there, the run continues from its last whole frame (positions, velocities, thermostat random state
-    and step); frames written before the interruption are kept once. Each written frame is checked
-    against ``run.limits`` first: on a violation :class:`MDError` is raised, and the partial trajectory
+    The run writes to its partial file (:func:`~mlip_transfer.files.partial_path`) and moves it to
+    ``trajectory_path`` only when done, so a half-written trajectory never passes as a result. If a partial
+    file of an interrupted run is there, the run continues from its last whole frame (positions, velocities,
+    thermostat random state and step); frames written before the interruption are kept once. Each written
+    frame is checked against ``run.limits`` first: on a violation :class:`MDError` is raised, and the partial trajectory
     keeps every frame before it; with ``run.keep_unstable`` the run ends there instead, its trajectory marked
     with the reason (:func:`~mlip_transfer.dynamics.trajectory.stop_reason`): a model that drives its MD
     out of physical ground has given a result, not a failed job.
     """
-    partial = Path(f"{trajectory_path}.partial")
+    partial = partial_path(trajectory_path)
     atoms = atoms.copy()
     atoms.calc = calculator
     checkpoint = _restore(partial, atoms) if partial.exists() else None

@@ -32,6 +32,7 @@ from ase import Atoms, units
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
+from ..files import partial_path
 from ..models import mace
 from . import trajectory
 from .ase_engine import THERMOSTATS, MDError, RunSettings, check_frame
@@ -169,15 +170,15 @@ def run_nvt_batch(
     :func:`mlip_transfer.dynamics.ase_engine.run_nvt`); return the number of frames of each.
 
     Box i starts with Maxwell–Boltzmann velocities from ``velocity_seeds[i]`` (default: ``run.seed`` for
-    every box); the thermostat noise of the batch comes from ``run.seed``. Each box is written to
-    ``<path>.partial`` and renamed when all are done. If every box has a partial
-    file, the run continues from the last frame that all of them hold (positions, velocities, torch's
+    every box); the thermostat noise of the batch comes from ``run.seed``. Each box is written to its
+    partial file (:func:`~mlip_transfer.files.partial_path`) and renamed when all are done. If every box has
+    a partial file, the run continues from the last frame that all of them hold (positions, velocities, torch's
     random state, step); frames after it are dropped. A frame of any box that breaks ``run.limits`` raises
     :class:`~mlip_transfer.dynamics.ase_engine.MDError` naming the box, and the partial files keep every frame
     before it; with ``run.keep_unstable`` the batch ends there instead and every box's trajectory is kept, marked
     with the reason (the other boxes: stopped with it).
     """
-    partials = [Path(f"{p}.partial") for p in trajectory_paths]
+    partials = [partial_path(p) for p in trajectory_paths]
     boxes = [a.copy() for a in starts]
     checkpoint = _restore(partials, boxes)
     if checkpoint is None:

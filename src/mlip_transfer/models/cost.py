@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..names import without_seed
+from ..names import run_parts, without_seed
 
 SECONDS_PER_HOUR = 3600.0
 SUMMARY_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A"]
@@ -45,6 +45,20 @@ def training_wall_hours(benchmark_files: Mapping[str, str | os.PathLike]) -> dic
         model = without_seed(name)
         hours[model] = hours.get(model, 0.0) + wall_hours([path])
     return hours
+
+
+def aimd_benchmarks(
+    relaxations: Mapping[str, str | os.PathLike], segments: Mapping[str, str | os.PathLike]
+) -> dict[str, dict]:
+    """``{run: {"relax": file, "aimd": [segment files in order]}}`` from the relaxation's benchmark file of
+    each AIMD run and every segment's, named by run id "<run>/<segment>"."""
+    benchmarks = {run: {"relax": path, "aimd": {}} for run, path in relaxations.items()}
+    for segment_id, path in segments.items():
+        run, segment = run_parts(segment_id)
+        benchmarks[run]["aimd"][int(segment)] = path
+    return {
+        run: {**files, "aimd": [files["aimd"][k] for k in sorted(files["aimd"])]} for run, files in benchmarks.items()
+    }
 
 
 def aimd_costs(

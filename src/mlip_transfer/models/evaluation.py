@@ -15,6 +15,7 @@ import pandas as pd
 from ase import Atoms
 
 from .. import names
+from ..files import write_arrays
 from ..reference.frames import ENERGY_KEY, FORCES_KEY
 from . import uncertainty
 
@@ -40,7 +41,7 @@ class Predictions:
     forces_pred_eV_per_A: np.ndarray
 
     def save(self, path: str | os.PathLike) -> None:
-        np.savez_compressed(path, **self.__dict__)
+        write_arrays(path, self.__dict__)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Predictions:

@@ -9,14 +9,16 @@ refused with an error naming both hashes, by the provider and by every loader he
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..files import atomic_path
+from ..files import copy_file, sha256
+
+if TYPE_CHECKING:
+    from ..launch import Device
 
 
 class ModelFileError(ValueError):
@@ -30,11 +32,6 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def sha256(path: str | os.PathLike) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def record_file(model: str | os.PathLike) -> Path:
@@ -79,8 +76,7 @@ def provide_foundation_model(
             f"in {record} when this study's foundation model was first provided; to change the foundation model on "
             "purpose, set foundation_model.sha256 to the new hash"
         )
-    with atomic_path(destination) as partial:
-        shutil.copyfile(source, partial)
+    copy_file(source, destination)
     record.write_text(actual + "\n")
     return Path(destination)
 
@@ -126,13 +122,13 @@ def load_calculator(
     )
 
 
-def job_calculator(model_path: str | os.PathLike, launch: Mapping, default_dtype: str, threads: int):
-    """The calculator of a job that evaluates a model: ``threads`` CPU threads for torch, and the device and
-    kernels that ``launch`` (a config section's ``device``, ``enable_cueq``: how it runs) asks for."""
+def job_calculator(model_path: str | os.PathLike, device: Device, default_dtype: str, threads: int):
+    """The calculator of a job that evaluates a model: ``threads`` CPU threads for torch, on the device and
+    with the kernels its launch record asks for."""
     import torch
 
     torch.set_num_threads(threads)
-    return load_calculator(model_path, launch["device"], default_dtype, launch["enable_cueq"])
+    return load_calculator(model_path, device.device, default_dtype, device.enable_cueq)
 
 
 def random_model(

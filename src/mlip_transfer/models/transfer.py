@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import names
+from ..files import write_arrays
 from ..names import FOUNDATION, without_seed
 from . import uncertainty
 from .evaluation import force_rmse
@@ -112,8 +113,7 @@ class ModelErrors:
     # --- storage (matrix/force_rmse_replicates.npz) --------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> None:
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, **self.__dict__)
+        write_arrays(path, self.__dict__)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ModelErrors:

@@ -9,7 +9,6 @@ times, K for temperatures, Ry for cutoffs, Hartree for energies.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from cp2k_input_tools.generator import CP2KInputGenerator
 from cp2k_input_tools.parser import CP2KInputParser
 
 from ..chemistry import ISOLATED_ATOM_MULTIPLICITY
+from ..files import sha256, sha256_of_text
 from . import cp2k_output
 from .cp2k_output import CP2KError
 
@@ -338,8 +338,8 @@ def run_resumable(
     directory.mkdir(parents=True, exist_ok=True)
     text = render_input(tree, xmlspec)
     if start_from is not None:
-        text += hashlib.sha256(Path(start_from).read_bytes()).hexdigest()
-    digest = hashlib.sha256(text.encode()).hexdigest()
+        text += sha256(start_from)
+    digest = sha256_of_text(text)
     stamp, restart = directory / "input.sha256", directory / cp2k_output.md_file_name(project, "restart")
     if restart.exists() and stamp.exists() and stamp.read_text() == digest:
         for trajectory in cp2k_output.xyz_file_names(project):

@@ -17,6 +17,16 @@ def write_e0s_eV(path: str | os.PathLike, e0s_eV: Mapping[int, float]) -> None:
         partial.write_text(json.dumps({int(z): float(e) for z, e in e0s_eV.items()}, indent=1) + "\n")
 
 
+def write_atom_energy_eV(path: str | os.PathLike, energy_eV: float) -> None:
+    """One isolated atom's energy (eV), as the run that computed it gives it."""
+    with atomic_path(path) as partial:
+        partial.write_text(f"{energy_eV!r}\n")
+
+
+def read_atom_energy_eV(path: str | os.PathLike) -> float:
+    return float(Path(path).read_text())
+
+
 def read_e0s_eV(path: str | os.PathLike) -> dict[int, float]:
     """``{atomic number: energy (eV)}`` of a file from :func:`write_e0s_eV`."""
     return {int(z): float(e) for z, e in json.loads(Path(path).read_text()).items()}
