@@ -8,7 +8,8 @@ from snakemake.utils import validate
 
 from conftest import REPO, reversed_keys, run_differently
 from mlip_transfer.reference.box import composition_for_molarity
-from mlip_transfer.study import Study, canonical
+from mlip_transfer.settings import canonical
+from mlip_transfer.study import Study
 
 
 def load(name="tiny.yaml", change=None):
@@ -21,46 +22,50 @@ def load(name="tiny.yaml", change=None):
 
 def every_job_settings(study):
     """Every job's params as Snakemake compares them (repr), keyed by job."""
-    jobs = {"electronic_structure": study.electronic_structure()}
-    for system in study.systems:
-        jobs[f"box {system}"] = study.box_settings(system)
-        for segment in range(study.aimd_segments(system)):
-            jobs[f"aimd {system} {segment}"] = study.aimd_settings(system, segment)
-    for model, system in study.md_runs:
-        jobs[f"md {model} {system}"] = study.md_settings(system)
-    for source, system in study.analysed_runs():
-        jobs[f"analysis {source} {system}"] = study.analysis_settings(source, system)
-    for model in [*study.models[1:], *study.committee_members, *study.frame_budget_models]:
-        jobs[f"fine_tune {model}"] = study.training_settings(
-            study.fine_tune_hyperparameters(), study.variant(model).seed
-        )
+    jobs = {"electronic_structure": study.reference.electronic_structure()}
+    for system in study.reference.systems:
+        jobs[f"box {system}"] = study.reference.box_settings(system)
+        for segment in range(study.reference.aimd_segments(system)):
+            jobs[f"aimd {system} {segment}"] = study.reference.aimd_settings(system, segment)
+    for model, system in study.md.runs:
+        jobs[f"md {model} {system}"] = study.md.settings(system)
+    for source, system in study.analysis.runs():
+        jobs[f"analysis {source} {system}"] = study.analysis.settings(source, system)
+    for model in study.models.all_fine_tunes:
+        jobs[f"fine_tune {model}"] = study.models.fine_tune_settings(model)
     return {job: repr(value) for job, value in jobs.items()}
 
 
 def test_the_study_of_the_production_config():
     study = Study(load("config.yaml"))
-    assert list(study.concentrations) == ["c0_56", "c1_13", "c3_23", "c6_26", "c9_47", "c13_40", "c17_98"]
-    assert study.models[:2] == ["foundation", "ft_c0_56"] and len(study.models) == 10
-    assert len(study.md_runs) == 4 * 7 * 4 and study.aimd_segments("c6_26") == 15  # 4 replicas of 28 runs
-    c6 = study.concentrations["c6_26"]
+    assert list(study.reference.concentrations) == ["c0_56", "c1_13", "c3_23", "c6_26", "c9_47", "c13_40", "c17_98"]
+    assert study.models.models[:2] == ["foundation", "ft_c0_56"] and len(study.models.models) == 10
+    assert len(study.md.runs) == 4 * 7 * 4 and study.reference.aimd_segments("c6_26") == 15  # 4 replicas of 28 runs
+    c6 = study.reference.concentrations["c6_26"]
     assert c6.composition == composition_for_molarity(6.26, 96, 8, 0.02, "K") and c6.stated_molarity_mol_per_L == 6.26
-    for system in study.concentrations.values():  # every box has the molarity its label states, within 2 %
+    for system in study.reference.concentrations.values():  # every box has the molarity its label states, within 2 %
         assert abs(system.molarity_mol_per_L / system.stated_molarity_mol_per_L - 1) < 0.02
         assert 88 <= system.composition.n_oxygen <= 104
-    assert study.training_concentrations("ft_c6_26") == ["c6_26"]
-    assert study.aimd_segment_end_step("c6_26", 0) == 4000 and study.aimd_segment_end_step("c6_26", 14) == 60000
+    assert study.models.training_concentrations("ft_c6_26") == ["c6_26"]
+    assert (
+        study.reference.aimd_segment_end_step("c6_26", 0) == 4000
+        and study.reference.aimd_segment_end_step("c6_26", 14) == 60000
+    )
     # every concentration's test set is its own 10 ps AIMD (5 segments), another box and seed
-    test = study.systems["c6_26.test"]
-    assert study.test_set_source("c6_26") == ("c6_26.test", "trajectory") and study.aimd_segments("c6_26.test") == 5
+    test = study.reference.systems["c6_26.test"]
+    assert (
+        study.reference.test_set_source("c6_26") == ("c6_26.test", "trajectory")
+        and study.reference.aimd_segments("c6_26.test") == 5
+    )
     assert test.composition == c6.composition and test.seed == c6.seed + 1 and test.n_frames(20) == 501
-    assert study.in_trajectory_test_sets == [] and study.splits == ["train", "valid"]
+    assert study.reference.in_trajectory_test_sets == [] and study.reference.splits == ["train", "valid"]
     # the authors' fine-tuning protocol
-    assert study.fine_tune_hyperparameters() == {
+    assert study.models.fine_tune_hyperparameters() == {
         "max_num_epochs": 200, "batch_size": 5, "valid_batch_size": 2, "lr": 0.01, "forces_weight": 10.0,
         "energy_weight": 0.1, "stress_weight": 0.0, "multiheads_finetuning": False,
     }  # fmt: skip
     with pytest.raises(KeyError, match="unknown fine-tuned model 'foundation'"):
-        study.training_concentrations("foundation")
+        study.models.training_concentrations("foundation")
 
 
 def test_how_jobs_run_is_in_no_jobs_settings():
@@ -115,26 +120,35 @@ def test_adding_runs_changes_no_existing_jobs_settings():
 
 def test_the_first_seed_trains_the_study_model_and_the_others_its_committee():
     study = Study(load(change=lambda c: c["training"].update(seeds=[3, 8, 9])))
-    assert study.committee_members[:2] == ["ft_c3_78.seed8", "ft_c3_78.seed9"]
-    assert len(study.committee_members) == 2 * (len(study.models) - 1)  # the foundation model is not trained
-    assert study.variant("ft_c3_78") == ("ft_c3_78", 3, None)
-    assert study.variant("multi_both.seed9") == ("multi_both", 9, None)
-    assert study.variant("ft_c3_78.frames20") == ("ft_c3_78", 3, 20)  # learning curves: the first seed
+    assert study.models.committee_members[:2] == ["ft_c3_78.seed8", "ft_c3_78.seed9"]
+    assert len(study.models.committee_members) == 2 * (
+        len(study.models.models) - 1
+    )  # the foundation model is not trained
+    assert study.models.variant("ft_c3_78") == ("ft_c3_78", 3, None)
+    assert study.models.variant("multi_both.seed9") == ("multi_both", 9, None)
+    assert study.models.variant("ft_c3_78.frames20") == ("ft_c3_78", 3, 20)  # learning curves: the first seed
     one = Study(load(change=lambda c: c["training"].update(seeds=None)))
-    assert one.seeds == [one.config["seed"]] and one.committee_members == []  # null: one fine-tune, the run's seed
+    assert (
+        one.models.seeds == [one.config["seed"]] and one.models.committee_members == []
+    )  # null: one fine-tune, the run's seed
 
 
 def test_the_tiny_study_keeps_the_in_trajectory_block_beside_its_test_aimd():
     study = Study(load())
-    assert study.in_trajectory_test_sets == ["c3_78.block", "c11_34.block"]
-    assert study.test_set_source("c3_78.block") == ("c3_78", "block")
-    assert ("ft_c3_78.seed12", "c3_78.block") in study.in_trajectory_runs()
-    assert study.split_sizes("c3_78") == {"train": 17, "valid": 4, "test": 6}  # 27 frames after equilibration
+    assert study.reference.in_trajectory_test_sets == ["c3_78.block", "c11_34.block"]
+    assert study.reference.test_set_source("c3_78.block") == ("c3_78", "block")
+    assert ("ft_c3_78.seed12", "c3_78.block") in study.models.in_trajectory_runs()
+    assert study.reference.split_sizes("c3_78") == {"train": 17, "valid": 4, "test": 6}  # 27 frames after equilibration
     # what each model takes from each concentration's AIMD (train + valid), for the cost
-    assert study.frames_used("ft_c3_78") == {"c3_78": 21} and study.frames_used("ft_c3_78.frames4") == {"c3_78": 8}
-    assert study.frames_used("multi_both") == {"c3_78": 9 + 2, "c11_34": 8 + 2}
+    assert study.models.frames_used("ft_c3_78") == {"c3_78": 21} and study.models.frames_used("ft_c3_78.frames4") == {
+        "c3_78": 8
+    }
+    assert study.models.frames_used("multi_both") == {"c3_78": 9 + 2, "c11_34": 8 + 2}
     without = Study(load(change=lambda c: c.update(test_trajectory=None)))
-    assert without.test_set_source("c3_78") == ("c3_78", "block") and without.in_trajectory_test_sets == []
+    assert (
+        without.reference.test_set_source("c3_78") == ("c3_78", "block")
+        and without.reference.in_trajectory_test_sets == []
+    )
 
 
 def test_defaults_come_from_the_schema():

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import names
+from .models.catalogue import fine_tune_protocols
 from .reference.box import BoxError
 from .reference.cp2k import data_dir, missing_basis_or_potential
 from .reference.splits import SplitError
-from .study import Study, fine_tune_protocols
+from .study import Study
+from .units import fs_to_ps
 
 
 class ConfigError(ValueError):
@@ -55,7 +57,7 @@ def _systems(config: Mapping, study: Study) -> None:
     hydroxide = study.hydroxide
     solubility = hydroxide.solubility_mol_per_L
     tolerance = config["composition_search"]["molarity_tolerance"]
-    for label, system in study.systems.items():
+    for label, system in study.reference.systems.items():
         key, stated, n = system.key, system.stated_molarity_mol_per_L, system.composition
         actual = system.molarity_mol_per_L
         # a molarity stated beside an explicit composition must be the box's (with n_oxygen it chose it)
@@ -110,7 +112,7 @@ def _test_trajectory(config: Mapping, study: Study) -> None:
             f"{test['equilibration_steps']} equilibration steps leave no frames of a {test['steps']}-step test AIMD",
         )
     print_every = config["cp2k"]["aimd"]["print_every"]
-    frames = next(iter(study.test_trajectories.values())).n_frames(print_every)
+    frames = next(iter(study.reference.test_trajectories.values())).n_frames(print_every)
     if frames < 2:
         _fail(
             "test_trajectory.steps",
@@ -123,15 +125,15 @@ def _split(config: Mapping, study: Study) -> None:
     total = split["train"] + split["valid"] + split["test"]
     if not np.isclose(total, 1.0):
         _fail("split", f"train + valid + test must add up to 1, got {total:g}")
-    label = next(iter(study.concentrations))
+    label = next(iter(study.reference.concentrations))
     try:  # the split the workflow will make of every concentration's AIMD (all have the same length)
-        n_train = study.split_sizes(label)["train"]
+        n_train = study.reference.split_sizes(label)["train"]
     except SplitError as error:
-        frames = study.systems[label].n_frames(config["cp2k"]["aimd"]["print_every"])
+        frames = study.reference.systems[label].n_frames(config["cp2k"]["aimd"]["print_every"])
         _fail("split", f"{frames} AIMD frames after equilibration: {error}")
     budgets = config["training"]["frame_budgets"]
     if budgets:
-        unknown = sorted(set(budgets["concentrations"]) - set(study.concentrations))
+        unknown = sorted(set(budgets["concentrations"]) - set(study.reference.concentrations))
         if unknown:
             _fail("training.frame_budgets.concentrations", f"unknown concentration labels {unknown}")
         too_many = [n for n in budgets["frames"] if n > n_train]
@@ -142,7 +144,7 @@ def _split(config: Mapping, study: Study) -> None:
             )
     # mace_run_train drops the last incomplete batch: fewer frames than a batch train on nothing, and it
     # fails with a bare torch error ("expected a non-empty list of Tensors")
-    batch = study.fine_tune_hyperparameters()["batch_size"]
+    batch = study.models.fine_tune_hyperparameters()["batch_size"]
     smallest = min([n_train, *(budgets["frames"] if budgets else [])])
     if smallest < batch:
         _fail(
@@ -165,7 +167,7 @@ def _training(config: Mapping, study: Study) -> None:
 
 
 def _models(config: Mapping, study: Study) -> None:
-    labels = set(study.concentrations)
+    labels = set(study.reference.concentrations)
     for i, model in enumerate(config["training"]["multi_concentration_models"]):
         key = f"training.multi_concentration_models[{i}]"
         if model["name"] == names.FOUNDATION or names.ModelName.parse(model["name"]).concentration is not None:
@@ -179,7 +181,7 @@ def _models(config: Mapping, study: Study) -> None:
 
 
 def _md(config: Mapping, study: Study) -> None:
-    md, models, labels = config["md"], study.models, set(study.concentrations)
+    md, models, labels = config["md"], study.models.models, set(study.reference.concentrations)
     for i, model in enumerate(md["models"]):
         if model not in models:
             _fail(f"md.models[{i}]", f"unknown model {model!r}; models are {models}")
@@ -187,9 +189,8 @@ def _md(config: Mapping, study: Study) -> None:
         if label not in labels:
             _fail(f"md.concentrations[{i}]", f"unknown concentration label {label!r}; labels are {sorted(labels)}")
     aimd = config["cp2k"]["aimd"]
-    frame_ps = aimd["timestep_fs"] * aimd["print_every"] / 1000.0
-    back = round((md["replicas"] - 1) * md["replica_spacing_ps"] / frame_ps)
-    frames = next(iter(study.concentrations.values())).n_frames(aimd["print_every"])
+    back = round((md["replicas"] - 1) * md["replica_spacing_ps"] / study.reference.frame_interval_ps)
+    frames = next(iter(study.reference.concentrations.values())).n_frames(aimd["print_every"])
     if back >= frames:
         _fail(
             "md.replica_spacing_ps",
@@ -199,7 +200,7 @@ def _md(config: Mapping, study: Study) -> None:
     needed = {"bussi": "time_constant_fs", "langevin": "friction_per_fs"}[md["thermostat"]["type"]]
     if needed not in md["thermostat"]:
         _fail(f"md.thermostat.{needed}", f"the {md['thermostat']['type']} thermostat needs {needed}")
-    md_ps = md["steps"] * md["timestep_fs"] / 1000.0
+    md_ps = fs_to_ps(md["steps"] * md["timestep_fs"])
     window = config["analysis"]["diffusion_window_ps"]
     if window[1] + config["analysis"]["equilibration_ps"] > md_ps + 1e-9:
         _fail(
@@ -216,10 +217,10 @@ def _analysis(config: Mapping, study: Study) -> None:
         if start >= end:
             _fail(f"analysis.{key}", f"window start {start} ps is not before its end {end} ps")
     aimd = config["cp2k"]["aimd"]
-    aimd_ps = (aimd["steps"] - aimd["equilibration_steps"]) * aimd["timestep_fs"] / 1000.0
+    aimd_ps = fs_to_ps((aimd["steps"] - aimd["equilibration_steps"]) * aimd["timestep_fs"])
     if analysis["aimd_diffusion_window_ps"][1] > aimd_ps + 1e-9:
         _fail("analysis.aimd_diffusion_window_ps", f"ends after the {aimd_ps:g} ps of AIMD kept after equilibration")
-    labels = set(study.concentrations)
+    labels = set(study.reference.concentrations)
     unknown = sorted(set(analysis["viscosity_mPa_s"]) - labels)
     if unknown:
         _fail("analysis.viscosity_mPa_s", f"unknown concentration labels {unknown}")
@@ -227,7 +228,7 @@ def _analysis(config: Mapping, study: Study) -> None:
         "analysis.donor_acceptor_cutoff_A": analysis["donor_acceptor_cutoff_A"],
         "analysis.cation_o_cutoff_A": analysis["cation_o_cutoff_A"],
     }
-    for label, system in study.systems.items():
+    for label, system in study.reference.systems.items():
         key, half_box = system.key, system.cubic_box_length_A / 2
         if system.box_length_A is None and not study.hydroxide.has_density():
             _fail(f"{key}.box_length_A", f"no density correlation of {study.hydroxide.formula}(aq) is known: give it")

@@ -35,7 +35,7 @@ rule build_box:
     conda:
         "../../envs/cp2k.yaml"
     params:
-        box=lambda w: STUDY.box_settings(w.system),
+        box=lambda w: STUDY.reference.box_settings(w.system),
     script:
         "../scripts/build_box.py"
 
@@ -58,7 +58,7 @@ rule relax_box:
     resources:
         **slurm_resources("cp2k"),
     params:
-        electronic_structure=STUDY.electronic_structure(),
+        electronic_structure=STUDY.reference.electronic_structure(),
         max_iterations=config["cp2k"]["relax_max_iterations"],
         run_dir=output_dir,
         launch=LAUNCH.cp2k,
@@ -83,7 +83,7 @@ rule isolated_atom_energy:
     resources:
         **slurm_resources("cp2k"),
     params:
-        electronic_structure=STUDY.electronic_structure(),
+        electronic_structure=STUDY.reference.electronic_structure(),
         box_length_A=config["cp2k"]["isolated_atom_box_A"],
         run_dir=output_dir,
         launch=LAUNCH.cp2k,
@@ -131,8 +131,8 @@ rule run_aimd:
     resources:
         **slurm_resources("cp2k"),
     params:
-        electronic_structure=STUDY.electronic_structure(),
-        aimd=lambda w: STUDY.aimd_settings(w.system, int(w.segment)),
+        electronic_structure=STUDY.reference.electronic_structure(),
+        aimd=lambda w: STUDY.reference.aimd_settings(w.system, int(w.segment)),
         run_dir=cp2k_run_dir,
         launch=LAUNCH.cp2k,
     script:

@@ -20,7 +20,7 @@ rule analyse_trajectory:
     resources:
         **slurm_resources("analysis"),
     params:
-        analysis=lambda w: STUDY.analysis_settings(w.source, w.system),
+        analysis=lambda w: STUDY.analysis.settings(w.source, w.system),
     script:
         "../scripts/analyse_trajectory.py"
 
@@ -41,7 +41,7 @@ rule md_stability:
     resources:
         **slurm_resources("analysis"),
     params:
-        skip_frames=lambda w: STUDY.analysis_settings(w.model, w.system)["skip_frames"],
+        skip_frames=STUDY.md.equilibration_frames(),
         max_outside_fraction=config["analysis"]["max_outside_aimd_fraction"],
     script:
         "../scripts/md_stability.py"
@@ -70,8 +70,8 @@ rule summarise_analysis:
     conda:
         "../../envs/analysis.yaml"
     params:
-        molarities=STUDY.molarities(),
-        temperatures_K=STUDY.temperatures_K(),
+        molarities=STUDY.reference.molarities(),
+        temperatures_K=STUDY.reference.temperatures_K(),
         cation=config["cation"],
     script:
         "../scripts/summarise_analysis.py"

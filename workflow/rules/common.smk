@@ -1,8 +1,8 @@
-# What every rule file uses: the study (mlip_transfer.study: its systems, models and runs, and the settings
+# Shared by every file of rules: the study (mlip_transfer.study: its catalogues of runs, and the settings
 # each job depends on), the run's layout (mlip_transfer.layout: every results path), how jobs run
 # (mlip_transfer.launch) and the input functions that pick a job's inputs by run id.
 #
-# A rule's params hold only what its job's result depends on (STUDY.*_settings, key order canonical):
+# A rule's params hold only what its job's result depends on (the catalogues' settings, mlip_transfer.settings):
 # Snakemake reruns a job whose params changed. How a job runs reaches its script as the `launch` param, a
 # record Snakemake leaves out of that comparison (mlip_transfer.launch), and never reruns anything.
 import re
@@ -13,16 +13,18 @@ from mlip_transfer.cluster import job_resources
 from mlip_transfer.launch import Launch
 from mlip_transfer.layout import ANALYSIS_TABLES, Layout, named
 from mlip_transfer.models import evaluation
-from mlip_transfer.study import Study, canonical
+from mlip_transfer.study import Study
 
 STUDY = Study(config)
 LAYOUT = Layout.of_run(config["run_name"])
 LAUNCH = Launch.from_config(config)
-CONCENTRATIONS = list(STUDY.concentrations)  # also the names of their test sets
-MODELS = STUDY.models
-MD_RUNS = STUDY.md_runs  # (model, "<label>.r<k>"): every replica of every MD run
+CONCENTRATIONS = list(
+    STUDY.reference.concentrations
+)  # also the names of their test sets
+MODELS = STUDY.models.models
+MD_RUNS = STUDY.md.runs  # (model, "<label>.r<k>"): every replica of every MD run
 MD_REFERENCE_RUNS = (
-    STUDY.md_reference_runs
+    STUDY.md.reference_runs
 )  # re-labelled with the reference method (md_reference)
 ANALYSIS_FIGURES = [
     "hbonds_per_OH",
@@ -78,7 +80,7 @@ def previous_aimd_segment(wildcards):
 
 def aimd_trajectory(wildcards):
     """Every segment's positions, forces and energies, in order: the whole AIMD of a system."""
-    segments = range(STUDY.aimd_segments(wildcards.system))
+    segments = range(STUDY.reference.aimd_segments(wildcards.system))
     return {
         kind: [LAYOUT.aimd_segment(wildcards.system, k, kind) for k in segments]
         for kind in ("positions", "forces", "energies")
@@ -87,7 +89,7 @@ def aimd_trajectory(wildcards):
 
 def test_set_file(wildcards):
     """The frames of a test set: a concentration's independent test AIMD, or a training AIMD's test block."""
-    system, kind = STUDY.test_set_source(wildcards.test_set)
+    system, kind = STUDY.reference.test_set_source(wildcards.test_set)
     return (
         LAYOUT.frames(system) if kind == "trajectory" else LAYOUT.split(system, "test")
     )
@@ -109,9 +111,9 @@ def training_sets(wildcards):
     """Train and validation files of a model (or a seed or frame budget of it): one concentration's splits,
     the first frames of its training split, a multi-concentration mix, or (training.committee_training_frames:
     bootstrap) a committee member's resample of its model's training frames."""
-    model, seed, frames = STUDY.variant(wildcards.model)
-    if model in STUDY.fine_tuned:
-        label = STUDY.fine_tuned[model]
+    model, seed, frames = STUDY.models.variant(wildcards.model)
+    if model in STUDY.models.fine_tuned:
+        label = STUDY.models.fine_tuned[model]
         train = (
             LAYOUT.frame_budget(label, frames)
             if frames
@@ -122,7 +124,7 @@ def training_sets(wildcards):
         train, valid = (
             LAYOUT.multi_concentration_split(model, s) for s in ("train", "valid")
         )
-    if STUDY.resampled(wildcards.model):
+    if STUDY.models.resampled(wildcards.model):
         train = LAYOUT.committee_resample(wildcards.model)
     return {"train": train, "valid": valid}
 
@@ -134,12 +136,12 @@ def committee_source(wildcards):
 
 def replay_data():
     """training.protocol multihead_replay: the foundation model's training data, replayed on a second head."""
-    multihead = STUDY.fine_tune_hyperparameters()["multiheads_finetuning"]
+    multihead = STUDY.models.fine_tune_hyperparameters()["multiheads_finetuning"]
     return {"replay": config["training"]["replay_file"]} if multihead else {}
 
 
 def multi_model_sources(wildcards):
-    labels = STUDY.training_concentrations(wildcards.model)
+    labels = STUDY.models.training_concentrations(wildcards.model)
     return {
         "train": [LAYOUT.split(c, "train") for c in labels],
         "valid": [LAYOUT.split(c, "valid") for c in labels],
@@ -151,13 +153,13 @@ def cost_benchmarks():
     """The benchmark files behind the study's cost, named by run: the relaxation and AIMD segments of every
     concentration's training and test AIMD, and every fine-tune (all seeds and frame budgets).
     """
-    systems = STUDY.cost_systems()
+    systems = STUDY.reference.cost_systems()
     aimd = {
         names.run_id(s, str(k)): bench("run_aimd", "system", "segment").format(
             system=s, segment=k
         )
         for s in systems
-        for k in range(STUDY.aimd_segments(s))
+        for k in range(STUDY.reference.aimd_segments(s))
     }
     return {
         **named(
@@ -169,7 +171,7 @@ def cost_benchmarks():
             "training",
             {
                 m: bench("fine_tune", "model").format(model=m)
-                for m in STUDY.all_fine_tunes
+                for m in STUDY.models.all_fine_tunes
             },
         ),
     }
@@ -197,7 +199,7 @@ def analysed_tables(table):
         table,
         {
             names.run_id(s, c): analysis_tables(s, c)[table]
-            for s, c in STUDY.analysed_runs()
+            for s, c in STUDY.analysis.runs()
         },
     )
 
@@ -228,8 +230,8 @@ def figures(section, names, category, caption=None):
 def final_outputs():
     """Everything a finished study shows: the outputs of its summary rules (called once all rules exist)."""
     optional = [
-        (rules.committee_disagreement, len(STUDY.seeds) > 1),
-        (rules.learning_curves, bool(STUDY.frame_budget_models)),
+        (rules.committee_disagreement, len(STUDY.models.seeds) > 1),
+        (rules.learning_curves, bool(STUDY.models.frame_budget_models)),
     ]
     return [
         *rules.transferability_matrix.output,

@@ -23,7 +23,7 @@ rule extract_frames:
     resources:
         **slurm_resources("analysis"),
     params:
-        skip_steps=lambda w: STUDY.systems[w.system].equilibration_steps,
+        skip_steps=lambda w: STUDY.reference.systems[w.system].equilibration_steps,
     script:
         "../scripts/extract_frames.py"
 
@@ -32,7 +32,7 @@ rule split_frames:
     input:
         rules.extract_frames.output[0],
     output:
-        **{s: LAYOUT.split("{system}", s) for s in STUDY.splits},
+        **{s: LAYOUT.split("{system}", s) for s in STUDY.reference.splits},
     log:
         log("split_frames", "system"),
     benchmark:
@@ -42,7 +42,7 @@ rule split_frames:
     resources:
         **slurm_resources("analysis"),
     params:
-        split=canonical(config["split"]),
+        split=STUDY.reference.split_settings(),
     script:
         "../scripts/split_frames.py"
 
@@ -97,6 +97,6 @@ rule resample_committee_frames:
     conda:
         "../../envs/analysis.yaml"
     params:
-        seed=lambda wildcards: STUDY.variant(wildcards.model).seed,
+        seed=lambda wildcards: STUDY.models.variant(wildcards.model).seed,
     script:
         "../scripts/resample_committee_frames.py"

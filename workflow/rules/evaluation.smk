@@ -38,8 +38,12 @@ rule evaluate_model:
 # Every model (all seeds, learning-curve points) on every test set: seed means, block-bootstrap replicates.
 rule transferability_matrix:
     input:
-        **evaluations(every_model_on_every_test_set(STUDY.evaluated_models), "errors"),
-        **evaluations(every_model_on_every_test_set(STUDY.evaluated_models), "frames"),
+        **evaluations(
+            every_model_on_every_test_set(STUDY.models.evaluated_models), "errors"
+        ),
+        **evaluations(
+            every_model_on_every_test_set(STUDY.models.evaluated_models), "frames"
+        ),
     output:
         **figures(
             "matrix",
@@ -57,17 +61,17 @@ rule transferability_matrix:
     conda:
         "../../envs/analysis.yaml"
     params:
-        models=[*MODELS, *STUDY.frame_budget_models],
+        models=[*MODELS, *STUDY.models.frame_budget_models],
         matrix_models=MODELS,
-        concentrations=STUDY.concentration_table(),
-        independent_test_sets=bool(STUDY.test_trajectories),
+        concentrations=STUDY.reference.concentration_table(),
+        independent_test_sets=bool(STUDY.reference.test_trajectories),
     script:
         "../scripts/transferability_matrix.py"
 
 
 rule transfer_views:
     input:
-        **evaluations(STUDY.in_trajectory_runs(), "frames"),
+        **evaluations(STUDY.models.in_trajectory_runs(), "frames"),
         table=rules.transferability_matrix.output.table,
         replicates=rules.transferability_matrix.output.replicates,
     output:
@@ -84,7 +88,7 @@ rule transfer_views:
                     "Transferability matrix",
                 )
             }
-            if STUDY.in_trajectory_test_sets
+            if STUDY.reference.in_trajectory_test_sets
             else {}
         ),
         relative=LAYOUT.matrix_table("relative_to_home"),
@@ -107,8 +111,8 @@ rule transfer_views:
         "../../envs/analysis.yaml"
     params:
         models=MODELS,
-        molarities=STUDY.molarities(),
-        training=STUDY.training_map(),
+        molarities=STUDY.reference.molarities(),
+        training=STUDY.models.training_map(),
     script:
         "../scripts/transfer_views.py"
 
@@ -118,7 +122,7 @@ rule learning_curves:
     input:
         **evaluations(
             every_model_on_every_test_set(
-                [*STUDY.frame_budget_models, *STUDY.learning_curve_ends]
+                [*STUDY.models.frame_budget_models, *STUDY.models.learning_curve_ends]
             ),
             "errors",
         ),
@@ -133,10 +137,13 @@ rule learning_curves:
         "../../envs/analysis.yaml"
     params:
         training_frames={
-            m: STUDY.training_frames(m)
-            for m in [*STUDY.frame_budget_models, *STUDY.learning_curve_ends]
+            m: STUDY.models.training_frames(m)
+            for m in [
+                *STUDY.models.frame_budget_models,
+                *STUDY.models.learning_curve_ends,
+            ]
         },
-        molarities=STUDY.molarities(),
+        molarities=STUDY.reference.molarities(),
     script:
         "../scripts/learning_curves.py"
 
@@ -157,8 +164,10 @@ rule study_cost:
     conda:
         "../../envs/analysis.yaml"
     params:
-        systems=STUDY.cost_systems(),
-        frames_used={m: STUDY.frames_used(m) for m in STUDY.all_fine_tunes},
+        systems=STUDY.reference.cost_systems(),
+        frames_used={
+            m: STUDY.models.frames_used(m) for m in STUDY.models.all_fine_tunes
+        },
         launch=LAUNCH.cost,
     script:
         "../scripts/study_cost.py"
@@ -167,7 +176,7 @@ rule study_cost:
 # Only with training.seeds of two or more: does the seeds' disagreement predict the error off home?
 rule committee_disagreement:
     input:
-        **evaluations(STUDY.committee_runs, "predictions"),
+        **evaluations(STUDY.models.committee_runs, "predictions"),
         errors=rules.transferability_matrix.output.table,
     output:
         **figures("matrix", ["committee_disagreement"], "Transferability matrix"),
@@ -179,8 +188,8 @@ rule committee_disagreement:
     conda:
         "../../envs/analysis.yaml"
     params:
-        training=STUDY.training_map(),
-        members_differ_in=STUDY.committee_members_differ_in,
+        training=STUDY.models.training_map(),
+        members_differ_in=STUDY.models.committee_members_differ_in,
     script:
         "../scripts/committee_disagreement.py"
 

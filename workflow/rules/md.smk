@@ -21,7 +21,7 @@ if config["md"]["engine"] == "ase":
         resources:
             **slurm_resources("md"),
         params:
-            md=lambda w: STUDY.md_settings(w.system),
+            md=lambda w: STUDY.md.settings(w.system),
             launch=LAUNCH.md,
         script:
             "../scripts/run_md.py"
@@ -32,11 +32,11 @@ else:
         input:
             **named(
                 "start",
-                {s: md_start(Namespace(system=s)) for s in STUDY.md_systems},
+                {s: md_start(Namespace(system=s)) for s in STUDY.md.systems},
             ),
             model=LAYOUT.model("{model}"),
         output:
-            **{s: LAYOUT.md("{model}", s) for s in STUDY.md_systems},
+            **{s: LAYOUT.md("{model}", s) for s in STUDY.md.systems},
         log:
             log("run_md_batch", "model"),
         benchmark:
@@ -47,7 +47,7 @@ else:
         resources:
             **slurm_resources("md"),
         params:
-            md={s: STUDY.md_settings(s) for s in STUDY.md_systems},
+            md={s: STUDY.md.settings(s) for s in STUDY.md.systems},
             launch=LAUNCH.md,
         script:
             "../scripts/run_md_batch.py"

@@ -22,7 +22,7 @@ rule select_md_frames:
         "../../envs/analysis.yaml"
     params:
         frames=config["md_reference"]["frames"] if MD_REFERENCE_RUNS else 0,
-        skip_frames=lambda w: STUDY.analysis_settings(w.model, w.system)["skip_frames"],
+        skip_frames=STUDY.md.equilibration_frames(),
     script:
         "../scripts/select_md_frames.py"
 
@@ -47,9 +47,9 @@ rule label_md_frames:
     resources:
         **slurm_resources("cp2k"),
     params:
-        electronic_structure=STUDY.electronic_structure(),
-        frames=lambda w: STUDY.md_reference_chunk(int(w.chunk)),
-        temperature_K=lambda w: STUDY.md_settings(w.system)["temperature_K"],
+        electronic_structure=STUDY.reference.electronic_structure(),
+        frames=lambda w: STUDY.md.reference_chunk(int(w.chunk)),
+        temperature_K=lambda w: STUDY.md.settings(w.system)["temperature_K"],
         run_dir=cp2k_run_dir,
         launch=LAUNCH.cp2k,
     script:
@@ -60,7 +60,7 @@ rule join_md_reference:
     input:
         lambda w: [
             LAYOUT.md_reference(w.model, w.system, f"chunk_{k}")
-            for k in range(STUDY.md_reference_chunks)
+            for k in range(STUDY.md.reference_chunks)
         ],
     output:
         LAYOUT.md_reference("{model}", "{system}", "reference"),

@@ -2,11 +2,14 @@
 # demo), one fine-tune per concentration and the multi-concentration fine-tunes, each once per training seed.
 
 
-if STUDY.pretrain:
+if STUDY.reference.pretrain:
 
     rule pretrain_foundation_model:
         input:
-            **{s: LAYOUT.split(STUDY.pretrain.label, s) for s in ("train", "valid")},
+            **{
+                s: LAYOUT.split(STUDY.reference.pretrain.label, s)
+                for s in ("train", "valid")
+            },
             e0s=rules.collect_reference_energies.output[0],
         output:
             LAYOUT.model(names.FOUNDATION),
@@ -20,7 +23,7 @@ if STUDY.pretrain:
         resources:
             **slurm_resources("training"),
         params:
-            training=STUDY.pretraining_settings(),
+            training=STUDY.models.pretraining_settings(),
             work_dir=training_dir,
             launch=LAUNCH.training,
         script:
@@ -63,16 +66,14 @@ rule fine_tune:
     benchmark:
         bench("fine_tune", "model")
     wildcard_constraints:
-        model="|".join(re.escape(m) for m in STUDY.all_fine_tunes),
+        model="|".join(re.escape(m) for m in STUDY.models.all_fine_tunes),
     conda:
         "../../envs/mace.yaml"
     threads: config["training"]["threads"]
     resources:
         **slurm_resources("training"),
     params:
-        training=lambda wildcards: STUDY.training_settings(
-            STUDY.fine_tune_hyperparameters(), STUDY.variant(wildcards.model).seed
-        ),
+        training=lambda wildcards: STUDY.models.fine_tune_settings(wildcards.model),
         work_dir=training_dir,
         launch=LAUNCH.training,
     script:

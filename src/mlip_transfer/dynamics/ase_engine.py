@@ -23,6 +23,7 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..files import partial_path
 from ..geometry import minimum_image
+from ..units import fs_to_ps
 from . import trajectory
 from .trajectory import H5MDWriter
 
@@ -149,7 +150,7 @@ def run_nvt(
         dynamics.nsteps, dynamics.rng.bit_generator.state = checkpoint
         logging.getLogger(__name__).info("resuming %s from step %d of %d", partial, dynamics.nsteps, run.steps)
     try:
-        with H5MDWriter(partial, atoms, timestep_ps=run.timestep_fs / 1000.0, append=resume) as writer:
+        with H5MDWriter(partial, atoms, timestep_ps=fs_to_ps(run.timestep_fs), append=resume) as writer:
 
             def write() -> None:
                 check_frame(atoms, dynamics.nsteps, run.limits)

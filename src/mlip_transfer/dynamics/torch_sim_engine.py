@@ -34,6 +34,7 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..files import partial_path
 from ..models import mace
+from ..units import fs_to_ps
 from . import trajectory
 from .ase_engine import THERMOSTATS, MDError, RunSettings, check_frame
 from .trajectory import H5MDWriter
@@ -200,7 +201,7 @@ def run_nvt_batch(
     edges = torch.tensor(np.array([b.cell.lengths() for b in boxes]), device=state.device, dtype=state.dtype)
     edges = edges[state.system_idx]
     writers = [
-        H5MDWriter(p, b, timestep_ps=run.timestep_fs / 1000.0, append=kept is not None, keep=kept)
+        H5MDWriter(p, b, timestep_ps=fs_to_ps(run.timestep_fs), append=kept is not None, keep=kept)
         for p, b in zip(partials, boxes, strict=True)
     ]
     try:

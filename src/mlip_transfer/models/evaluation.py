@@ -17,6 +17,7 @@ from ase import Atoms
 from .. import names
 from ..files import write_arrays
 from ..reference.frames import ENERGY_KEY, FORCES_KEY
+from ..units import MEV_PER_EV
 from . import uncertainty
 
 # The metrics drawn as matrices (energies with each (model, test set)'s mean offset removed: see error_metrics)
@@ -90,14 +91,14 @@ def frame_errors(p: Predictions) -> pd.DataFrame:
     """Per frame, in time order: the sum of squared force-component errors (meV²/Å²) over its
     ``force_components`` and the energy error (meV/atom). What every RMSE and its block bootstrap is built
     from, and what pairs two models on the same frames (``md_step``)."""
-    squared = ((p.forces_pred_eV_per_A - p.forces_ref_eV_per_A) * 1000.0) ** 2
+    squared = ((p.forces_pred_eV_per_A - p.forces_ref_eV_per_A) * MEV_PER_EV) ** 2
     per_frame = np.add.reduceat(squared.sum(axis=1), np.concatenate([[0], np.cumsum(p.n_atoms)[:-1]]))
     return pd.DataFrame(
         {
             "md_step": p.md_step,
             "force_components": 3 * p.n_atoms,
             "force_squared_error_meV2_per_A2": per_frame,
-            "energy_error_meV_per_atom": (p.energy_pred_eV - p.energy_ref_eV) / p.n_atoms * 1000.0,
+            "energy_error_meV_per_atom": (p.energy_pred_eV - p.energy_ref_eV) / p.n_atoms * MEV_PER_EV,
         }
     )
 
@@ -124,7 +125,7 @@ def error_metrics(p: Predictions, n_resamples: int = 1000, seed: int = 0) -> dic
     correlation = uncertainty.CorrelationTime.of([frames["force_squared_error_meV2_per_A2"]])
     resampled = force_rmse(frames, correlation.resample(n_resamples, np.random.default_rng(seed)))
     se = np.sqrt(correlation.variance_factor) * resampled.std(ddof=1)  # NaN: too few frames for one block
-    df = (p.forces_pred_eV_per_A - p.forces_ref_eV_per_A).ravel() * 1000.0
+    df = (p.forces_pred_eV_per_A - p.forces_ref_eV_per_A).ravel() * MEV_PER_EV
     de = frames["energy_error_meV_per_atom"].to_numpy()
     offset = float(np.mean(de))
     return {
@@ -169,4 +170,4 @@ def committee_force_sd(members: Sequence[Predictions]) -> float:
     """How much a committee disagrees on one test set (meV/Å): the RMS over force components of the standard
     deviation of the members' predicted forces. Needs no reference labels."""
     forces = np.stack([p.forces_pred_eV_per_A for p in members])
-    return float(1000.0 * np.sqrt(np.mean(forces.std(axis=0, ddof=1) ** 2)))
+    return float(MEV_PER_EV * np.sqrt(np.mean(forces.std(axis=0, ddof=1) ** 2)))

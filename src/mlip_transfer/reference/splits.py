@@ -78,9 +78,14 @@ def equal_budget_mix(frames_by_concentration: Mapping[str, Sequence[Atoms]], bud
     A multi-concentration model so sees as many frames as a single-concentration one, and each part is
     what a correspondingly shorter AIMD would have given (charged pro rata, as the learning curves are).
     """
-    labels = list(frames_by_concentration)
-    share, remainder = divmod(budget, len(labels))
+    shares = equal_shares(budget, len(frames_by_concentration))
     mix: list[Atoms] = []
-    for i, label in enumerate(labels):
-        mix += prefix(frames_by_concentration[label], share + (1 if i < remainder else 0))
+    for share, frames in zip(shares, frames_by_concentration.values(), strict=True):
+        mix += prefix(frames, share)
     return mix
+
+
+def equal_shares(budget: int, parts: int) -> list[int]:
+    """``budget`` in ``parts`` equal whole shares, the remainder one each to the first ones."""
+    share, remainder = divmod(budget, parts)
+    return [share + (i < remainder) for i in range(parts)]

@@ -1,0 +1,67 @@
+"""The study's analysed trajectories (analysis stage): every MD run and the AIMD of every concentration, and
+the settings each analysis depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import names
+from ..dynamics.catalogue import MDCatalogue
+from ..reference.systems import ReferenceCatalogue
+from ..settings import canonical
+
+CRITERION_KEYS = (
+    "donor_acceptor_cutoff_A",
+    "angle_cutoff_deg",
+    "hydrogen_acceptor_cutoff_A",
+    "donor_hydrogen_acceptor_min_angle_deg",
+)
+SHARED_KEYS = (  # taken as the config has them, the same for every trajectory
+    "min_diffusion_window_ps",
+    "diffusion_blocks",
+    "rdf_bin_width_A",
+    "cation_o_cutoff_A",
+    "proton_transfer_persistence_ps",
+    "hbond_lifetime_max_ps",
+    "max_defect_mismatch_fraction",
+)
+
+
+class AnalysisCatalogue:
+    """Analysed runs as (source, system): a model's MD replica, or ("AIMD", label)."""
+
+    def __init__(self, config: Mapping, reference: ReferenceCatalogue, md: MDCatalogue):
+        self.config, self.analysis, self.reference, self.md = config, config["analysis"], reference, md
+
+    def runs(self) -> list[tuple[str, str]]:
+        """(source, concentration) pairs analysed: every MD run, then the AIMD reference of each concentration."""
+        return [*self.md.runs, *((names.AIMD_SOURCE, label) for label in self.reference.concentrations)]
+
+    def settings(self, source: str, system: str) -> dict:
+        """One trajectory's analysis: criteria, bins, blocks, and the timing of its frames.
+
+        AIMD frames had their equilibration dropped when they were extracted and are shorter than MD:
+        they have their own fit window and skip nothing.
+        """
+        a = self.analysis
+        label = names.replica_of(system)[0]
+        if source == names.AIMD_SOURCE:
+            interval_ps, skip_frames, window = self.reference.frame_interval_ps, 0, a["aimd_diffusion_window_ps"]
+        else:
+            interval_ps, skip_frames, window = (
+                self.md.frame_interval_ps,
+                self.md.equilibration_frames(),
+                a["diffusion_window_ps"],
+            )
+        return canonical(
+            {
+                "criterion": {key: a[key] for key in CRITERION_KEYS},
+                "frame_interval_ps": interval_ps,
+                "skip_frames": skip_frames,
+                "diffusion_window_ps": window,
+                **{key: a[key] for key in SHARED_KEYS},
+                "cation": self.config["cation"],
+                "temperature_K": self.reference.systems[label].temperature_K,
+                "viscosity_mPa_s": a["viscosity_mPa_s"].get(label),
+            }
+        )
