@@ -39,7 +39,7 @@ RATTLE_A, RATTLE_PS, LIBRATION_DEG, LIBRATION_PS = 0.25, 0.2, 12.0, 0.1
 
 
 def write_trajectory(path: Path, n_frames: int, seed: int = 0) -> Atoms:
-    composition = Composition(11, 85)
+    composition = Composition(11, 85, "K")
     box = build_box(composition, cubic_box_length_A(composition), seed=seed)
     # molecules: K alone, OH⁻ (O, H), water (O, H, H), in build_box's order
     n_k = composition.n_hydroxide

@@ -43,7 +43,7 @@ EPOCH_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) INFO: Epoch (
 
 def labelled_frames(labeller: Path, n: int, device: str) -> list:
     calculator = load_calculator(labeller, device, "float64")
-    composition = composition_for_molarity(6.26, 96)
+    composition = composition_for_molarity(6.26, 96, cation="K")
     rng = np.random.default_rng(0)
     frames = []
     for i in range(n):
@@ -130,7 +130,7 @@ def main():
         )
 
     model = models.get("f64", foundation)
-    composition = composition_for_molarity(6.26, 96)
+    composition = composition_for_molarity(6.26, 96, cation="K")
     start_box = build_box(composition, cubic_box_length_A(composition), seed=100)  # unrattled
     settings = RunSettings(
         timestep_fs=0.5, steps=args.md_steps, write_interval=10, thermostat=THERMOSTAT, seed=3, limits=LIMITS

@@ -56,7 +56,7 @@ def production_boxes(n: int):
     molarities = [6.26] if n == 1 else [m for m in MOLARITIES for _ in range(n // len(MOLARITIES))]
     boxes = []
     for i, molarity in enumerate(molarities):
-        composition = composition_for_molarity(molarity, 96)
+        composition = composition_for_molarity(molarity, 96, cation="K")
         box = build_box(composition, cubic_box_length_A(composition), seed=1 + i)
         box.set_velocities(np.random.default_rng(i).normal(0, 0.003, (len(box), 3)))  # thermal-scale motion
         boxes.append(box)

@@ -166,7 +166,9 @@ def labelled_frames(n, seed):
 
     frames = []
     for i in range(n):
-        atoms = build_box(Composition(1, 4), 6.0, seed=seed + i, min_heavy_distance_A=2.0, attempts_per_molecule=5000)
+        atoms = build_box(
+            Composition(1, 4, "K"), 6.0, seed=seed + i, min_heavy_distance_A=2.0, attempts_per_molecule=5000
+        )
         atoms.calc = LennardJones(sigma=1.5, epsilon=0.01, rc=3.0)
         atoms.info[ENERGY_KEY] = atoms.get_potential_energy()
         atoms.arrays[FORCES_KEY] = atoms.get_forces()

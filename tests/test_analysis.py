@@ -111,7 +111,7 @@ def test_rdf_of_uniform_points_tends_to_one():
 
 
 def test_rdf_matches_ase():
-    composition = Composition(5, 27)
+    composition = Composition(5, 27, "K")
     atoms = build_box(composition, cubic_box_length_A(composition), seed=2)
     r_max, n_bins = atoms.cell.lengths().min() / 2 - 0.01, 40
     ase_g, _ = get_rdf(atoms, r_max, n_bins, elements=(8, 8))
@@ -212,7 +212,7 @@ def test_gilliam_conductivity_inside_its_range_only_and_reference_data():
 
 
 def jittered_frames(n_frames, seed=0, scale=0.02):
-    composition = Composition(3, 29)
+    composition = Composition(3, 29, "K")
     atoms = build_box(composition, cubic_box_length_A(composition), seed=5)
     rng = np.random.default_rng(seed)
     frames = []
@@ -339,7 +339,7 @@ def test_block_error_of_a_ratio():
 
 
 def test_a_run_that_stopped_before_the_diffusion_fit_window_has_no_diffusion_coefficient():
-    atoms = build_box(Composition(3, 29), 10.5, seed=5)
+    atoms = build_box(Composition(3, 29, "K"), 10.5, seed=5)
     analysis = SolutionAnalysis(frame_interval_ps=0.01, cation="K", diffusion_window_ps=(0.05, 0.1))
     diffusion = analysis.run(chunks_from_atoms([atoms] * 6)).results["diffusion"]
     assert diffusion["msd_points_in_fit"].eq(1).all() and diffusion["D_1e-9_m2_per_s"].isna().all()

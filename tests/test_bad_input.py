@@ -310,7 +310,7 @@ def test_nan_in_reference_data(tmp_path):
 
 
 def test_nonorthorhombic_cell_is_refused(tmp_path):
-    atoms = build_box(Composition(1, 8), 7.0, seed=1)
+    atoms = build_box(Composition(1, 8, "K"), 7.0, seed=1)
     atoms.set_cell([[7, 0, 0], [1, 7, 0], [0, 0, 7]], scale_atoms=False)
     write(tmp_path / "x.extxyz", atoms)
     with pytest.raises(ValueError, match="orthorhombic"):

@@ -44,14 +44,14 @@ def test_a_hydroxide_without_a_density_correlation_needs_the_box_length():
 
 def test_paper_compositions_match_their_molarities():
     # 1 KOH + 95 H2O ≈ 0.56 M and 32 KOH + 64 H2O ≈ 18 M (Hänseroth & Dreßler)
-    assert composition_molarity(Composition(1, 95)) == pytest.approx(0.58, abs=0.03)
+    assert composition_molarity(Composition(1, 95, "K")) == pytest.approx(0.58, abs=0.03)
     with pytest.warns(UserWarning, match="outside"):
-        assert composition_for_molarity(17.98, 96) == Composition(31, 65)
-    assert composition_for_molarity(0.56, 96) == Composition(1, 95)
+        assert composition_for_molarity(17.98, 96, cation="K") == Composition(31, 65, "K")
+    assert composition_for_molarity(0.56, 96, cation="K") == Composition(1, 95, "K")
 
 
 def test_box_length_gives_the_correlated_density():
-    composition = Composition(11, 85)
+    composition = Composition(11, 85, "K")
     length = cubic_box_length_A(composition)
     mass_kg = composition.mass_g_per_mol / AVOGADRO / 1000
     density = mass_kg / (length * 1e-10) ** 3
@@ -59,7 +59,7 @@ def test_box_length_gives_the_correlated_density():
 
 
 def test_box_has_the_composition_no_overlaps_and_is_reproducible():
-    composition = Composition(3, 12)
+    composition = Composition(3, 12, "K")
     length = cubic_box_length_A(composition)
     a = build_box(composition, length, seed=3)
     b = build_box(composition, length, seed=3)
@@ -79,9 +79,9 @@ def test_box_has_the_composition_no_overlaps_and_is_reproducible():
 
 def test_impossible_density_is_refused():
     with pytest.raises(BoxError, match="too dense"):
-        build_box(Composition(5, 30), 6.0, seed=1, attempts_per_molecule=50)
+        build_box(Composition(5, 30, "K"), 6.0, seed=1, attempts_per_molecule=50)
 
 
 def test_molarity_must_be_positive():
     with pytest.raises(BoxError, match="positive"):
-        composition_for_molarity(0.0, 96)
+        composition_for_molarity(0.0, 96, cation="K")

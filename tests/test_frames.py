@@ -40,11 +40,6 @@ def test_units_cell_and_equilibration(trajectory):
     assert first.positions[0, 0] == pytest.approx(0.4)
 
 
-def test_stride(trajectory):
-    frames = cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", trajectory / "e.ener", [9.0] * 3, stride=2)
-    assert [f.info["md_step"] for f in frames] == [0, 4, 8]
-
-
 def test_mismatched_frame_counts_fail_naming_both_files(trajectory):
     write_xyz(trajectory / "f.xyz", [0, 2, 4], [1.0] * 3)
     with pytest.raises(FramesError, match=r"p\.xyz has 5 frames and .*f\.xyz has 3"):

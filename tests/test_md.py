@@ -12,7 +12,7 @@ from mlip_transfer.reference.box import Composition, build_box, cubic_box_length
 
 @pytest.fixture
 def box():
-    return build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    return build_box(Composition(1, 8, "K"), cubic_box_length_A(Composition(1, 8, "K")), seed=1)
 
 
 @pytest.mark.parametrize(

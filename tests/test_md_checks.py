@@ -14,7 +14,7 @@ from mlip_transfer.reference.box import Composition, build_box, cubic_box_length
 
 
 def test_pair_minimum_distances_match_ase_minimum_image():
-    box = build_box(Composition(1, 6), cubic_box_length_A(Composition(1, 6)), seed=3)
+    box = build_box(Composition(1, 6, "K"), cubic_box_length_A(Composition(1, 6, "K")), seed=3)
     rng = np.random.default_rng(0)
     positions = box.positions + rng.normal(0, 2.0, (4, len(box), 3))  # some atoms leave the box
     symbols = np.array(box.get_chemical_symbols())
@@ -62,7 +62,7 @@ def test_stability_report_counts_frames_outside_the_aimd_envelope_and_fits_the_d
 
 
 def test_frames_for_relabelling_are_spread_over_the_run_after_equilibration(tmp_path):
-    box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    box = build_box(Composition(1, 8, "K"), cubic_box_length_A(Composition(1, 8, "K")), seed=1)
     path = tmp_path / "md.h5"
     run_md(box, path, steps=40, write_interval=2)  # 21 frames, steps 0, 2, ..., 40
     picked = relabel.select_frames(path, n_frames=4, skip_frames=5)

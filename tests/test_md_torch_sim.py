@@ -26,7 +26,10 @@ def mace_file(tmp_path_factory):
 
 
 def boxes():
-    return [build_box(c, cubic_box_length_A(c), seed=i) for i, c in enumerate([Composition(1, 14), Composition(3, 12)])]
+    return [
+        build_box(c, cubic_box_length_A(c), seed=i)
+        for i, c in enumerate([Composition(1, 14, "K"), Composition(3, 12, "K")])
+    ]
 
 
 def positions(path):
@@ -157,7 +160,7 @@ def test_the_batched_model_equals_torch_sims_own_wrapper_box_by_box(mace_file, n
     from mlip_transfer.dynamics.batched_mace import BatchedMace
     from mlip_transfer.models.mace import load_module
 
-    frames = [*boxes(), build_box(Composition(2, 20), cubic_box_length_A(Composition(2, 20)), seed=5)]
+    frames = [*boxes(), build_box(Composition(2, 20, "K"), cubic_box_length_A(Composition(2, 20, "K")), seed=5)]
     module = load_module(mace_file, "cpu", "float64")
     batched = BatchedMace(module, device=torch.device("cpu"), dtype=torch.float64, neighbour_list=neighbour_list)
     out = batched(atoms_to_state(frames, torch.device("cpu"), torch.float64))

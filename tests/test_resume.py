@@ -47,7 +47,7 @@ def kill_when(proc: subprocess.Popen, ready, timeout_s: float = 300) -> None:
 @needs_cp2k
 def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
     """Two walltime segments (steps 0-12, 12-24); the second is killed part-way and run again."""
-    box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    box = build_box(Composition(1, 8, "K"), cubic_box_length_A(Composition(1, 8, "K")), seed=1)
     first, second = tmp_path / "segment_0", tmp_path / "segment_1"
     cp2k.run_resumable(
         aimd_tree(box, {"method": "xtb"}, steps=12, print_every=2, project="aimd"),
@@ -159,7 +159,7 @@ def test_a_checkpoint_write_that_fails_part_way_keeps_the_previous_checkpoint(tm
 
 
 def test_killed_md_resumes_and_keeps_its_frames_once(tmp_path):
-    box = build_box(Composition(1, 8), cubic_box_length_A(Composition(1, 8)), seed=1)
+    box = build_box(Composition(1, 8, "K"), cubic_box_length_A(Composition(1, 8, "K")), seed=1)
     write(tmp_path / "start.extxyz", box)
     code = textwrap.dedent(
         """

@@ -42,7 +42,10 @@ def test_the_study_of_the_production_config():
     assert study.models.models[:2] == ["foundation", "ft_c0_56"] and len(study.models.models) == 10
     assert len(study.md.runs) == 4 * 7 * 4 and study.reference.aimd_segments("c6_26") == 15  # 4 replicas of 28 runs
     c6 = study.reference.concentrations["c6_26"]
-    assert c6.composition == composition_for_molarity(6.26, 96, 8, 0.02, "K") and c6.stated_molarity_mol_per_L == 6.26
+    assert (
+        c6.composition == composition_for_molarity(6.26, 96, cation="K", oxygen_window=8, tolerance=0.02)
+        and c6.stated_molarity_mol_per_L == 6.26
+    )
     for system in study.reference.concentrations.values():  # every box has the molarity its label states, within 2 %
         assert abs(system.molarity_mol_per_L / system.stated_molarity_mol_per_L - 1) < 0.02
         assert 88 <= system.composition.n_oxygen <= 104

@@ -44,7 +44,7 @@ def data() -> dict:
 class Hydroxide:
     """An alkali hydroxide MOH: its cation M⁺, hydroxide OH⁻."""
 
-    cation: str = "K"
+    cation: str
 
     def __post_init__(self):
         if self.cation not in CATIONS:

@@ -20,6 +20,7 @@ from .chemistry import Hydroxide  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .models.evaluation import METRICS, Predictions  # noqa: E402
 from .models.transfer import UNCERTAINTY, home_models, transferability_matrix  # noqa: E402
+from .models.uncertainty import MIN_RELIABLE_BLOCKS  # noqa: E402
 from .names import fine_tune  # noqa: E402
 
 Paths = Sequence[str | os.PathLike]  # one figure's files, e.g. [name.png, name.pdf]
@@ -71,7 +72,7 @@ def heatmap(
     fig.colorbar(image, ax=ax, label=label)
     footnotes = [note] if note else []
     if len(unreliable):
-        footnotes.append("† fewer than 10 independent blocks of frames: its ± is not reliable")
+        footnotes.append(f"† fewer than {MIN_RELIABLE_BLOCKS} independent blocks of frames: its ± is not reliable")
     if footnotes:
         fig.text(0.01, -0.02, "\n".join(footnotes), fontsize=7, va="top")
     save(fig, paths)

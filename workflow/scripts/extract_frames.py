@@ -12,7 +12,6 @@ frames = cp2k_frames(
     snakemake.input.energies,
     cell,
     skip_steps=snakemake.params.skip_steps,
-    label=snakemake.wildcards.system,
 )
 log.info("%d frames after dropping the first %d MD steps", len(frames), snakemake.params.skip_steps)
 write_frames(snakemake.output[0], frames)

@@ -139,7 +139,7 @@ class Transport:
     min_diffusion_window_ps: float
     n_blocks: int
     viscosity_mPa_s: float | None
-    cation: str = "K"
+    cation: str
     max_defect_mismatch_fraction: float = 0.05
     _positions: dict[str, list[np.ndarray]] = field(default_factory=lambda: {"M": [], "O": [], "H": []}, init=False)
     _hydrogen_counts: list[np.ndarray] = field(default_factory=list, init=False)

@@ -16,6 +16,7 @@ from ase import Atoms
 from ase.data import chemical_symbols
 
 from ..geometry import minimum_image
+from ..reference.frames import FORCES_KEY
 from . import trajectory
 
 MAX_FRAMES = 1000  # frames examined per run, spread evenly (all pairs of every frame are compared)
@@ -54,7 +55,7 @@ class Envelope:
     max_force_eV_per_A: float
 
     @classmethod
-    def of_aimd(cls, frames: Sequence[Atoms], forces_key: str = "REF_forces") -> Envelope:
+    def of_aimd(cls, frames: Sequence[Atoms], forces_key: str = FORCES_KEY) -> Envelope:
         positions = np.array([f.positions for f in frames])
         symbols = np.array(frames[0].get_chemical_symbols())
         pairs = pair_minimum_distances(positions, symbols, frames[0].cell.lengths())

@@ -37,7 +37,7 @@ class Composition:
 
     n_hydroxide: int
     n_water: int
-    cation: str = "K"
+    cation: str
 
     @property
     def hydroxide(self) -> Hydroxide:
@@ -83,7 +83,7 @@ def composition_molarity(composition: Composition) -> float:
 
 
 def composition_for_molarity(
-    molarity: float, n_oxygen: int, oxygen_window: int = 0, tolerance: float | None = None, cation: str = "K"
+    molarity: float, n_oxygen: int, *, cation: str, oxygen_window: int = 0, tolerance: float | None = None
 ) -> Composition:
     """The MOH/water composition with ``n_oxygen`` ± ``oxygen_window`` oxygens whose molarity (at the
     correlation's density) is closest to the target; of equally close ones, the one nearest ``n_oxygen``.

@@ -31,10 +31,8 @@ def cp2k_frames(
     cell_A: Sequence[float],
     *,
     skip_steps: int = 0,
-    stride: int = 1,
-    label: str = "",
 ) -> list[Atoms]:
-    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th.
+    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on.
 
     Each file argument is one file or the files of consecutive segments of one run, in order; a step
     written by two segments (the restart point) is kept once.
@@ -67,13 +65,11 @@ def cp2k_frames(
         time_fs, energy_hartree = energies[pos.step]
         atoms = Atoms(pos.symbols, positions=pos.values, cell=list(cell_A), pbc=True)
         atoms.info.update({ENERGY_KEY: energy_hartree * HARTREE_EV, "md_step": pos.step, "time_fs": time_fs})
-        if label:
-            atoms.info["concentration"] = label
         atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
         if not (np.isfinite(atoms.info[ENERGY_KEY]) and np.isfinite(atoms.arrays[FORCES_KEY]).all()):
             raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
         frames.append(atoms)
-    return frames[::stride]
+    return frames
 
 
 def _read_xyz(path) -> list[XYZBlock]:

@@ -94,9 +94,9 @@ def _composition(entry: Mapping, key: str, config: Mapping) -> Composition:
             return composition_for_molarity(
                 entry["molarity_mol_per_L"],
                 entry["n_oxygen"],
-                search["oxygen_window"],
-                search["molarity_tolerance"],
-                cation,
+                cation=cation,
+                oxygen_window=search["oxygen_window"],
+                tolerance=search["molarity_tolerance"],
             )
         except (BoxError, ChemistryError) as error:  # no box near it, or no density to say
             raise BoxError(f"config key '{key}.molarity_mol_per_L': {error}") from error
