@@ -123,8 +123,7 @@ def test_forces_are_the_derivative_of_the_energy(dft_run, tmp_path):
             shutil.copy(wavefunction, frame_folder(tmp_path, len(displaced)) / wavefunction_name(PROJECT))
             displaced.append(copy)
     energies = [
-        f.info["REF_energy"]
-        for f in label_frames(displaced, METHOD, tmp_path, temperature_K=300, command=["cp2k.psmp"], threads=2)
+        f.info["REF_energy"] for f in label_frames(displaced, METHOD, tmp_path, command=["cp2k.psmp"], threads=2)
     ]
     for k, (atom, axis) in enumerate(moved):
         finite_difference = -(energies[2 * k] - energies[2 * k + 1]) / (2 * step_A)

@@ -1,14 +1,18 @@
-"""mlip-transfer: how well does a fine-tuned MACE potential transfer across KOH(aq) concentrations?
+"""mlip-transfer: how well does a MACE potential fine-tuned at one alkali-hydroxide concentration transfer to others?
 
-One module per domain concept: :mod:`study` (the systems, models and runs of a config, and what each job
-depends on), :mod:`box` (periodic KOH/water boxes), :mod:`cp2k` (CP2K inputs and runs), :mod:`frames` (CP2K
-output to extended XYZ), :mod:`datasets` (time-block splits, multi-concentration mixes), :mod:`training`
-(``mace_run_train`` command lines), :mod:`evaluation` (errors, seeds, the transferability matrix and its
-views), :mod:`cost` (core- and GPU-hours from Snakemake's benchmark files), :mod:`md` (production MD with
-ASE) and :mod:`md_torch_sim` (batched MD with torch-sim), :mod:`analysis` (the trajectory analysis driver
-over :mod:`geometry` (periodic neighbour lists, trajectory chunks), :mod:`hbonds` (species, hydrogen
-bonds, proton transfer), :mod:`structure` (RDFs) and :mod:`transport` (MSD, diffusion, conductivity)) and
-:mod:`plotting` (figures).
+Grouped by pipeline stage as the workflow's rule files are (imports flow one way):
+
+- top level: :mod:`study` (a config's study: one catalogue per stage), :mod:`layout` (every results path),
+  :mod:`launch` (how jobs run), :mod:`settings` (job settings as Snakemake compares them), :mod:`units`,
+  :mod:`names` (the grammar of every name), :mod:`chemistry` (the hydroxide and its data), :mod:`geometry`,
+  :mod:`files` (file conventions), :mod:`validation`, :mod:`cluster`, :mod:`provenance`, :mod:`logs`,
+  :mod:`plotting`;
+- :mod:`reference` (boxes, CP2K inputs and outputs, AIMD frames, E0s, splits, the systems catalogue);
+- :mod:`models` (MACE files, fine-tuning, evaluation, uncertainty, the transferability matrix, cost, the
+  model catalogue);
+- :mod:`dynamics` (H5MD trajectories, the ASE and batched MD engines, stability, relabelling, the MD
+  catalogue);
+- :mod:`analysis` (the trajectory analysis driver and its accumulators, replicas, the analysis catalogue).
 """
 
 __version__ = "0.1.0"

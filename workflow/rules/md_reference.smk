@@ -49,7 +49,6 @@ rule label_md_frames:
     params:
         electronic_structure=STUDY.reference.electronic_structure(),
         frames=lambda w: STUDY.md.reference_chunk(int(w.chunk)),
-        temperature_K=lambda w: STUDY.md.settings(w.system)["temperature_K"],
         run_dir=cp2k_run_dir,
         launch=LAUNCH.cp2k,
     script:

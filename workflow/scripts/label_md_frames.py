@@ -9,7 +9,6 @@ labelled = label_frames(
     frames,
     snakemake.params.electronic_structure,
     snakemake.params.run_dir,  # one folder per frame: a killed job keeps the frames it finished
-    temperature_K=snakemake.params.temperature_K,
     command=snakemake.params.launch.command,
     threads=snakemake.threads,
     xmlspec=snakemake.input.schema,

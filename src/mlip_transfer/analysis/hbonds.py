@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -191,6 +192,8 @@ class SpeciesHBonds:
     oxygen for a proton transfer to count; ``hbond_lifetime_max_ps``: longest lag of the correlation functions;
     ``n_blocks``: contiguous blocks for the standard errors."""
 
+    needs: ClassVar[tuple[str, ...]] = ("hydroxide_hosts",)
+    gives: ClassVar[tuple[str, ...]] = ("frames", "hbonds", "hbond_correlation")
     n_atoms: Mapping[str, int]
     criterion: HBondCriterion
     frame_interval_ps: float
@@ -220,7 +223,7 @@ class SpeciesHBonds:
         keys = (bonds[:, 1] * n_h + bonds[:, 2]) * n_o + bonds[:, 3]  # sorted within each frame
         self._bond_keys += np.split(keys, np.searchsorted(bonds[:, 0], np.arange(1, n)))
 
-    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    def conclude(self, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """Tables ``frames``, ``hbonds`` and ``hbond_correlation``; the proton transfers from the host oxygen of
         each OH⁻ defect per frame (``results["hydroxide_hosts"]``, the transport's)."""
         hosts = results["hydroxide_hosts"].to_numpy()

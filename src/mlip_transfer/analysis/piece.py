@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,12 @@ class Piece:
 
 
 class Accumulator(Protocol):
-    """One part of the analysis: it keeps what its conclusion needs from every piece, then concludes into
-    tables, reading the tables of the parts concluded before it (the driver's order) where it needs them."""
+    """One part of the analysis: it keeps what its conclusion needs from every piece, then concludes into the
+    tables it ``gives``, given the tables of other parts it ``needs`` (and only those)."""
+
+    needs: ClassVar[tuple[str, ...]]
+    gives: ClassVar[tuple[str, ...]]
 
     def accumulate(self, piece: Piece) -> None: ...
 
-    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]: ...
+    def conclude(self, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]: ...

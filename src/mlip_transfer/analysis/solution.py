@@ -105,8 +105,7 @@ class SolutionAnalysis:
                 "for the minimum-image convention"
             )
         self._n_frames = 0
-        # concluded in this order: the H-bond summary needs the transport's defect hosts, the RDFs' first
-        # shells go into the H-bond summary
+        # concluded in this order, each after the parts whose tables it needs (checked in _conclude)
         self._steps: list[Accumulator] = [
             Transport(
                 self._box,
@@ -144,4 +143,10 @@ class SolutionAnalysis:
 
     def _conclude(self) -> None:
         for step in self._steps:
-            self.results.update(step.conclude(self.results))
+            missing = [table for table in step.needs if table not in self.results]
+            if missing:
+                raise RuntimeError(f"{type(step).__name__} needs {missing}, not concluded before it")
+            given = step.conclude({table: self.results[table] for table in step.needs})
+            if set(given) != set(step.gives):
+                raise RuntimeError(f"{type(step).__name__} gave {sorted(given)}, not {sorted(step.gives)}")
+            self.results.update(given)

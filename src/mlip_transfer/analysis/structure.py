@@ -5,7 +5,9 @@ chunk for :class:`~mlip_transfer.analysis.solution.SolutionAnalysis`. Distances 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,8 @@ class RadialDistributions:
     they are given, and concluded into g(r), running coordination numbers and first shells; "M" is named
     ``cation`` in the tables."""
 
+    needs: ClassVar[tuple[str, ...]] = ("hbonds",)  # amended with each pair's first shell
+    gives: ClassVar[tuple[str, ...]] = ("rdf", "hbonds")
     box_A: np.ndarray
     bin_width_A: float
     cation: str
@@ -85,7 +89,7 @@ class RadialDistributions:
             self._pairs_per_volume[pair] += n_pairs / volume
             self._centres[pair] += n_centres
 
-    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    def conclude(self, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """g(r) and running coordination number of every pair (table ``rdf``), and each pair's first shell
         (radius of the first minimum in Å, coordination number there) added to the H-bond summary."""
         r = 0.5 * (self.edges_A[1:] + self.edges_A[:-1])

@@ -6,7 +6,9 @@ conductivity. :class:`Transport` accumulates cation, O and OH⁻-defect trajecto
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -132,6 +134,8 @@ class Transport:
     Yeh–Hummer correction (None: no correction); ``max_defect_mismatch_fraction``: largest share of frames whose
     OH⁻ count differs from the first frame's (defects carried on their hosts there) for D(OH⁻) to be trusted."""
 
+    needs: ClassVar[tuple[str, ...]] = ()
+    gives: ClassVar[tuple[str, ...]] = ("diffusion", "msd", "hydroxide_hosts")
     box_A: np.ndarray
     frame_interval_ps: float
     temperature_K: float
@@ -150,17 +154,11 @@ class Transport:
             chunks.append(piece.positions[:, piece.index[kind]])
         self._hydrogen_counts.append(piece.counts)
 
-    def conclude(self, results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    def conclude(self, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """Tables ``diffusion`` and ``msd`` (Å² against time in ps), and ``hydroxide_hosts``: the host oxygen of
         each OH⁻ defect per frame, followed through proton transfers (for the H-bond summary)."""
-        positions = {kind: np.concatenate(chunks) for kind, chunks in self._positions.items()}
+        positions = self._without_drift({kind: np.concatenate(chunks) for kind, chunks in self._positions.items()})
         counts = np.concatenate(self._hydrogen_counts)
-        masses = {kind: atomic_masses[atomic_numbers[self.cation if kind == "M" else kind]] for kind in positions}
-        centre = sum(masses[k] * p.sum(axis=1) for k, p in positions.items()) / sum(
-            masses[k] * p.shape[1] for k, p in positions.items()
-        )
-        drift = (centre - centre[0])[:, None, :]
-        positions = {kind: p - drift for kind, p in positions.items()}
         hydroxide_positions, hosts = hydroxide_defect_trajectories(positions["O"], counts, self.box_A)
         n_hydroxide = (counts == 1).sum(axis=1)
         mismatch = float(np.mean(n_hydroxide != n_hydroxide[0]))
@@ -168,55 +166,79 @@ class Transport:
         trajectories = {ion: positions["M"], "OH-": hydroxide_positions, "O": positions["O"], "H": positions["H"]}
         time_ps = np.arange(len(counts)) * self.frame_interval_ps
         window = (self.diffusion_window_ps[0], min(self.diffusion_window_ps[1], time_ps[-1]))
-        volume_A3 = float(np.prod(self.box_A))
-        correction = (
-            yeh_hummer_correction(self.temperature_K, self.viscosity_mPa_s, volume_A3 ** (1 / 3))
-            if self.viscosity_mPa_s
-            else np.nan
-        )
         msd, rows = {"time_ps": time_ps}, []
         for species, traj in trajectories.items():
             if traj.shape[1] == 0:
                 continue
             msd[f"msd_{species}_A2"] = msd_fft(traj)
-            d, error = block_diffusion(traj, self.frame_interval_ps, window, self.n_blocks)
-            slope = msd_loglog_slope(time_ps, msd[f"msd_{species}_A2"], window)
             tracked = species != "OH-" or mismatch <= self.max_defect_mismatch_fraction
-            rows.append(
-                {
-                    "species": species,
-                    "particles": SPECIES_PARTICLES.get(species, "cations"),
-                    "n_particles": traj.shape[1],
-                    "D_1e-9_m2_per_s": d,
-                    "D_error_1e-9_m2_per_s": error,
-                    "D_yeh_hummer_1e-9_m2_per_s": d + correction,
-                    "fit_start_ps": window[0],
-                    "fit_end_ps": window[1],
-                    "msd_points_in_fit": int(((time_ps >= window[0]) & (time_ps <= window[1])).sum()),
-                    "msd_loglog_slope": slope,
-                    "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps)
-                    and tracked
-                    and bool(np.isfinite(d)),
-                }
-            )
+            rows.append(self._diffusion_row(species, traj, time_ps, msd[f"msd_{species}_A2"], window, tracked))
         table = pd.DataFrame(rows)
         table["defect_count_mismatch_fraction"] = mismatch
-        # Nernst–Einstein from finite-size-corrected D where a viscosity was given, else from the box's D
-        d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
-        d_of = dict(zip(table["species"], table[d_column], strict=True))
-        table["nernst_einstein_from"] = d_column
-        ions = table[table["species"].isin([ion, "OH-"])]
-        table["nernst_einstein_diffusive"] = len(ions) == 2 and bool(ions["diffusive"].all())
-        table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
-            trajectories[ion].shape[1], volume_A3, self.temperature_K, d_of.get(ion, np.nan), d_of.get("OH-", np.nan)
-        )
+        self._nernst_einstein(table, ion, trajectories[ion].shape[1])
         # the translational charge displacement: +1 e per cation, −1 e per OH⁻ defect
         charge = positions["M"].sum(axis=1) - hydroxide_positions.sum(axis=1)
         sigma, sigma_error = einstein_helfand_conductivity_S_per_m(
-            charge, self.frame_interval_ps, window, self.n_blocks, volume_A3, self.temperature_K
+            charge, self.frame_interval_ps, window, self.n_blocks, self.volume_A3, self.temperature_K
         )
         msd["msd_charge_eA2"] = msd_fft(charge[:, None, :])
         table["einstein_helfand_S_per_m"] = sigma
         table["einstein_helfand_error_S_per_m"] = sigma_error
         table["einstein_helfand_over_nernst_einstein"] = sigma / table["nernst_einstein_S_per_m"]
         return {"diffusion": table, "msd": pd.DataFrame(msd), "hydroxide_hosts": pd.DataFrame(hosts)}
+
+    @property
+    def volume_A3(self) -> float:
+        return float(np.prod(self.box_A))
+
+    def _without_drift(self, positions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Positions in the frame of the box's centre of mass (the thermostat lets it drift)."""
+        masses = {kind: atomic_masses[atomic_numbers[self.cation if kind == "M" else kind]] for kind in positions}
+        centre = sum(masses[k] * p.sum(axis=1) for k, p in positions.items()) / sum(
+            masses[k] * p.shape[1] for k, p in positions.items()
+        )
+        drift = (centre - centre[0])[:, None, :]
+        return {kind: p - drift for kind, p in positions.items()}
+
+    def _diffusion_row(
+        self,
+        species: str,
+        trajectory: np.ndarray,
+        time_ps: np.ndarray,
+        msd_A2: np.ndarray,
+        window: tuple[float, float],
+        tracked: bool,
+    ) -> dict:
+        """D of one species from its MSD in the fit window, its block error and whether it is diffusive."""
+        d, error = block_diffusion(trajectory, self.frame_interval_ps, window, self.n_blocks)
+        slope = msd_loglog_slope(time_ps, msd_A2, window)
+        correction = (
+            yeh_hummer_correction(self.temperature_K, self.viscosity_mPa_s, self.volume_A3 ** (1 / 3))
+            if self.viscosity_mPa_s
+            else np.nan
+        )
+        return {
+            "species": species,
+            "particles": SPECIES_PARTICLES.get(species, "cations"),
+            "n_particles": trajectory.shape[1],
+            "D_1e-9_m2_per_s": d,
+            "D_error_1e-9_m2_per_s": error,
+            "D_yeh_hummer_1e-9_m2_per_s": d + correction,
+            "fit_start_ps": window[0],
+            "fit_end_ps": window[1],
+            "msd_points_in_fit": int(((time_ps >= window[0]) & (time_ps <= window[1])).sum()),
+            "msd_loglog_slope": slope,
+            "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps) and tracked and bool(np.isfinite(d)),
+        }
+
+    def _nernst_einstein(self, table: pd.DataFrame, ion: str, n_ion_pairs: int) -> None:
+        """Nernst–Einstein conductivity columns: from finite-size-corrected D where a viscosity was given,
+        else from the box's D."""
+        d_column = "D_yeh_hummer_1e-9_m2_per_s" if self.viscosity_mPa_s else "D_1e-9_m2_per_s"
+        d_of = dict(zip(table["species"], table[d_column], strict=True))
+        table["nernst_einstein_from"] = d_column
+        ions = table[table["species"].isin([ion, "OH-"])]
+        table["nernst_einstein_diffusive"] = len(ions) == 2 and bool(ions["diffusive"].all())
+        table["nernst_einstein_S_per_m"] = nernst_einstein_conductivity_S_per_m(
+            n_ion_pairs, self.volume_A3, self.temperature_K, d_of.get(ion, np.nan), d_of.get("OH-", np.nan)
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -140,8 +140,7 @@ def run_nvt(
     atoms.calc = calculator
     checkpoint = _restore(partial, atoms) if partial.exists() else None
     if checkpoint is None:
-        thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(run.seed))
-        Stationary(atoms)
+        thermalize(atoms, temperature_K, run.seed)
     dynamics = nvt_dynamics(
         atoms, temperature_K=temperature_K, timestep_fs=run.timestep_fs, thermostat=run.thermostat, seed=run.seed
     )
@@ -149,7 +148,8 @@ def run_nvt(
     if resume:
         dynamics.nsteps, dynamics.rng.bit_generator.state = checkpoint
         logging.getLogger(__name__).info("resuming %s from step %d of %d", partial, dynamics.nsteps, run.steps)
-    try:
+
+    def integrate() -> None:
         with H5MDWriter(partial, atoms, timestep_ps=fs_to_ps(run.timestep_fs), append=resume) as writer:
 
             def write() -> None:
@@ -158,14 +158,36 @@ def run_nvt(
 
             dynamics.attach(write, interval=run.write_interval)  # ASE also calls it at step 0 of a fresh run
             dynamics.run(run.steps - dynamics.nsteps)
+
+    return run_to_trajectories(integrate, [trajectory_path], run)[0]
+
+
+def thermalize(atoms: Atoms, temperature_K: float, seed: int) -> None:
+    """Maxwell–Boltzmann velocities at ``temperature_K`` from ``seed``, without centre-of-mass drift."""
+    thermalize_momenta(atoms, temperature_K, rng=np.random.default_rng(seed))
+    Stationary(atoms)
+
+
+def run_to_trajectories(
+    integrate: Callable[[], None], trajectory_paths: Sequence[str | os.PathLike], run: RunSettings
+) -> list[int]:
+    """The life of an MD job's trajectories, the same for every engine: ``integrate`` writes every box to its
+    partial file (closing them before it returns or raises); a frame that breaks the guards either fails the
+    job (its partial files kept for a look) or, with ``run.keep_unstable``, ends the run with every trajectory
+    marked with the reason. The partial files then become the trajectories; returns their frame counts."""
+    partials = [partial_path(p) for p in trajectory_paths]
+    try:
+        integrate()
     except MDError as error:
         if not run.keep_unstable:
             raise
         logging.getLogger(__name__).warning("MD stopped early, kept up to its last good frame: %s", error)
-        trajectory.mark_stopped(partial, str(error))
-    n_frames = trajectory.frame_count(partial)
-    partial.replace(trajectory_path)
-    return n_frames
+        for partial in partials:
+            trajectory.mark_stopped(partial, str(error))
+    counts = [trajectory.frame_count(p) for p in partials]
+    for partial, path in zip(partials, trajectory_paths, strict=True):
+        partial.replace(path)
+    return counts
 
 
 def _restore(partial: Path, atoms: Atoms) -> tuple[int, dict] | None:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms
-from ase.io import read, write
+from ase.io import read
 
-from ..files import atomic_path
+from ..files import write_frames
 from ..reference import cp2k, cp2k_output
 from ..reference.frames import cp2k_frames
 from . import trajectory
@@ -56,7 +56,6 @@ def label_frames(
     method: Mapping,
     run_dir: str | os.PathLike,
     *,
-    temperature_K: float,
     command: Sequence[str],
     threads: int,
     xmlspec: str | os.PathLike | None = None,
@@ -68,22 +67,11 @@ def label_frames(
         folder = frame_folder(run_dir, atoms.info["md_step"])
         done = folder / "labelled.extxyz"
         if not done.exists():
-            tree = cp2k.aimd_input_tree(
-                atoms,
-                method,
-                project=PROJECT,
-                steps=0,
-                timestep_fs=0.5,
-                temperature_K=temperature_K,
-                thermostat_time_constant_fs=100.0,
-                print_every=1,
-                seed=1,
-            )  # fmt: skip  — step 0 of an MD: the energy and forces of the given positions
+            tree = cp2k.single_point_input_tree(atoms, method, project=PROJECT)
             cp2k.run_input(tree, folder, PROJECT, command=command, threads=threads, xmlspec=xmlspec)
             files = (folder / cp2k_output.md_file_name(PROJECT, kind) for kind in ("positions", "forces", "energies"))
             (frame,) = cp2k_frames(*files, atoms.cell.lengths())
             frame.info["md_step"] = atoms.info["md_step"]
-            with atomic_path(done) as partial:
-                write(partial, frame, format="extxyz")
+            write_frames(done, frame)
         labelled.append(read(done))
     return labelled

@@ -24,19 +24,19 @@ import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 import torch
 from ase import Atoms, units
 from ase.calculators.singlepoint import SinglePointCalculator
-from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..files import partial_path
 from ..models import mace
 from ..units import fs_to_ps
 from . import trajectory
-from .ase_engine import THERMOSTATS, MDError, RunSettings, check_frame
+from .ase_engine import THERMOSTATS, MDError, RunSettings, check_frame, run_to_trajectories, thermalize
 from .trajectory import H5MDWriter
 
 
@@ -185,14 +185,39 @@ def run_nvt_batch(
     if checkpoint is None:
         seeds = velocity_seeds or [run.seed] * len(boxes)
         for box, temperature, seed in zip(boxes, temperatures_K, seeds, strict=True):
-            thermalize_momenta(box, temperature, rng=np.random.default_rng(seed))
-            Stationary(box)
+            thermalize(box, temperature, seed)
         torch.manual_seed(run.seed)
         first_step, kept = 0, None
     else:
         first_step, kept, state_text = checkpoint
         set_random_state(state_text, model.device)
         logging.getLogger(__name__).info("resuming %d boxes from step %d of %d", len(boxes), first_step, run.steps)
+
+    def integrate() -> None:
+        with ExitStack() as stack:
+            writers = [
+                stack.enter_context(
+                    H5MDWriter(p, b, timestep_ps=fs_to_ps(run.timestep_fs), append=kept is not None, keep=kept)
+                )
+                for p, b in zip(partials, boxes, strict=True)
+            ]
+            _integrate(model, boxes, writers, trajectory_paths, temperatures_K, run, first_step, kept is None)
+
+    return run_to_trajectories(integrate, trajectory_paths, run)
+
+
+def _integrate(
+    model,
+    boxes: Sequence[Atoms],
+    writers: Sequence[H5MDWriter],
+    trajectory_paths: Sequence[str | os.PathLike],
+    temperatures_K: Sequence[float],
+    run: RunSettings,
+    first_step: int,
+    fresh: bool,
+) -> None:
+    """Step the batch from ``first_step`` to ``run.steps``, writing every ``run.write_interval``-th frame of
+    every box once all of them pass the guards (and, in a ``fresh`` run, the starting frame)."""
     state = md_state(model, boxes)
     step = nvt_step(model, state, temperatures_K=temperatures_K, timestep_fs=run.timestep_fs, thermostat=run.thermostat)
     unwrapped = (
@@ -200,47 +225,27 @@ def run_nvt_batch(
     )  # torch-sim wraps positions into the cell; the MSD needs them unwrapped
     edges = torch.tensor(np.array([b.cell.lengths() for b in boxes]), device=state.device, dtype=state.dtype)
     edges = edges[state.system_idx]
-    writers = [
-        H5MDWriter(p, b, timestep_ps=fs_to_ps(run.timestep_fs), append=kept is not None, keep=kept)
-        for p, b in zip(partials, boxes, strict=True)
-    ]
-    try:
 
-        def write(n: int) -> None:
-            text = random_state(state.device)
-            frames = [_frame(box, state, unwrapped, i) for i, box in enumerate(boxes)]
-            for frame, path in zip(frames, trajectory_paths, strict=True):  # every box checked before any write
-                try:
-                    check_frame(frame, n, run.limits)
-                except MDError as error:
-                    raise MDError(f"{path}: {error}") from error
-            for writer, frame in zip(writers, frames, strict=True):
-                writer.write(frame, n, text)
+    def write(n: int) -> None:
+        text = random_state(state.device)
+        frames = [_frame(box, state, unwrapped, i) for i, box in enumerate(boxes)]
+        for frame, path in zip(frames, trajectory_paths, strict=True):  # every box checked before any write
+            try:
+                check_frame(frame, n, run.limits)
+            except MDError as error:
+                raise MDError(f"{path}: {error}") from error
+        for writer, frame in zip(writers, frames, strict=True):
+            writer.write(frame, n, text)
 
-        if kept is None:
-            write(0)
-        for n in range(first_step + 1, run.steps + 1):
-            before = state.positions.detach().clone()
-            state = step(state)
-            moved = state.positions.detach() - before
-            unwrapped += moved - edges * torch.round(moved / edges)  # minimum image: steps are ≪ L/2
-            if n % run.write_interval == 0:
-                write(n)
-    except MDError as error:
-        if not run.keep_unstable:
-            raise
-        logging.getLogger(__name__).warning("batch stopped early, kept up to its last good frame: %s", error)
-        for writer in writers:
-            writer.close()
-        for partial in partials:
-            trajectory.mark_stopped(partial, str(error))
-    finally:
-        for writer in writers:
-            writer.close()
-    counts = [trajectory.frame_count(p) for p in partials]
-    for partial, path in zip(partials, trajectory_paths, strict=True):
-        partial.replace(path)
-    return counts
+    if fresh:
+        write(0)
+    for n in range(first_step + 1, run.steps + 1):
+        before = state.positions.detach().clone()
+        state = step(state)
+        moved = state.positions.detach() - before
+        unwrapped += moved - edges * torch.round(moved / edges)  # minimum image: steps are ≪ L/2
+        if n % run.write_interval == 0:
+            write(n)
 
 
 def _frame(box: Atoms, state, unwrapped: torch.Tensor, i: int) -> Atoms:

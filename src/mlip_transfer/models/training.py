@@ -110,7 +110,12 @@ def mace_train_command(
     if enable_cueq:
         args["enable_cueq"] = True
     args["restart_latest"] = True  # a killed run continues from its last checkpoint in work_dir
-    command = [mace_run_train_executable()]
+    return [mace_run_train_executable(), *command_line_arguments(args)]
+
+
+def command_line_arguments(args: Mapping[str, object]) -> list[str]:
+    """``--key value`` for each argument; mace's switches (``MACE_SWITCHES``) as bare flags when true."""
+    command: list[str] = []
     for key, value in args.items():
         if key in MACE_SWITCHES:
             command += [f"--{key}"] if value else []

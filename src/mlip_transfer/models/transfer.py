@@ -356,27 +356,32 @@ def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mappi
     )
     multi = summary[summary["kind"] == "multi"]
     if len(multi):
-        rival = multi.sort_values(DECISIVE).iloc[0]
-        versus = paired_difference(errors, statistic, rival["model"], best["model"])
-        beats = bool(versus["ci_high"] < 0)
-        result.update(
-            best_multi_model=rival["model"],
-            best_multi_ratio_to_best=rival[DECISIVE],
-            multi_minus_single=versus["estimate"],
-            multi_minus_single_ci_low=versus["ci_low"],
-            multi_minus_single_ci_high=versus["ci_high"],
-            multi_beats_best_single=beats,
-        )
-        if not np.isfinite(versus["ci_low"]):
-            verdict = "cannot be judged against it"
-        else:
-            verdict = "beats it" if beats else "is worse" if versus["ci_low"] > 0 else "is not distinguishable from it"
-        text += (
-            f" The best multi-concentration model {rival['model']} ({rival[DECISIVE]:.3f}×) {verdict} "
-            f"(paired difference {versus['estimate']:+.3f}, {_interval(versus['ci_low'], versus['ci_high'], True)})."
-        )
+        text += _best_multi_against(errors, statistic, multi.sort_values(DECISIVE).iloc[0], best, result)
     result["statement"] = text
     return result
+
+
+def _best_multi_against(errors: ModelErrors, statistic, rival: pd.Series, best: pd.Series, result: dict) -> str:
+    """The best multi-concentration model against the recommended single one, paired on the same test frames:
+    its columns added to ``result``, and the sentence that says it."""
+    versus = paired_difference(errors, statistic, rival["model"], best["model"])
+    beats = bool(versus["ci_high"] < 0)
+    result.update(
+        best_multi_model=rival["model"],
+        best_multi_ratio_to_best=rival[DECISIVE],
+        multi_minus_single=versus["estimate"],
+        multi_minus_single_ci_low=versus["ci_low"],
+        multi_minus_single_ci_high=versus["ci_high"],
+        multi_beats_best_single=beats,
+    )
+    if not np.isfinite(versus["ci_low"]):
+        verdict = "cannot be judged against it"
+    else:
+        verdict = "beats it" if beats else "is worse" if versus["ci_low"] > 0 else "is not distinguishable from it"
+    return (
+        f" The best multi-concentration model {rival['model']} ({rival[DECISIVE]:.3f}×) {verdict} "
+        f"(paired difference {versus['estimate']:+.3f}, {_interval(versus['ci_low'], versus['ci_high'], True)})."
+    )
 
 
 def _interval(low: float, high: float, signed: bool = False) -> str:

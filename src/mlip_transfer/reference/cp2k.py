@@ -143,6 +143,23 @@ def _subsys(atoms: Atoms, method: Mapping, periodic: bool) -> dict:
     return subsys
 
 
+def single_point_input_tree(atoms: Atoms, method: Mapping, *, project: str) -> dict:
+    """Energy and forces of the given positions as step 0 of an AIMD (:func:`aimd_input_tree`): CP2K prints
+    them in the AIMD's own files, read by the AIMD's own reader. At step 0 neither the thermostat nor the
+    initial velocities act on energy or forces; their settings here are placeholders."""
+    return aimd_input_tree(
+        atoms,
+        method,
+        project=project,
+        steps=0,
+        timestep_fs=0.5,
+        temperature_K=300.0,
+        thermostat_time_constant_fs=100.0,
+        print_every=1,
+        seed=1,
+    )
+
+
 def aimd_input_tree(
     atoms: Atoms,
     method: Mapping,
