@@ -28,9 +28,9 @@ def every_job_settings(study):
         for segment in range(study.reference.aimd_segments(system)):
             jobs[f"aimd {system} {segment}"] = study.reference.aimd_settings(system, segment)
     for model, system in study.md.runs:
-        jobs[f"md {model} {system}"] = study.md.settings(system)
+        jobs[f"md {model} {system}"] = study.md.settings(system).as_params()
     for source, system in study.analysis.runs():
-        jobs[f"analysis {source} {system}"] = study.analysis.settings(source, system)
+        jobs[f"analysis {source} {system}"] = study.analysis.settings(source, system).as_params()
     for model in study.models.all_fine_tunes:
         jobs[f"fine_tune {model}"] = study.models.fine_tune_settings(model)
     return {job: repr(value) for job, value in jobs.items()}

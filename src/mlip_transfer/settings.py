@@ -6,6 +6,7 @@ How a job runs is never among them (:mod:`mlip_transfer.launch`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 
 
 def canonical(value):
@@ -15,3 +16,16 @@ def canonical(value):
     if isinstance(value, list | tuple):
         return [canonical(item) for item in value]
     return value
+
+
+class JobSettings:
+    """Base of a frozen dataclass holding what one kind of job's result depends on: the catalogue builds it,
+    the rule passes :meth:`as_params`, and the job's script rebuilds it with :meth:`from_params` and hands it
+    to the library whole."""
+
+    def as_params(self) -> dict:
+        return canonical(asdict(self))
+
+    @classmethod
+    def from_params(cls, params: Mapping):
+        return cls(**params)

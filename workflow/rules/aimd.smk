@@ -117,7 +117,7 @@ rule run_aimd:
     output:
         **{
             kind: LAYOUT.aimd_segment("{system}", "{segment}", kind)
-            for kind in ("positions", "forces", "energies", "restart")
+            for kind in cp2k_output.MD_FILES
         },
     log:
         log("run_aimd", "system", "segment"),

@@ -20,7 +20,7 @@ rule analyse_trajectory:
     resources:
         **slurm_resources("analysis"),
     params:
-        analysis=lambda w: STUDY.analysis.settings(w.source, w.system),
+        analysis=lambda w: STUDY.analysis.settings(w.source, w.system).as_params(),
     script:
         "../scripts/analyse_trajectory.py"
 

@@ -13,6 +13,7 @@ from mlip_transfer.cluster import job_resources
 from mlip_transfer.launch import Launch
 from mlip_transfer.layout import ANALYSIS_TABLES, Layout, named
 from mlip_transfer.models import evaluation
+from mlip_transfer.reference import cp2k_output
 from mlip_transfer.study import Study
 
 STUDY = Study(config)
@@ -83,7 +84,7 @@ def aimd_trajectory(wildcards):
     segments = range(STUDY.reference.aimd_segments(wildcards.system))
     return {
         kind: [LAYOUT.aimd_segment(wildcards.system, k, kind) for k in segments]
-        for kind in ("positions", "forces", "energies")
+        for kind in cp2k_output.TRAJECTORY_FILES
     }
 
 

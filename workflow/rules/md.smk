@@ -21,7 +21,7 @@ if config["md"]["engine"] == "ase":
         resources:
             **slurm_resources("md"),
         params:
-            md=lambda w: STUDY.md.settings(w.system),
+            md=lambda w: STUDY.md.settings(w.system).as_params(),
             launch=LAUNCH.md,
         script:
             "../scripts/run_md.py"
@@ -47,7 +47,7 @@ else:
         resources:
             **slurm_resources("md"),
         params:
-            md={s: STUDY.md.settings(s) for s in STUDY.md.systems},
+            md={s: STUDY.md.settings(s).as_params() for s in STUDY.md.systems},
             launch=LAUNCH.md,
         script:
             "../scripts/run_md_batch.py"

@@ -29,7 +29,7 @@ cp2k.run_resumable(
     xmlspec=snakemake.input.schema,
     start_from=snakemake.input.get("start"),
 )
-for name in ("positions", "forces", "energies", "restart"):
+for name in cp2k_output.MD_FILES:
     # CP2K names its files after the project; the rule's outputs carry the same names
     copy_file(run_dir / Path(snakemake.output[name]).name, snakemake.output[name])
 log.info(

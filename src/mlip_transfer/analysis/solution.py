@@ -15,8 +15,9 @@ Units: Å, ps, degrees; diffusion coefficients in 10⁻⁹ m²/s, conductivities
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from .hbonds import HBondCriterion, SpeciesHBonds
 from .piece import Accumulator, Piece
 from .structure import RadialDistributions
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .catalogue import AnalysisSettings
 
 
 @dataclass
@@ -60,23 +64,23 @@ class SolutionAnalysis:
     results: dict[str, pd.DataFrame] = field(default_factory=dict, init=False)
 
     @classmethod
-    def of_job(cls, settings: Mapping) -> SolutionAnalysis:
-        """From one trajectory's analysis settings (:meth:`mlip_transfer.study.Study.analysis_settings`)."""
+    def of_job(cls, settings: AnalysisSettings) -> SolutionAnalysis:
+        """From one trajectory's analysis settings (the analysis catalogue's)."""
         return cls(
-            frame_interval_ps=settings["frame_interval_ps"],
-            cation=settings["cation"],
-            temperature_K=settings["temperature_K"],
-            criterion=HBondCriterion(**settings["criterion"]),
-            rdf_bin_width_A=settings["rdf_bin_width_A"],
-            diffusion_window_ps=tuple(settings["diffusion_window_ps"]),
-            min_diffusion_window_ps=settings["min_diffusion_window_ps"],
-            n_blocks=settings["diffusion_blocks"],
-            viscosity_mPa_s=settings["viscosity_mPa_s"],
-            persistence_ps=settings["proton_transfer_persistence_ps"],
-            cation_o_cutoff_A=settings["cation_o_cutoff_A"],
-            hbond_lifetime_max_ps=settings["hbond_lifetime_max_ps"],
-            max_defect_mismatch_fraction=settings["max_defect_mismatch_fraction"],
-            skip_frames=settings["skip_frames"],
+            frame_interval_ps=settings.frame_interval_ps,
+            cation=settings.cation,
+            temperature_K=settings.temperature_K,
+            criterion=HBondCriterion(**settings.criterion),
+            rdf_bin_width_A=settings.rdf_bin_width_A,
+            diffusion_window_ps=tuple(settings.diffusion_window_ps),
+            min_diffusion_window_ps=settings.min_diffusion_window_ps,
+            n_blocks=settings.diffusion_blocks,
+            viscosity_mPa_s=settings.viscosity_mPa_s,
+            persistence_ps=settings.proton_transfer_persistence_ps,
+            cation_o_cutoff_A=settings.cation_o_cutoff_A,
+            hbond_lifetime_max_ps=settings.hbond_lifetime_max_ps,
+            max_defect_mismatch_fraction=settings.max_defect_mismatch_fraction,
+            skip_frames=settings.skip_frames,
         )
 
     def run(self, chunks: Iterable[PositionChunk]) -> SolutionAnalysis:

@@ -29,6 +29,7 @@ from .trajectory import H5MDWriter
 
 if TYPE_CHECKING:
     from ..launch import MDLaunch
+    from .catalogue import MDSettings
 
 THERMOSTATS = ("bussi", "langevin")
 
@@ -64,15 +65,14 @@ class RunSettings:
     keep_unstable: bool = False
 
     @classmethod
-    def of_job(cls, settings: Mapping, launch: MDLaunch) -> RunSettings:
-        """From a job's MD settings (:meth:`mlip_transfer.study.Study.md_settings`) and its launch record
-        (its guards)."""
+    def of_job(cls, settings: MDSettings, launch: MDLaunch) -> RunSettings:
+        """From a job's MD settings and its launch record (its guards)."""
         return cls(
-            timestep_fs=settings["timestep_fs"],
-            steps=settings["steps"],
-            write_interval=settings["write_interval"],
-            thermostat=settings["thermostat"],
-            seed=settings["seed"],
+            timestep_fs=settings.timestep_fs,
+            steps=settings.steps,
+            write_interval=settings.write_interval,
+            thermostat=settings.thermostat,
+            seed=settings.seed,
             limits=launch.limits,
             keep_unstable=launch.keep_unstable_runs,
         )

@@ -5,13 +5,30 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import names
 from ..reference.systems import ReferenceCatalogue
-from ..settings import canonical
+from ..settings import JobSettings
 from ..units import frame_interval_ps
+
+
+@dataclass(frozen=True)
+class MDSettings(JobSettings):
+    """One MD replica: integrator, thermostat, temperature, the AIMD frame it starts from (an index, counted
+    from the end) and its seed, and the model's precision."""
+
+    engine: str
+    steps: int
+    timestep_fs: float
+    write_interval: int
+    thermostat: Mapping
+    temperature_K: float
+    start_frame: int
+    seed: int
+    default_dtype: str
 
 
 def replica_seed(seed: int, label: str, replica: int) -> int:
@@ -58,23 +75,21 @@ class MDCatalogue:
         start = chunk * self.labelling["frames_per_job"]
         return list(range(start, min(start + self.labelling["frames_per_job"], self.labelling["frames"])))
 
-    def settings(self, system: str) -> dict:
+    def settings(self, system: str) -> MDSettings:
         """One MD replica's start, integrator, thermostat and seed; not the list of other runs, nor how it runs.
 
         Replica k starts from the AIMD frame k × ``md.replica_spacing_ps`` before the last one, with velocities
         and thermostat noise from its own seed (from the run's seed, the label and k, so that adding a
         concentration or a replica changes no other run)."""
         label, replica = names.replica_of(system)
-        return canonical(
-            {
-                "engine": self.md["engine"],  # a different integrator and random stream: another trajectory
-                "steps": self.md["steps"],
-                "timestep_fs": self.md["timestep_fs"],
-                "write_interval": self.md["write_interval"],
-                "thermostat": self.md["thermostat"],
-                "temperature_K": self.reference.systems[label].temperature_K,
-                "start_frame": -1 - round(replica * self.md["replica_spacing_ps"] / self.reference.frame_interval_ps),
-                "seed": replica_seed(self.config["seed"], label, replica),
-                "default_dtype": self.md["default_dtype"],
-            }
+        return MDSettings(
+            engine=self.md["engine"],  # a different integrator and random stream: another trajectory
+            steps=self.md["steps"],
+            timestep_fs=self.md["timestep_fs"],
+            write_interval=self.md["write_interval"],
+            thermostat=self.md["thermostat"],
+            temperature_K=self.reference.systems[label].temperature_K,
+            start_frame=-1 - round(replica * self.md["replica_spacing_ps"] / self.reference.frame_interval_ps),
+            seed=replica_seed(self.config["seed"], label, replica),
+            default_dtype=self.md["default_dtype"],
         )

@@ -69,7 +69,7 @@ def label_frames(
         if not done.exists():
             tree = cp2k.single_point_input_tree(atoms, method, project=PROJECT)
             cp2k.run_input(tree, folder, PROJECT, command=command, threads=threads, xmlspec=xmlspec)
-            files = (folder / cp2k_output.md_file_name(PROJECT, kind) for kind in ("positions", "forces", "energies"))
+            files = (folder / cp2k_output.md_file_name(PROJECT, kind) for kind in cp2k_output.TRAJECTORY_FILES)
             (frame,) = cp2k_frames(*files, atoms.cell.lengths())
             frame.info["md_step"] = atoms.info["md_step"]
             write_frames(done, frame)

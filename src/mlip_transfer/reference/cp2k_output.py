@@ -22,7 +22,8 @@ BOHR_A = 0.529177210903
 HARTREE_PER_BOHR_EV_PER_A = HARTREE_EV / BOHR_A
 _STEP = re.compile(r"\bi\s*=\s*(\d+)")
 _TOTAL_ENERGY = re.compile(r"ENERGY\| Total FORCE_EVAL \( QS \) energy[^:]*:\s+(-?\d+\.\d+)")
-MD_FILES = ("positions", "forces", "energies", "restart")
+TRAJECTORY_FILES = ("positions", "forces", "energies")  # what frames are read from, in this order
+MD_FILES = (*TRAJECTORY_FILES, "restart")
 AIMD_PROJECT = "aimd"  # the CP2K project of every AIMD segment
 
 
