@@ -241,9 +241,9 @@ def test_unknown_basis_set_is_rejected_by_cp2k(tmp_path):
 
 def test_missing_foundation_model_file(tmp_path):
     with pytest.raises(
-        FileNotFoundError, match="foundation_model.file .*absent.model does not exist and foundation_model.url"
+        FileNotFoundError, match="foundation_model.file .*absent.model does not exist and no foundation_model.url"
     ):
-        mace.provide_foundation_model(tmp_path / "absent.model", None, None, tmp_path / "out.model")
+        mace.provide_model(tmp_path / "absent.model", None, None, tmp_path / "out.model")
 
 
 def test_foundation_model_checksum_mismatch(tmp_path):
@@ -251,7 +251,7 @@ def test_foundation_model_checksum_mismatch(tmp_path):
     with pytest.raises(
         ValueError, match="foundation_model.file .*f.model: sha256 .* differs from foundation_model.sha256"
     ):
-        mace.provide_foundation_model(tmp_path / "f.model", None, "0" * 64, tmp_path / "out.model")
+        mace.provide_model(tmp_path / "f.model", None, "0" * 64, tmp_path / "out.model")
 
 
 def test_corrupt_foundation_model(tmp_path):
@@ -278,19 +278,43 @@ def test_a_foundation_model_that_changed_since_it_was_provided_is_refused(tmp_pa
     """A model file is code to torch.load: a file that differs from the hash recorded when it was first
     provided is refused, by the provider and by every loader, naming both hashes."""
     (tmp_path / "f.model").write_bytes(b"weights")
-    copy = mace.provide_foundation_model(tmp_path / "f.model", None, None, tmp_path / "out.model")
+    copy = mace.provide_model(tmp_path / "f.model", None, None, tmp_path / "out.model")
     recorded = sha256(tmp_path / "f.model")
     assert mace.record_file(copy).read_text().strip() == recorded
     (tmp_path / "f.model").write_bytes(b"other weights")
     with pytest.raises(mace.ModelFileError, match=f"differs from the {recorded} recorded in .*out.model.sha256"):
-        mace.provide_foundation_model(tmp_path / "f.model", None, None, tmp_path / "out.model")
+        mace.provide_model(tmp_path / "f.model", None, None, tmp_path / "out.model")
     copy.write_bytes(b"tampered")
     with pytest.raises(mace.ModelFileError, match=f"out.model: sha256 .* differs from the {recorded} recorded"):
         mace.load_module(copy)
     # a new foundation model on purpose: its hash in the config
     new = sha256(tmp_path / "f.model")
-    mace.provide_foundation_model(tmp_path / "f.model", None, new, tmp_path / "out.model")
+    mace.provide_model(tmp_path / "f.model", None, new, tmp_path / "out.model")
     assert mace.record_file(copy).read_text().strip() == new
+
+
+def test_external_models_are_checked_before_any_job(tmp_path):
+    """A model trained elsewhere: its own name, known labels, an existing file of the configured hash that
+    covers every element of the test sets; each refusal names the key."""
+    good = mace.random_model(tmp_path / "theirs.model", channels=8, max_L=0, num_interactions=1)
+    torch.save(HydrogenOxygenModel(), tmp_path / "no_K.model")
+
+    def with_external(**entry):
+        entry = {"name": "theirs", "file": str(good), "source": "a collaborator", **entry}
+        return mutated(lambda c: c.update(external_models=[entry]))
+
+    check(with_external(sha256=sha256(good), training_concentrations=["c3_78"]))  # accepted
+    cases = [
+        (with_external(name="ft_c3_78"), r"external_models\[0\].name': 'ft_c3_78' is already the name"),
+        (with_external(name="multi_both"), r"external_models\[0\].name': 'multi_both' is already"),
+        (with_external(training_concentrations=["c9"]), r"external_models\[0\].training_concentrations': unknown"),
+        (with_external(file=str(tmp_path / "absent.model")), r"external_models\[0\].file': .*absent.model does not"),
+        (with_external(sha256="0" * 64), r"external_models\[0\].sha256': .*theirs.model has sha256"),
+        (with_external(file=str(tmp_path / "no_K.model")), r"external_models\[0\].file': .*lacks elements \[19\]"),
+    ]
+    for config, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            check(config)
 
 
 def write_cp2k_files(folder, energies=(-17.0, -17.1), forces_value="1.0"):

@@ -101,3 +101,16 @@ def test_replicates_survive_a_round_trip(tmp_path):
     loaded = ModelErrors.load(tmp_path / "r.npz")
     assert loaded.models == list(HAND) and loaded.tests == ["a", "b", "c"]
     assert np.array_equal(loaded.frame_deviations, errors.frame_deviations)
+
+
+def test_an_external_model_is_a_candidate_only_where_its_training_concentration_is_declared():
+    elsewhere = {**HAND, "theirs": {"a": 45.0, "b": 25.0, "c": 185.0}, "unknown": {"a": 20.0, "b": 20.0, "c": 100.0}}
+    errors = constructed(elsewhere)
+    training = {**TRAINING, "theirs": ["b"], "unknown": []}
+    summary = transfer_summary(errors, training, external=["theirs", "unknown"]).set_index("model")
+    assert summary.loc["theirs", "kind"] == "external" and summary.loc["unknown", "kind"] == "external"
+    assert summary.loc["theirs", "rank_ratio_to_best"] == 1  # declared at b: ranked with the study's fine-tunes
+    assert np.isnan(summary.loc["unknown", "rank_ratio_to_best"])  # better everywhere, but of unknown origin
+    advice = recommendation(errors, summary.reset_index(), MOLARITIES)
+    assert advice["best_single_model"] == "theirs" and advice["runner_up_model"] == "ft_b"
+    assert advice["best_single_molarity_mol_per_L"] == 6.0

@@ -296,6 +296,12 @@ def _foundation_file(c, workdir):
     c["foundation_model"] = {"file": str(workdir / "mace_foundation.model")}
 
 
+def _external_model(c, workdir):
+    """A model trained elsewhere: here the tiny run's own ft_c3_78, copied out of its results."""
+    shutil.copyfile(workdir / "results/tiny/models/ft_c3_78.model", workdir / "theirs.model")
+    c["external_models"] = [{"name": "theirs", "file": str(workdir / "theirs.model"), "source": "a copy"}]
+
+
 BLOCKS = {  # each fine-tune (and seed) on its own training AIMD's test block, beside the independent test AIMD
     f"evaluate_model[model={m}, test_set={c}.block]" for c in TINY_LABELS for m in (f"ft_{c}", f"ft_{c}.seed12")
 }
@@ -395,6 +401,11 @@ EDITS = {
         | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
         | MATRIX | {"summarise_analysis", "learning_curves"},
     ),
+    "add an external model": (
+        _external_model,
+        {"provide_external_model[model=theirs]", "parity_plot[model=theirs]", "evaluate_on_md_references[model=theirs]",
+         *MATRIX, *{f"evaluate_model[model=theirs, test_set={c}]" for c in TINY_LABELS}},
+    ),
     "change the foundation model file": (
         _foundation_file,
         {"provide_foundation_model", *FINE_TUNES, *EVALUATIONS, *PARITY, *MD_AND_ANALYSIS,
@@ -409,13 +420,35 @@ EDITS = {
 def test_an_edit_of_a_finished_study_plans_exactly_the_jobs_it_changes(tiny_run, edit):
     change, expected = EDITS[edit]
     config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
-    if change is _foundation_file:
+    if change in (_foundation_file, _external_model):
         change(config, tiny_run)
     else:
         change(config)
     configfile = tiny_run / f"{edit.replace(' ', '_')}.yaml"
     configfile.write_text(yaml.safe_dump(config, sort_keys=False))
     assert planned_jobs(tiny_run, str(configfile)) == expected
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_an_external_model_is_judged_on_every_test_set_like_the_studys_own(tiny_copy):
+    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    _external_model(config, tiny_copy)  # the same file as ft_c3_78: the same errors, whatever it is called
+    configfile = tiny_copy / "external.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    snakemake("--cores", "2", "--configfile", str(configfile), workdir=tiny_copy)
+    run = tiny_copy / "results" / "tiny"
+    matrix = pd.read_csv(run / "matrix" / "transferability.csv").set_index(["model", "test_concentration"])
+    for label in TINY_LABELS:
+        assert (
+            matrix.loc[("theirs", label), "force_rmse_meV_per_A"]
+            == matrix.loc[("ft_c3_78", label), "force_rmse_meV_per_A"]
+        )
+    summary = pd.read_csv(run / "matrix" / "transfer_summary.csv").set_index("model")
+    assert summary.loc["theirs", "kind"] == "external" and np.isnan(summary.loc["theirs", "rank_ratio_to_best"])
+    cost = pd.read_csv(run / "cost" / "models.csv").set_index("model")
+    assert np.isnan(cost.loc["theirs", "aimd_core_h"]) and cost.loc["ft_c3_78", "aimd_core_h"] > 0
+    assert (run / "figures" / "parity_theirs.png").exists()
 
 
 @pytest.mark.e2e

@@ -174,7 +174,7 @@ def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
         (axes[0], "aimd_core_h", "AIMD core-hours charged for its training frames"),
         (axes[1], "training_wall_h", "fine-tuning wall hours (all seeds)"),
     ):
-        for _, row in table.iterrows():
+        for _, row in table[table[column].notna()].iterrows():  # an external model's cost is not known
             ax.errorbar(
                 row[column], row["mean_all_meV_per_A"], yerr=row["mean_all_se_meV_per_A"],
                 marker=markers[row["kind"]], capsize=3, ls="none",
@@ -184,6 +184,9 @@ def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
         ax.set_xlabel(label)
     axes[0].set_ylabel("mean force RMSE over all test sets (meV/Å)")
     axes[0].set_title("▲ foundation, ● one concentration, ■ several, × fewer training frames", fontsize=8)
+    external = table.loc[table["kind"] == "external", "model"]
+    if len(external):
+        fig.text(0.01, -0.02, f"not shown (trained elsewhere, cost not known): {', '.join(external)}", fontsize=7)
     save(fig, paths)
 
 

@@ -8,6 +8,7 @@ settings that would only fail hours later (no frames left after equilibration, a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def check_config(config: Mapping) -> None:
         study = Study(config)
     except BoxError as error:  # a molarity no box in the oxygen window reaches (the message names the key)
         raise ConfigError(str(error)) from error
-    for check in (_systems, _cp2k, _test_trajectory, _split, _training, _models, _md, _analysis):
+    checks = (_systems, _cp2k, _test_trajectory, _split, _training, _models, _external_models, _md, _analysis)
+    for check in checks:
         check(config, study)
 
 
@@ -178,6 +180,32 @@ def _models(config: Mapping, study: Study) -> None:
         unknown = sorted(set(model["concentrations"]) - labels)
         if unknown:
             _fail(f"{key}.concentrations", f"unknown concentration labels {unknown}; labels are {sorted(labels)}")
+
+
+def _external_models(config: Mapping, study: Study) -> None:
+    """Models trained elsewhere: a name of their own, known labels, and a readable file of the configured hash
+    that covers every element of the test sets (loading it takes seconds, once per invocation)."""
+    from .files import sha256
+    from .models.mace import ModelFileError, check_elements
+
+    taken = [names.FOUNDATION, *study.models.trained_models]
+    for i, model in enumerate(config["external_models"]):
+        key, name = f"external_models[{i}]", model["name"]
+        if name in taken or names.ModelName.parse(name).concentration is not None:
+            _fail(f"{key}.name", f"{name!r} is already the name of a model of this study, or could be one")
+        taken.append(name)
+        unknown = sorted(set(model["training_concentrations"]) - set(study.reference.concentrations))
+        if unknown:
+            _fail(f"{key}.training_concentrations", f"unknown concentration labels {unknown}")
+        file = Path(model["file"])
+        if not file.is_file():
+            _fail(f"{key}.file", f"{file} does not exist")
+        if model["sha256"] and sha256(file) != model["sha256"]:
+            _fail(f"{key}.sha256", f"{file} has sha256 {sha256(file)}, not the configured {model['sha256']}")
+        try:
+            check_elements(file, study.hydroxide.atomic_numbers)
+        except ModelFileError as error:
+            _fail(f"{key}.file", str(error))
 
 
 def _md(config: Mapping, study: Study) -> None:

@@ -113,6 +113,7 @@ rule transfer_views:
         models=MODELS,
         molarities=STUDY.reference.molarities(),
         training=STUDY.models.training_map(),
+        external=list(STUDY.models.external),
     script:
         "../scripts/transfer_views.py"
 

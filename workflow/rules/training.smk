@@ -78,3 +78,29 @@ rule fine_tune:
         launch=LAUNCH.training,
     script:
         "../scripts/train_mace.py"
+
+
+if STUDY.models.external:
+
+    localrules:
+        provide_external_model,
+
+    # A model trained elsewhere (external_models), copied once with its SHA-256 recorded beside it.
+    rule provide_external_model:
+        output:
+            LAYOUT.model("{model}"),
+        log:
+            log("provide_external_model", "model"),
+        benchmark:
+            bench("provide_external_model", "model")
+        wildcard_constraints:
+            model="|".join(re.escape(m) for m in STUDY.models.external),
+        conda:
+            "../../envs/mace.yaml"
+        params:
+            file=lambda w: STUDY.models.external[w.model]["file"],
+            sha256=lambda w: STUDY.models.external[w.model]["sha256"],
+            key=lambda w: STUDY.models.external_key(w.model),
+            atomic_numbers=STUDY.hydroxide.atomic_numbers,
+        script:
+            "../scripts/provide_external_model.py"

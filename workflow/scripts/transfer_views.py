@@ -14,7 +14,7 @@ matrix = transfer.transferability_matrix(table, "force_rmse_meV_per_A", params.m
 views = {
     "relative": transfer.relative_to_home(matrix),
     "distance": transfer.error_versus_distance(table, params.training, params.molarities),
-    "summary": transfer.transfer_summary(errors, params.training),
+    "summary": transfer.transfer_summary(errors, params.training, params.external),
 }
 advice = transfer.recommendation(errors, views["summary"], params.molarities)
 views["recommendation"] = pd.DataFrame([advice])

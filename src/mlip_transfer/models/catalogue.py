@@ -42,12 +42,15 @@ class ModelCatalogue:
         self.multi_models: dict[str, list[str]] = {
             m["name"]: list(m["concentrations"]) for m in self.training["multi_concentration_models"]
         }
-        self.models: list[str] = [names.FOUNDATION, *self.fine_tuned, *self.multi_models]
+        self.trained_models: list[str] = [*self.fine_tuned, *self.multi_models]
+        # models trained elsewhere (external_models): judged like the study's, never trained here
+        self.external: dict[str, Mapping] = {m["name"]: m for m in config["external_models"]}
+        self.models: list[str] = [names.FOUNDATION, *self.trained_models, *self.external]
         # One fine-tune per seed: the first seed's is the study's model (MD, parity plots); the others, named
         # "<model>.seed<n>", form its committee (uncertainty over initialisation and shuffling).
         self.seeds: list[int] = list(self.training["seeds"] or [config["seed"]])
         self.committee_members: list[str] = [
-            names.committee_member(model, seed) for model in self.models[1:] for seed in self.seeds[1:]
+            names.committee_member(model, seed) for model in self.trained_models for seed in self.seeds[1:]
         ]
         # Learning curves: fine-tunes of selected concentrations on the first n frames of their training blocks.
         budgets = self.training["frame_budgets"] or {"concentrations": [], "frames": []}
@@ -63,7 +66,7 @@ class ModelCatalogue:
     @property
     def seeded_fine_tunes(self) -> list[str]:
         """Every fine-tuned model for every training seed: the study's models and their committees."""
-        return [*(m for m in self.models if m != names.FOUNDATION), *self.committee_members]
+        return [*self.trained_models, *self.committee_members]
 
     @property
     def all_fine_tunes(self) -> list[str]:
@@ -72,8 +75,9 @@ class ModelCatalogue:
 
     @property
     def evaluated_models(self) -> list[str]:
-        """Every model judged on every concentration's test set: the foundation model and every fine-tune."""
-        return [names.FOUNDATION, *self.all_fine_tunes]
+        """Every model judged on every concentration's test set: the foundation model, every fine-tune and every
+        external model."""
+        return [names.FOUNDATION, *self.all_fine_tunes, *self.external]
 
     @property
     def learning_curve_ends(self) -> list[str]:
@@ -100,17 +104,23 @@ class ModelCatalogue:
 
     # --- what a model is ------------------------------------------------------------------------------
 
+    def external_key(self, model: str) -> str:
+        """Where the config gives an external model (for messages)."""
+        return f"external_models[{list(self.external).index(model)}]"
+
     def training_concentrations(self, model: str) -> list[str]:
         """Concentration labels whose frames a fine-tuned model is trained on."""
         if model in self.fine_tuned:
             return [self.fine_tuned[model]]
         if model in self.multi_models:
             return self.multi_models[model]
-        raise KeyError(f"unknown fine-tuned model {model!r}; fine-tuned models are {self.models[1:]}")
+        raise KeyError(f"unknown fine-tuned model {model!r}; fine-tuned models are {self.trained_models}")
 
     def training_map(self) -> dict[str, list[str]]:
-        """Training concentrations of every fine-tuned model (the foundation model has none here)."""
-        return {model: self.training_concentrations(model) for model in self.models if model != names.FOUNDATION}
+        """Training concentrations of every fine-tuned model, and the declared ones of every external model
+        (the foundation model has none here)."""
+        trained = {model: self.training_concentrations(model) for model in self.trained_models}
+        return {**trained, **{name: list(m["training_concentrations"]) for name, m in self.external.items()}}
 
     def variant(self, name: str) -> Variant:
         """Model, seed and training frames of a trained model's name: "ft_c6_26" (the first seed, all

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..names import run_parts, without_seed
@@ -108,7 +109,7 @@ def model_costs(
     from the transfer summary): AIMD core-hours charged by the module's one rule (``frames_used``: frames
     taken from each concentration, :meth:`Study.frames_used`), the full AIMD of its concentrations, and the
     wall and core hours of its fine-tunes (all seeds). The foundation model's own cost is not counted
-    (shared by every fine-tune)."""
+    (shared by every fine-tune); an external model's is not known (NaN)."""
     runs = aimd[aimd["kind"] == "training"].set_index("concentration")
     table = summary[SUMMARY_COLUMNS].copy()
     charged, full = [], []
@@ -122,4 +123,6 @@ def model_costs(
     table["aimd_full_core_h"] = full
     table["training_wall_h"] = table["model"].map(lambda m: training_wall_h.get(m, 0.0))
     table["training_core_h"] = table["training_wall_h"] * training_threads
+    external = table["kind"] == "external"  # trained elsewhere: what it cost is not known here
+    table.loc[external, ["aimd_core_h", "aimd_full_core_h", "training_wall_h", "training_core_h"]] = np.nan
     return table

@@ -51,30 +51,31 @@ def verify(path: str | os.PathLike) -> None:
             )
 
 
-def provide_foundation_model(
-    file: str | os.PathLike, url: str | None, expected_sha256: str | None, destination: str | os.PathLike
+def provide_model(
+    file: str | os.PathLike,
+    url: str | None,
+    expected_sha256: str | None,
+    destination: str | os.PathLike,
+    key: str = "foundation_model",
 ) -> Path:
-    """Copy the foundation model to ``destination`` (with its SHA-256 recorded beside it), fetching it from
-    ``url`` first if ``file`` is absent. Its hash must equal ``expected_sha256`` when one is configured, and
-    the one recorded by an earlier provision otherwise. Runs where the network is (the login node)."""
+    """Copy a given model file (the foundation model, or an external model) to ``destination`` with its
+    SHA-256 recorded beside it, fetching it from ``url`` first if ``file`` is absent. Its hash must equal
+    ``expected_sha256`` when one is configured, and the one recorded by an earlier provision otherwise.
+    ``key``: where the config gives it (for messages). Runs where the network is (the login node)."""
     source = Path(file)
     if not source.exists():
         if not url:
-            raise FileNotFoundError(
-                f"foundation_model.file {source} does not exist and foundation_model.url is not set"
-            )
+            raise FileNotFoundError(f"{key}.file {source} does not exist and no {key}.url is set")
         source.parent.mkdir(parents=True, exist_ok=True)
         urllib.request.urlretrieve(url, source)
     actual, record = sha256(source), record_file(destination)
     if expected_sha256 and actual != expected_sha256:
-        raise ModelFileError(
-            f"foundation_model.file {source}: sha256 {actual} differs from foundation_model.sha256 {expected_sha256}"
-        )
+        raise ModelFileError(f"{key}.file {source}: sha256 {actual} differs from {key}.sha256 {expected_sha256}")
     if not expected_sha256 and record.exists() and record.read_text().strip() != actual:
         raise ModelFileError(
-            f"foundation_model.file {source}: sha256 {actual} differs from the {record.read_text().strip()} recorded "
-            f"in {record} when this study's foundation model was first provided; to change the foundation model on "
-            "purpose, set foundation_model.sha256 to the new hash"
+            f"{key}.file {source}: sha256 {actual} differs from the {record.read_text().strip()} recorded "
+            f"in {record} when this study's model was first provided; to change the model on purpose, set "
+            f"{key}.sha256 to the new hash"
         )
     copy_file(source, destination)
     record.write_text(actual + "\n")
@@ -98,12 +99,10 @@ def check_elements(path: str | os.PathLike, atomic_numbers: Iterable[int]) -> No
     except ModelFileError:
         raise
     except Exception as err:  # any unreadable or foreign file
-        raise ModelFileError(f"foundation model {path} is not a readable MACE model: {err}") from err
+        raise ModelFileError(f"{path} is not a readable MACE model: {err}") from err
     missing = sorted(set(atomic_numbers) - known)
     if missing:
-        raise ModelFileError(
-            f"foundation model {path} lacks elements {missing} (atomic numbers) of the data; it has {sorted(known)}"
-        )
+        raise ModelFileError(f"{path} lacks elements {missing} (atomic numbers) of the data; it has {sorted(known)}")
 
 
 def load_calculator(

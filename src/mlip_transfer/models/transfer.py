@@ -19,7 +19,7 @@ few seeds: a wider interval). Force errors in meV/Å, molarities in mol/L.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -258,23 +258,35 @@ def error_versus_distance(
     return rows[[*columns, "distance_mol_per_L", "force_rmse_meV_per_A", "force_rmse_se_meV_per_A"]]
 
 
-def model_kind(model: str, training: Mapping[str, Sequence[str]]) -> str:
+def model_kind(model: str, training: Mapping[str, Sequence[str]], external: Collection[str] = ()) -> str:
     if model == FOUNDATION:
         return "foundation"
+    if model in external:
+        return "external"  # trained elsewhere (external_models)
     if model not in training:
         return "budget"  # a learning-curve fine-tune on a subset of a training split
     return "single" if len(training[model]) == 1 else "multi"
 
 
-def transfer_summary(errors: ModelErrors, training: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """Per model: force RMSE at home, mean over all test sets, mean ratio to the best single-concentration
-    model on each test set, and mean and worst off home, each with its standard error (and 95 % interval for
-    the two like-for-like statistics); single-concentration models ranked by each.
+def is_candidate(kind: str, training_concentrations: Sequence[str]) -> bool:
+    """A candidate of the single-concentration recommendation: a fine-tune on one concentration, or an external
+    model declared to have been trained at one of the study's concentrations."""
+    return kind == "single" or (kind == "external" and len(training_concentrations) == 1)
 
-    ``training`` maps each fine-tuned model of the study to its training concentrations; a learning-curve
-    fine-tune ("<model>.frames<n>", not in it) has its model's home."""
-    kinds = {m: model_kind(m, training) for m in errors.models}
-    singles = [errors.index(m) for m, k in kinds.items() if k == "single"]
+
+def transfer_summary(
+    errors: ModelErrors, training: Mapping[str, Sequence[str]], external: Collection[str] = ()
+) -> pd.DataFrame:
+    """Per model: force RMSE at home, mean over all test sets, mean ratio to the best candidate
+    (:func:`is_candidate`) on each test set, and mean and worst off home, each with its standard error (and
+    95 % interval for the two like-for-like statistics); candidates ranked by each.
+
+    ``training`` maps each fine-tuned model of the study to its training concentrations (and each external
+    model to the ones declared for it); a learning-curve fine-tune ("<model>.frames<n>", not in it) has its
+    model's home."""
+    kinds = {m: model_kind(m, training, external) for m in errors.models}
+    candidates = {m for m, k in kinds.items() if is_candidate(k, training.get(m, []))}
+    singles = [errors.index(m) for m in errors.models if m in candidates]
     statistics = {  # name: (statistic, unit of its columns)
         "mean_all": (mean_over(), "_meV_per_A"),
         DECISIVE: (ratio_to_best(singles or range(len(errors.models))), ""),
@@ -300,7 +312,7 @@ def transfer_summary(errors: ModelErrors, training: Mapping[str, Sequence[str]])
                 errors.point[i, worst],
                 errors.tests[worst],
             )
-    single = table["kind"] == "single"
+    single = table["model"].isin(candidates)
     for name in ("mean_all_meV_per_A", DECISIVE, "mean_off_home_meV_per_A"):
         table.loc[single, f"rank_{name.removesuffix('_meV_per_A')}"] = table.loc[single, name].rank(method="min")
     return table
@@ -317,7 +329,11 @@ def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mappi
     runner-up is distinguishable from it (95 % interval of their paired difference excludes 0); the ranking
     by the plain mean over all test sets beside it; and whether the best multi-concentration model beats it.
     Off-home means are a view, never the decision: each candidate would drop a different test set."""
-    single = summary[summary["kind"] == "single"].sort_values(DECISIVE)
+    candidate = [
+        is_candidate(k, t.split())
+        for k, t in zip(summary["kind"], summary["training_concentrations"].fillna(""), strict=True)
+    ]
+    single = summary[candidate].sort_values(DECISIVE)
     if len(single) < 2:
         return {"statement": "fewer than two single-concentration models: nothing to choose between"}
     best, runner_up = single.iloc[0], single.iloc[1]
