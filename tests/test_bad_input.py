@@ -99,6 +99,10 @@ SCHEMA_CASES = {
 }
 
 CONFIG_CASES = {
+    "given E0s without the cation's": (
+        set_path(["reference_energies"], {"source": "a BLYP-D3 run", "e0s_eV": {"H": -12.58, "O": -431.59}}),
+        "config key 'reference_energies.e0s_eV': no energy for element(s) ['K'] of KOH(aq)",
+    ),
     "above solubility without opt-in": (
         lambda c: c.pop("allow_supersaturated"),
         "config key 'foundation_model.pretrain.system': pretrain at 18.27 mol/L is above KOH's solubility",

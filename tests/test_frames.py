@@ -73,3 +73,12 @@ def test_steps_repeated_by_a_restart_are_kept_once_latest_wins(tmp_path):
     frames = cp2k_frames(tmp_path / "p.xyz", tmp_path / "f.xyz", tmp_path / "e.ener", [9.0] * 3)
     assert [f.info["md_step"] for f in frames] == [0, 2, 4, 6, 8]
     assert frames[2].positions[0, 0] == pytest.approx(1.4)  # the restarted run's step 4
+
+
+def test_without_an_energies_file_time_and_energy_come_from_the_position_comments(trajectory):
+    frames = cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", None, [9.0] * 3)
+    assert [f.info["time_fs"] for f in frames] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert all(f.info[ENERGY_KEY] == pytest.approx(-17.0 * HARTREE_EV) for f in frames)  # "E = -17.0"
+    (trajectory / "p.xyz").write_text((trajectory / "p.xyz").read_text().replace(", E =  -17.0", "", 1))
+    with pytest.raises(Exception, match=r"p.xyz: step 0 has no 'time = <fs>, E = <Hartree>'"):
+        cp2k_frames(trajectory / "p.xyz", trajectory / "f.xyz", None, [9.0] * 3)

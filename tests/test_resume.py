@@ -24,6 +24,7 @@ from mlip_transfer.models import training
 from mlip_transfer.models.checkpoints import checkpoint_epoch, save_whole, set_aside_unreadable
 from mlip_transfer.reference import cp2k
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
+from mlip_transfer.reference.frames import ENERGY_KEY, cp2k_frames
 
 
 def start(code: str, cwd) -> subprocess.Popen:
@@ -83,6 +84,12 @@ def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
     for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
         new = joined[old.info["md_step"] // 2]
         assert np.array_equal(new.positions, old.positions)
+    # a run whose .ener files were not kept: the same times and energies from the position files' comment lines
+    positions, forces = ([aimd_file(d, kind) for d in (first, second)] for kind in ("positions", "forces"))
+    from_comments = cp2k_frames(positions, forces, None, [10.0] * 3)
+    assert [f.info["time_fs"] for f in from_comments] == [f.info["time_fs"] for f in joined]
+    energies = [[f.info[ENERGY_KEY] for f in frames] for frames in (from_comments, joined)]
+    assert np.allclose(*energies, rtol=0, atol=1e-6)  # eV; both files print the energy to 1e-10 Hartree or better
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):

@@ -32,7 +32,10 @@ def check_config(config: Mapping) -> None:
         study = Study(config)
     except BoxError as error:  # a molarity no box in the oxygen window reaches (the message names the key)
         raise ConfigError(str(error)) from error
-    checks = (_systems, _cp2k, _test_trajectory, _split, _training, _models, _external_models, _md, _analysis)
+    checks = (
+        *(_systems, _cp2k, _reference_energies, _test_trajectory, _split, _training, _models, _external_models),
+        *(_md, _analysis),
+    )
     for check in checks:
         check(config, study)
 
@@ -180,6 +183,14 @@ def _models(config: Mapping, study: Study) -> None:
         unknown = sorted(set(model["concentrations"]) - labels)
         if unknown:
             _fail(f"{key}.concentrations", f"unknown concentration labels {unknown}; labels are {sorted(labels)}")
+
+
+def _reference_energies(config: Mapping, study: Study) -> None:
+    given = config["reference_energies"]
+    if given:
+        missing = [e for e in study.hydroxide.elements if e not in given["e0s_eV"]]
+        if missing:
+            _fail("reference_energies.e0s_eV", f"no energy for element(s) {missing} of {study.hydroxide.formula}(aq)")
 
 
 def _external_models(config: Mapping, study: Study) -> None:

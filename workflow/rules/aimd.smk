@@ -5,7 +5,6 @@
 localrules:
     cp2k_input_schema,
     build_box,
-    collect_reference_energies,
 
 
 rule cp2k_input_schema:
@@ -91,19 +90,44 @@ rule isolated_atom_energy:
         "../scripts/isolated_atom_energy.py"
 
 
-rule collect_reference_energies:
-    input:
-        **{e: LAYOUT.isolated_atom_energy(e) for e in STUDY.hydroxide.elements},
-    output:
-        LAYOUT.e0s,
-    log:
-        log("collect_reference_energies"),
-    benchmark:
-        bench("collect_reference_energies")
-    conda:
-        "../../envs/cp2k.yaml"
-    script:
-        "../scripts/collect_reference_energies.py"
+if STUDY.reference.given_e0s_eV:
+
+    localrules:
+        given_reference_energies,
+
+    # reference_energies: the E0s of the method behind imported frames, given with their source
+    rule given_reference_energies:
+        output:
+            LAYOUT.e0s,
+        log:
+            log("given_reference_energies"),
+        benchmark:
+            bench("given_reference_energies")
+        conda:
+            "../../envs/analysis.yaml"
+        params:
+            e0s_eV=STUDY.reference.given_e0s_eV,
+        script:
+            "../scripts/given_reference_energies.py"
+
+else:
+
+    localrules:
+        collect_reference_energies,
+
+    rule collect_reference_energies:
+        input:
+            **{e: LAYOUT.isolated_atom_energy(e) for e in STUDY.hydroxide.elements},
+        output:
+            LAYOUT.e0s,
+        log:
+            log("collect_reference_energies"),
+        benchmark:
+            bench("collect_reference_energies")
+        conda:
+            "../../envs/cp2k.yaml"
+        script:
+            "../scripts/collect_reference_energies.py"
 
 
 # One walltime-sized segment of a system's AIMD. CP2K works in run/ beside the outputs, which Snakemake

@@ -13,7 +13,7 @@ rule evaluate_model:
     input:
         model=LAYOUT.model("{model}"),
         test=test_set_file,
-        e0s=rules.collect_reference_energies.output[0],
+        e0s=LAYOUT.e0s,
     output:
         **{
             kind: LAYOUT.evaluation("{model}", "{test_set}", kind)

@@ -84,7 +84,7 @@ rule evaluate_on_md_references:
             },
         ),
         model=LAYOUT.model("{model}"),
-        e0s=rules.collect_reference_energies.output[0],
+        e0s=LAYOUT.e0s,
     output:
         frames=LAYOUT.md_reference_errors("{model}"),
     log:

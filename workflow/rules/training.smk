@@ -10,7 +10,7 @@ if STUDY.reference.pretrain:
                 s: LAYOUT.split(STUDY.reference.pretrain.label, s)
                 for s in ("train", "valid")
             },
-            e0s=rules.collect_reference_energies.output[0],
+            e0s=LAYOUT.e0s,
         output:
             LAYOUT.model(names.FOUNDATION),
         log:
@@ -57,7 +57,7 @@ rule fine_tune:
     input:
         unpack(training_sets),
         **replay_data(),
-        e0s=rules.collect_reference_energies.output[0],
+        e0s=LAYOUT.e0s,
         foundation=LAYOUT.model(names.FOUNDATION),
     output:
         LAYOUT.model("{model}"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,8 @@ HARTREE_EV = 27.211386245988
 BOHR_A = 0.529177210903
 HARTREE_PER_BOHR_EV_PER_A = HARTREE_EV / BOHR_A
 _STEP = re.compile(r"\bi\s*=\s*(\d+)")
+_NUMBER = r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
+_TIME, _ENERGY = re.compile(rf"\btime\s*=\s*{_NUMBER}"), re.compile(rf"\bE\s*=\s*{_NUMBER}")
 _TOTAL_ENERGY = re.compile(r"ENERGY\| Total FORCE_EVAL \( QS \) energy[^:]*:\s+(-?\d+\.\d+)")
 TRAJECTORY_FILES = ("positions", "forces", "energies")  # what frames are read from, in this order
 MD_FILES = (*TRAJECTORY_FILES, "restart")
@@ -70,6 +72,7 @@ class XYZBlock:
     symbols: list[str]
     values: np.ndarray
     end_line: int  # index of the line after the frame
+    comment: str = ""  # CP2K's: "i = <step>, time = <fs>, E = <Hartree>"
 
 
 class CutFrame(ValueError):
@@ -90,12 +93,14 @@ def xyz_blocks(path: str | os.PathLike) -> Iterator[XYZBlock]:
         fields = [line.split() for line in body]
         if len(body) < n_atoms or any(len(f) < 4 for f in fields) or not body[-1].endswith("\n"):
             raise CutFrame(f"{path}: frame {frame} is cut off ({len(body)} of {n_atoms} atom lines, or a line cut)")
-        match = _STEP.search(lines[i + 1])
+        comment = lines[i + 1]
+        match = _STEP.search(comment)
         if match is None:
             raise CP2KError(f"{path}: comment line {i + 2} has no 'i = <step>'")
         i += 2 + n_atoms
         frame += 1
-        yield XYZBlock(int(match.group(1)), [f[0] for f in fields], np.array([f[1:4] for f in fields], dtype=float), i)
+        values = np.array([f[1:4] for f in fields], dtype=float)
+        yield XYZBlock(int(match.group(1)), [f[0] for f in fields], values, i, comment.strip())
 
 
 def read_xyz(path: str | os.PathLike) -> list[XYZBlock]:
@@ -113,6 +118,18 @@ def truncate_xyz_to_whole_frames(path: str | os.PathLike) -> None:
         pass
     lines = Path(path).read_text().splitlines(keepends=True)
     Path(path).write_text("".join(lines[:keep]))
+
+
+def comment_energies(blocks: Iterable[XYZBlock], path: str | os.PathLike) -> dict[int, tuple[float, float]]:
+    """``{step: (time in fs, potential energy in Hartree)}`` from the comment lines of a CP2K position file
+    (``i = …, time = …, E = …``): the energies of a run whose ``.ener`` file was not kept."""
+    energies = {}
+    for block in blocks:
+        time, energy = _TIME.search(block.comment), _ENERGY.search(block.comment)
+        if time is None or energy is None:
+            raise CP2KError(f"{path}: step {block.step} has no 'time = <fs>, E = <Hartree>' in {block.comment!r}")
+        energies[block.step] = (float(time.group(1)), float(energy.group(1)))
+    return energies
 
 
 def read_energies(path: str | os.PathLike) -> dict[int, tuple[float, float]]:

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 import numpy as np
 from ase import Atoms
 
-from .cp2k_output import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A, CutFrame, XYZBlock, read_energies, read_xyz
+from .cp2k_output import (
+    HARTREE_EV,
+    HARTREE_PER_BOHR_EV_PER_A,
+    CutFrame,
+    XYZBlock,
+    comment_energies,
+    read_energies,
+    read_xyz,
+)
 
 ENERGY_KEY = "REF_energy"
 FORCES_KEY = "REF_forces"
@@ -27,7 +35,7 @@ class FramesError(ValueError):
 def cp2k_frames(
     positions_files: str | os.PathLike | Sequence[str | os.PathLike],
     forces_files: str | os.PathLike | Sequence[str | os.PathLike],
-    energies_files: str | os.PathLike | Sequence[str | os.PathLike],
+    energies_files: str | os.PathLike | Sequence[str | os.PathLike] | None,
     cell_A: Sequence[float],
     *,
     skip_steps: int = 0,
@@ -35,18 +43,20 @@ def cp2k_frames(
     """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on.
 
     Each file argument is one file or the files of consecutive segments of one run, in order; a step
-    written by two segments (the restart point) is kept once.
+    written by two segments (the restart point) is kept once. Without ``energies_files`` (a run whose
+    ``.ener`` files were not kept) time and energy come from the position files' comment lines.
     """
-    positions_files, forces_files, energies_files = (
-        _file_list(f) for f in (positions_files, forces_files, energies_files)
-    )
+    positions_files, forces_files = _file_list(positions_files), _file_list(forces_files)
     positions, forces = (
         _latest_per_step([b for f in files for b in _read_xyz(f)]) for files in (positions_files, forces_files)
     )
-    energies = {step: row for f in energies_files for step, row in read_energies(f).items()}
-    positions_file, forces_file, energies_file = (
-        ", ".join(map(str, files)) for files in (positions_files, forces_files, energies_files)
-    )
+    positions_file, forces_file = (", ".join(map(str, files)) for files in (positions_files, forces_files))
+    if energies_files:
+        energies_files = _file_list(energies_files)
+        energies = {step: row for f in energies_files for step, row in read_energies(f).items()}
+        energies_file = ", ".join(map(str, energies_files))
+    else:
+        energies, energies_file = comment_energies(positions, positions_file), positions_file
     pos_steps, frc_steps = [b.step for b in positions], [b.step for b in forces]
     if pos_steps != frc_steps:
         raise FramesError(

@@ -149,6 +149,12 @@ class ReferenceCatalogue:
         }
 
     @property
+    def given_e0s_eV(self) -> dict[str, float] | None:
+        """The isolated-atom energies given in the config (reference_energies), by element, or None: computed."""
+        given = self.config["reference_energies"]
+        return canonical(given["e0s_eV"]) if given else None
+
+    @property
     def frame_interval_ps(self) -> float:
         """Time between the AIMD's printed frames."""
         return frame_interval_ps(self.aimd["timestep_fs"], self.aimd["print_every"])
