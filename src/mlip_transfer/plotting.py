@@ -83,7 +83,7 @@ def transferability_heatmaps(
 ) -> None:
     """One heatmap per metric of :data:`evaluation.METRICS` from the tidy matrix (:func:`transfer.matrix_table`),
     force RMSE with its combined standard error (seeds and block-bootstrapped frames), test sets at their box
-    molarity (``boxes``: :meth:`Study.concentration_table`)."""
+    molarity (``boxes``: the reference catalogue's ``concentration_table``)."""
     tests = list(boxes["concentration"])
     molarities = dict(zip(tests, boxes["molarity_mol_per_L"], strict=True))
     reliable = table.groupby("test_concentration")["uncertainty_reliable"].all()

@@ -70,8 +70,8 @@ def aimd_costs(
     threads_per_rank: int,
 ) -> pd.DataFrame:
     """Per AIMD run (``benchmarks``: {run: {"relax": file, "aimd": [segment files]}}; ``systems``:
-    :meth:`Study.cost_systems`): relaxation and AIMD core-hours, the overhead (relaxation + equilibration, by
-    its share of the steps), the production part and its cost per frame."""
+    the reference catalogue's ``cost_systems``): relaxation and AIMD core-hours, the overhead (relaxation +
+    equilibration, by its share of the steps), the production part and its cost per frame."""
     cores = mpi_ranks * threads_per_rank
     rows = []
     for name, files in benchmarks.items():
@@ -107,7 +107,7 @@ def model_costs(
 ) -> pd.DataFrame:
     """Every model's cost beside its accuracy (mean force RMSE over all test sets, meV/Å, with its uncertainty,
     from the transfer summary): AIMD core-hours charged by the module's one rule (``frames_used``: frames
-    taken from each concentration, :meth:`Study.frames_used`), the full AIMD of its concentrations, and the
+    taken from each concentration, the model catalogue's ``frames_used``), the full AIMD of its concentrations, and the
     wall and core hours of its fine-tunes (all seeds). The foundation model's own cost is not counted
     (shared by every fine-tune); an external model's is not known (NaN)."""
     runs = aimd[aimd["kind"] == "training"].set_index("concentration")

@@ -214,7 +214,7 @@ UNCERTAINTY = {"force_rmse_meV_per_A": "force_rmse_se_meV_per_A"}  # the metrics
 def matrix_table(seed_means: pd.DataFrame, errors: ModelErrors, concentrations: pd.DataFrame) -> pd.DataFrame:
     """The tidy transferability matrix: every metric's seed mean (:func:`evaluation.seed_means`), the force
     RMSE's uncertainties from ``errors`` (:meth:`ModelErrors.entries`), and each test concentration's
-    stated and box molarity and molality (``concentrations``: :meth:`Study.concentration_table`)."""
+    stated and box molarity and molality (``concentrations``: the reference catalogue's ``concentration_table``)."""
     keys = ["model", "test_concentration"]
     entries = errors.entries()
     kept = [c for c in seed_means.columns if c in keys or c not in entries.columns]
