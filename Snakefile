@@ -10,7 +10,7 @@ from snakemake.utils import min_version, validate
 
 from mlip_transfer.cluster import check_slurm_settings
 from mlip_transfer.provenance import write_manifest
-from mlip_transfer.validation import check_config
+from mlip_transfer.validation import check_config, check_model_files
 
 min_version("8.0")
 
@@ -43,7 +43,9 @@ include: "workflow/rules/analysis.smk"
 
 
 onstart:
-    # before anything is submitted: what only the user can know (the executor is not known while parsing)
+    # before anything is submitted: what only the user can know (the executor is not known while parsing),
+    # and the external model files, which only the machine Snakemake is started on needs to see
+    check_model_files(config)
     if workflow.executor_plugin.name == "slurm":
         check_slurm_settings(config, " and ".join(map(str, workflow.configfiles)))
 

@@ -21,7 +21,7 @@ from mlip_transfer.models import mace
 from mlip_transfer.reference import cp2k, cp2k_output
 from mlip_transfer.reference.box import Composition, build_box
 from mlip_transfer.reference.frames import FramesError, cp2k_frames
-from mlip_transfer.validation import ConfigError, check_config
+from mlip_transfer.validation import ConfigError, check_config, check_model_files
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
 PRODUCTION = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -99,6 +99,12 @@ SCHEMA_CASES = {
 }
 
 CONFIG_CASES = {
+    "given E0s of an element not in the study": (
+        set_path(
+            ["reference_energies"], {"source": "a run", "e0s_eV": {"H": -12.6, "O": -431.6, "K": -767.1, "Na": 1.0}}
+        ),
+        "config key 'reference_energies.e0s_eV': ['Na'] are not elements of KOH(aq)",
+    ),
     "given E0s without the cation's": (
         set_path(["reference_energies"], {"source": "a BLYP-D3 run", "e0s_eV": {"H": -12.58, "O": -431.59}}),
         "config key 'reference_energies.e0s_eV': no energy for element(s) ['K'] of KOH(aq)",
@@ -307,18 +313,29 @@ def test_external_models_are_checked_before_any_job(tmp_path):
         entry = {"name": "theirs", "file": str(good), "source": "a collaborator", **entry}
         return mutated(lambda c: c.update(external_models=[entry]))
 
-    check(with_external(sha256=sha256(good), training_concentrations=["c3_78"]))  # accepted
+    accepted = with_external(sha256=sha256(good), training_concentrations=["c3_78"])
+    check(accepted)
+    check_model_files(accepted)
+    (tmp_path / "theirs.model.sha256").write_text("not our record\n")  # a sidecar of theirs is not our record
+    check_model_files(accepted)
     cases = [
         (with_external(name="ft_c3_78"), r"external_models\[0\].name': 'ft_c3_78' is already the name"),
         (with_external(name="multi_both"), r"external_models\[0\].name': 'multi_both' is already"),
+        (with_external(name="AIMD"), r"external_models\[0\].name': 'AIMD' is already"),
         (with_external(training_concentrations=["c9"]), r"external_models\[0\].training_concentrations': unknown"),
-        (with_external(file=str(tmp_path / "absent.model")), r"external_models\[0\].file': .*absent.model does not"),
-        (with_external(sha256="0" * 64), r"external_models\[0\].sha256': .*theirs.model has sha256"),
-        (with_external(file=str(tmp_path / "no_K.model")), r"external_models\[0\].file': .*lacks elements \[19\]"),
     ]
     for config, message in cases:
         with pytest.raises(ConfigError, match=message):
             check(config)
+    files = [  # checked where Snakemake is started (onstart), never while parsing inside a cluster job
+        (with_external(file=str(tmp_path / "absent.model")), r"external_models\[0\].file': .*absent.model does not"),
+        (with_external(sha256="0" * 64), r"external_models\[0\].sha256': .*theirs.model has sha256"),
+        (with_external(file=str(tmp_path / "no_K.model")), r"external_models\[0\].file': .*lacks elements \[19\]"),
+    ]
+    for config, message in files:
+        check(config)
+        with pytest.raises(ConfigError, match=message):
+            check_model_files(config)
 
 
 def write_cp2k_files(folder, energies=(-17.0, -17.1), forces_value="1.0"):

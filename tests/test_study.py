@@ -130,10 +130,9 @@ def test_the_first_seed_trains_the_study_model_and_the_others_its_committee():
     assert study.models.variant("ft_c3_78") == ("ft_c3_78", 3, None)
     assert study.models.variant("multi_both.seed9") == ("multi_both", 9, None)
     assert study.models.variant("ft_c3_78.frames20") == ("ft_c3_78", 3, 20)  # learning curves: the first seed
-    one = Study(load(change=lambda c: c["training"].update(seeds=None)))
-    assert (
-        one.models.seeds == [one.config["seed"]] and one.models.committee_members == []
-    )  # null: one fine-tune, the run's seed
+    config = load(change=lambda c: c["training"].update(seeds=None))
+    one = Study(config)
+    assert one.models.seeds == [config["seed"]] and one.models.committee_members == []  # null: the run's seed
 
 
 def test_the_tiny_study_keeps_the_in_trajectory_block_beside_its_test_aimd():

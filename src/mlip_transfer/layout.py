@@ -8,7 +8,7 @@ wildcards (``"{system}"``) as well as names: a method returns the pattern of a r
 results/<run_name>/
   boxes/<system>.extxyz                      packed box
   cp2k/cp2k_input.xml                        the installed CP2K's input schema
-  cp2k/relax/<system>/relaxed.extxyz         relaxed box (CP2K works in run/ beside it)
+  cp2k/relax/<system>/relaxed.extxyz         relaxed box (CP2K's own files beside it)
   cp2k/atoms/<element>/energy_eV.txt         isolated-atom energy
   cp2k/aimd/<system>/segment_<k>/<project>-… one walltime-sized AIMD segment (CP2K's own file names)
   reference/e0s_eV.json                      the E0s every model is given

@@ -30,7 +30,6 @@ class Study:
     """The catalogues of a (validated) config, and the solution's chemistry."""
 
     def __init__(self, config: Mapping):
-        self.config = config
         self.hydroxide = Hydroxide(config["cation"])  # elements, masses, data of MOH(aq)
         self.reference = ReferenceCatalogue(config)
         self.models = ModelCatalogue(config, self.reference)

@@ -175,7 +175,10 @@ def _models(config: Mapping, study: Study) -> None:
     labels = set(study.reference.concentrations)
     for i, model in enumerate(config["training"]["multi_concentration_models"]):
         key = f"training.multi_concentration_models[{i}]"
-        if model["name"] == names.FOUNDATION or names.ModelName.parse(model["name"]).concentration is not None:
+        if (
+            model["name"] in (names.FOUNDATION, names.AIMD_SOURCE)
+            or names.ModelName.parse(model["name"]).concentration is not None
+        ):
             _fail(
                 f"{key}.name",
                 f"{model['name']!r} collides with the names {names.FOUNDATION!r} and {names.fine_tune('<label>')!r}",
@@ -191,15 +194,14 @@ def _reference_energies(config: Mapping, study: Study) -> None:
         missing = [e for e in study.hydroxide.elements if e not in given["e0s_eV"]]
         if missing:
             _fail("reference_energies.e0s_eV", f"no energy for element(s) {missing} of {study.hydroxide.formula}(aq)")
+        foreign = sorted(set(given["e0s_eV"]) - set(study.hydroxide.elements))
+        if foreign:
+            _fail("reference_energies.e0s_eV", f"{foreign} are not elements of {study.hydroxide.formula}(aq)")
 
 
 def _external_models(config: Mapping, study: Study) -> None:
-    """Models trained elsewhere: a name of their own, known labels, and a readable file of the configured hash
-    that covers every element of the test sets (loading it takes seconds, once per invocation)."""
-    from .files import sha256
-    from .models.mace import ModelFileError, check_elements
-
-    taken = [names.FOUNDATION, *study.models.trained_models]
+    """Models trained elsewhere: a name of their own and known labels (their files: :func:`check_model_files`)."""
+    taken = [names.FOUNDATION, names.AIMD_SOURCE, *study.models.trained_models]
     for i, model in enumerate(config["external_models"]):
         key, name = f"external_models[{i}]", model["name"]
         if name in taken or names.ModelName.parse(name).concentration is not None:
@@ -208,13 +210,24 @@ def _external_models(config: Mapping, study: Study) -> None:
         unknown = sorted(set(model["training_concentrations"]) - set(study.reference.concentrations))
         if unknown:
             _fail(f"{key}.training_concentrations", f"unknown concentration labels {unknown}")
-        file = Path(model["file"])
+
+
+def check_model_files(config: Mapping) -> None:
+    """Before any job, where Snakemake is started (never inside a cluster job, whose node may not see them):
+    each external model's file exists, has the configured SHA-256 and covers every element of the study.
+    Loading a model takes seconds."""
+    from .chemistry import Hydroxide
+    from .files import sha256
+    from .models.mace import ModelFileError, check_elements
+
+    for i, model in enumerate(config["external_models"]):
+        key, file = f"external_models[{i}]", Path(model["file"])
         if not file.is_file():
             _fail(f"{key}.file", f"{file} does not exist")
         if model["sha256"] and sha256(file) != model["sha256"]:
             _fail(f"{key}.sha256", f"{file} has sha256 {sha256(file)}, not the configured {model['sha256']}")
         try:
-            check_elements(file, study.hydroxide.atomic_numbers)
+            check_elements(file, Hydroxide(config["cation"]).atomic_numbers, recorded=False)
         except ModelFileError as error:
             _fail(f"{key}.file", str(error))
 

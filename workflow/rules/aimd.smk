@@ -126,6 +126,8 @@ else:
             bench("collect_reference_energies")
         conda:
             "../../envs/cp2k.yaml"
+        params:
+            elements=STUDY.hydroxide.elements,
         script:
             "../scripts/collect_reference_energies.py"
 

@@ -197,7 +197,13 @@ rule committee_disagreement:
 
 rule parity_plot:
     input:
-        **{t: LAYOUT.evaluation("{model}", t, "predictions") for t in CONCENTRATIONS},
+        **named(
+            "predictions",
+            {
+                t: LAYOUT.evaluation("{model}", t, "predictions")
+                for t in CONCENTRATIONS
+            },
+        ),
     output:
         figure=figure(
             "figures", "parity_{model}", "Parity plots", "parity", model="{model}"

@@ -100,7 +100,6 @@ if STUDY.models.external:
         params:
             file=lambda w: STUDY.models.external[w.model]["file"],
             sha256=lambda w: STUDY.models.external[w.model]["sha256"],
-            key=lambda w: STUDY.models.external_key(w.model),
             atomic_numbers=STUDY.hydroxide.atomic_numbers,
         script:
             "../scripts/provide_external_model.py"

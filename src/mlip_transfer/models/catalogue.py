@@ -104,10 +104,6 @@ class ModelCatalogue:
 
     # --- what a model is ------------------------------------------------------------------------------
 
-    def external_key(self, model: str) -> str:
-        """Where the config gives an external model (for messages)."""
-        return f"external_models[{list(self.external).index(model)}]"
-
     def training_concentrations(self, model: str) -> list[str]:
         """Concentration labels whose frames a fine-tuned model is trained on."""
         if model in self.fine_tuned:

@@ -82,20 +82,25 @@ def provide_model(
     return Path(destination)
 
 
-def load_module(path: str | os.PathLike, device: str = "cpu", default_dtype: str | None = None):
-    """The torch module of a MACE model file (after :func:`verify`), on ``device``, optionally cast."""
+def load_module(
+    path: str | os.PathLike, device: str = "cpu", default_dtype: str | None = None, *, recorded: bool = True
+):
+    """The torch module of a MACE model file (after :func:`verify` where it is one of the study's
+    ``recorded`` copies), on ``device``, optionally cast."""
     import mace  # noqa: F401  first: lets e3nn load its constants under torch's weights_only default
     import torch
 
-    verify(path)
+    if recorded:
+        verify(path)
     module = torch.load(path, map_location=resolve_device(device), weights_only=False)
     return module.to(getattr(torch, default_dtype)) if default_dtype else module
 
 
-def check_elements(path: str | os.PathLike, atomic_numbers: Iterable[int]) -> None:
-    """Fail unless ``path`` loads as a MACE model that covers every element of the data."""
+def check_elements(path: str | os.PathLike, atomic_numbers: Iterable[int], *, recorded: bool = True) -> None:
+    """Fail unless ``path`` loads as a MACE model that covers every element of the data (``recorded``: a copy
+    with its SHA-256 recorded beside it, checked first; not a file from elsewhere)."""
     try:
-        known = {int(z) for z in load_module(path).atomic_numbers}
+        known = {int(z) for z in load_module(path, recorded=recorded).atomic_numbers}
     except ModelFileError:
         raise
     except Exception as err:  # any unreadable or foreign file
