@@ -17,14 +17,12 @@ import pytest
 import torch
 from ase.io import write
 
-from conftest import aimd_file, aimd_frames, aimd_tree, labelled_frames, needs_cp2k, restart_step, run_md
+from conftest import labelled_frames, needs_cp2k, run_md
 from mlip_transfer.dynamics import trajectory
 from mlip_transfer.files import partial_path
 from mlip_transfer.models import training
 from mlip_transfer.models.checkpoints import checkpoint_epoch, save_whole, set_aside_unreadable
-from mlip_transfer.reference import cp2k
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
-from mlip_transfer.reference.frames import ENERGY_KEY, cp2k_frames
 
 
 def start(code: str, cwd) -> subprocess.Popen:
@@ -46,52 +44,6 @@ def kill_when(proc: subprocess.Popen, ready, timeout_s: float = 300) -> None:
 
 
 @needs_cp2k
-def test_killed_aimd_segment_resumes_from_its_restart_file(tmp_path):
-    """Two walltime segments (steps 0-12, 12-24); the second is killed part-way and run again."""
-    box = build_box(Composition(1, 8, "K"), cubic_box_length_A(Composition(1, 8, "K")), seed=1)
-    first, second = tmp_path / "segment_0", tmp_path / "segment_1"
-    cp2k.run_resumable(
-        aimd_tree(box, {"method": "xtb"}, steps=12, print_every=2, project="aimd"),
-        first,
-        "aimd",
-        command=["cp2k.psmp"],
-        threads=1,
-    )
-    first_files = {f.name: f.read_bytes() for f in first.iterdir()}
-    tree = aimd_tree(box, {"method": "xtb"}, steps=24, print_every=2, project="aimd")
-    (tmp_path / "tree.json").write_text(json.dumps(tree))
-    code = (
-        "import json; from mlip_transfer.reference import cp2k; "
-        "cp2k.run_resumable(json.load(open('tree.json')), 'segment_1', 'aimd', command=['cp2k.psmp'], threads=1, "
-        f"start_from={str(aimd_file('segment_0', 'restart'))!r})"
-    )
-    proc = start(code, tmp_path)
-    kill_when(proc, lambda: restart_step(aimd_file(second, "restart")) >= 16)
-    before = aimd_frames(second)
-    assert 12 <= before[-1].info["md_step"] < 24
-
-    cp2k.run_resumable(tree, second, "aimd", command=["cp2k.psmp"], threads=1, start_from=aimd_file(first, "restart"))
-    assert "EXT_RESTART" in aimd_file(second, "input").read_text()
-    steps_run = [
-        int(line.split()[0])
-        for line in aimd_file(second, "energies").read_text().splitlines()
-        if not line.startswith("#")
-    ]
-    assert min(steps_run) == 13 and steps_run.count(13) == 1  # continued from step 12, and not again after the kill
-    assert {f.name: f.read_bytes() for f in first.iterdir()} == first_files  # the finished segment is untouched
-    joined = aimd_frames(first, second)
-    assert [f.info["md_step"] for f in joined] == list(range(0, 25, 2))  # every printed step exactly once
-    for old in before[:-1]:  # frames written before the kill are kept (the last may be repeated after the restart)
-        new = joined[old.info["md_step"] // 2]
-        assert np.array_equal(new.positions, old.positions)
-    # a run whose .ener files were not kept: the same times and energies from the position files' comment lines
-    positions, forces = ([aimd_file(d, kind) for d in (first, second)] for kind in ("positions", "forces"))
-    from_comments = cp2k_frames(positions, forces, None, [10.0] * 3)
-    assert [f.info["time_fs"] for f in from_comments] == [f.info["time_fs"] for f in joined]
-    energies = [[f.info[ENERGY_KEY] for f in frames] for frames in (from_comments, joined)]
-    assert np.allclose(*energies, rtol=0, atol=1e-6)  # eV; both files print the energy to 1e-10 Hartree or better
-
-
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     write(tmp_path / "train.xyz", labelled_frames(12, 0), format="extxyz")
     write(tmp_path / "valid.xyz", labelled_frames(4, 100), format="extxyz")

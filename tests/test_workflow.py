@@ -29,6 +29,7 @@ from conftest import (
 )
 from mlip_transfer.dynamics import trajectory
 from mlip_transfer.files import partial_path
+from mlip_transfer.reference.frames import ENERGY_KEY, cp2k_frames
 
 TINY_LABELS = ("c3_78", "c11_34")
 MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
@@ -437,8 +438,8 @@ def test_an_external_model_is_judged_on_every_test_set_like_the_studys_own(tiny_
     configfile = tiny_copy / "external.yaml"
     configfile.write_text(yaml.safe_dump(config, sort_keys=False))
     run = tiny_copy / "results" / "tiny"
-    targets = [run / "matrix" / "transfer_summary.csv", run / "cost" / "models.csv"]
-    snakemake("--cores", "2", *map(str, targets), "--configfile", str(configfile), workdir=tiny_copy)
+    targets = ["results/tiny/matrix/transfer_summary.csv", "results/tiny/cost/models.csv"]
+    snakemake("--cores", "2", *targets, "--configfile", str(configfile), workdir=tiny_copy)
     for label in TINY_LABELS:
         theirs, ours = (pd.read_csv(run / "evaluation" / m / f"{label}.csv").iloc[0] for m in ("theirs", "ft_c3_78"))
         assert theirs["force_rmse_meV_per_A"] == ours["force_rmse_meV_per_A"]
@@ -553,6 +554,12 @@ def kill_aimd_and_resume_the_workflow(tmp_path, run):
     segments = [aimd / f"segment_{k}" for k in (0, 1)]
     frames = aimd_frames(*segments)
     assert [f.info["md_step"] for f in frames] == list(range(61))
+    # a run whose .ener files were not kept: the same times and energies from the position files' comment lines
+    positions, forces = ([aimd_file(d, kind) for d in segments] for kind in ("positions", "forces"))
+    from_comments = cp2k_frames(positions, forces, None, [10.0] * 3)
+    assert [f.info["time_fs"] for f in from_comments] == [f.info["time_fs"] for f in frames]
+    energies = [[f.info[ENERGY_KEY] for f in run_frames] for run_frames in (from_comments, frames)]
+    assert np.allclose(*energies, rtol=0, atol=1e-6)  # eV; both files print the energy to 1e-10 Hartree or better
 
 
 def kill_training_and_resume_the_workflow(tmp_path, run):
