@@ -4,8 +4,9 @@ import pytest
 from ase import units
 from ase.calculators.lj import LennardJones
 
-from conftest import run_md
+from conftest import GUARDS, run_md
 from mlip_transfer.dynamics import trajectory
+from mlip_transfer.dynamics.ase_engine import RunSettings
 from mlip_transfer.files import partial_path
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 
@@ -97,3 +98,16 @@ def test_an_unstable_run_can_end_kept_and_flagged_instead_of_failing(tmp_path, b
     assert "exceeds md.max_temperature_K = 350" in trajectory.stop_reason(tmp_path / "hot.h5")
     complete = run_md(box, tmp_path / "calm.h5", LennardJones(sigma=1.0, epsilon=0.001, rc=3.0), keep_unstable=True)
     assert complete == 2 and trajectory.stop_reason(tmp_path / "calm.h5") == ""
+
+
+def test_a_jobs_run_settings_come_from_its_md_settings_and_launch_record():
+    from mlip_transfer.dynamics.catalogue import MDSettings
+    from mlip_transfer.launch import Device, MDLaunch
+
+    settings = MDSettings(
+        engine="ase", steps=40, timestep_fs=0.5, write_interval=2, thermostat={"type": "bussi", "time_constant_fs": 20},
+        temperature_K=300.0, start_frame=-1, seed=7, default_dtype="float64",
+    )  # fmt: skip
+    run = RunSettings.of_job(settings, MDLaunch(Device("cpu", False), GUARDS, keep_unstable_runs=True))
+    assert (run.timestep_fs, run.steps, run.write_interval, run.seed) == (0.5, 40, 2, 7)
+    assert run.thermostat["time_constant_fs"] == 20 and run.limits == GUARDS and run.keep_unstable

@@ -48,6 +48,9 @@ class SanityLimits:
     min_distance_A: float
 
 
+INTEGRATION = ("timestep_fs", "steps", "write_interval", "thermostat", "seed")  # of an MD job's settings
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How an NVT run integrates and writes, the same for every box of a batch: ``timestep_fs``, ``steps``,
@@ -67,15 +70,8 @@ class RunSettings:
     @classmethod
     def of_job(cls, settings: MDSettings, launch: MDLaunch) -> RunSettings:
         """From a job's MD settings and its launch record (its guards)."""
-        return cls(
-            timestep_fs=settings.timestep_fs,
-            steps=settings.steps,
-            write_interval=settings.write_interval,
-            thermostat=settings.thermostat,
-            seed=settings.seed,
-            limits=launch.limits,
-            keep_unstable=launch.keep_unstable_runs,
-        )
+        integration = {name: getattr(settings, name) for name in INTEGRATION}
+        return cls(**integration, limits=launch.limits, keep_unstable=launch.keep_unstable_runs)
 
 
 def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
