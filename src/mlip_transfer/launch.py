@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .cluster import job_resources
 from .dynamics.ase_engine import SanityLimits
 
 
@@ -65,7 +66,7 @@ class Launch:
     @classmethod
     def from_config(cls, config: Mapping) -> Launch:
         md = config["md"]
-        ranks = config.get("cluster", {}).get("resources", {}).get("cp2k", {}).get("tasks", 1)
+        ranks = job_resources(config, "cp2k").get("tasks", 1)  # one rank where no cluster says otherwise
         return cls(
             cp2k=CP2KLaunch(tuple(config["cp2k"]["command"])),
             training=Device.of_section(config["training"]),
