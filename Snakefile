@@ -6,6 +6,7 @@
 #
 # The DAG: box → relaxed box → AIMD (CP2K) → frames → splits → MACE fine-tuning → every model on every
 # test set (transferability matrix) → production MD → hydroxide, H-bond, RDF and diffusion analysis → figures.
+from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
 from mlip_transfer.cluster import check_slurm_settings
@@ -33,12 +34,29 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/aimd.smk"
+
+
+if STUDY.reference.cp2k:  # cp2k: null: a study of imported AIMD that never calls CP2K
+
+    include: "workflow/rules/aimd.smk"
+
+
+include: "workflow/rules/imported.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/md.smk"
-include: "workflow/rules/md_reference.smk"
+
+
+if MD_REFERENCE_RUNS:
+
+    include: "workflow/rules/md_reference.smk"
+
+
+if STUDY.md.reference_skipped:
+    logger.warning(STUDY.md.reference_skipped)
+
+
 include: "workflow/rules/analysis.smk"
 
 
@@ -55,7 +73,9 @@ onsuccess:
     write_manifest(
         LAYOUT,
         config,
-        cp2k_command=config["cp2k"]["command"],
+        cp2k_command=LAUNCH.cp2k.command,
+        imported_files=STUDY.reference.imported_file_list(),
+        skipped={"md_reference": STUDY.md.reference_skipped} if STUDY.md.reference_skipped else {},
         workflow_dir=workflow.basedir,
     )
 

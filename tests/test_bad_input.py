@@ -174,7 +174,7 @@ CONFIG_CASES = {
     ),
     "frame budget above the training frames": (
         set_path(["training", "frame_budgets", "frames"], [4, 40]),
-        "config key 'training.frame_budgets.frames': [40] exceed the 17 training frames of each concentration",
+        "config key 'training.frame_budgets.frames': [40] exceed the 17 training frames of c3_78",
     ),
     "fine-tune batch larger than the smallest training set": (
         set_path(["training", "fine_tune", "batch_size"], 5),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,10 +46,15 @@ def read_frames(path: str | os.PathLike) -> list[Atoms]:
     return read(path, index=":")
 
 
-def write_frames(path: str | os.PathLike, frames: Atoms | Sequence[Atoms]) -> None:
-    """Frames (energies and forces in their ``info``/``arrays`` keys) as extended XYZ, atomically."""
-    with atomic_path(path) as partial:
-        write(partial, frames, format="extxyz")
+def write_frames(path: str | os.PathLike, frames: Atoms | Iterable[Atoms]) -> int:
+    """Frames (energies and forces in their ``info``/``arrays`` keys) as extended XYZ, atomically, one at a
+    time (a generator of frames is never held whole); returns how many."""
+    count = 0
+    with atomic_path(path) as partial, open(partial, "w") as handle:
+        for atoms in [frames] if isinstance(frames, Atoms) else frames:
+            write(handle, atoms, format="extxyz")
+            count += 1
+    return count
 
 
 def write_table(path: str | os.PathLike, table: pd.DataFrame, index: bool = False) -> None:

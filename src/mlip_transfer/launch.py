@@ -65,10 +65,10 @@ class Launch:
 
     @classmethod
     def from_config(cls, config: Mapping) -> Launch:
-        md = config["md"]
+        md, cp2k = config["md"], config["cp2k"] or {"command": [], "threads": 1}  # null: no CP2K job runs
         ranks = job_resources(config, "cp2k").get("tasks", 1)  # one rank where no cluster says otherwise
         return cls(
-            cp2k=CP2KLaunch(tuple(config["cp2k"]["command"])),
+            cp2k=CP2KLaunch(tuple(cp2k["command"])),
             training=Device.of_section(config["training"]),
             evaluation=Device.of_section(config["evaluation"]),
             md=MDLaunch(
@@ -76,5 +76,5 @@ class Launch:
                 SanityLimits(md["max_temperature_K"], md["min_distance_A"]),
                 md["keep_unstable_runs"],
             ),
-            cost=CostLaunch(ranks, config["cp2k"]["threads"], config["training"]["threads"]),
+            cost=CostLaunch(ranks, cp2k["threads"], config["training"]["threads"]),
         )

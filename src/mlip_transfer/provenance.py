@@ -79,15 +79,19 @@ def write_manifest(
     config: Mapping,
     *,
     cp2k_command: Sequence[str],
+    imported_files: Sequence[str] = (),
+    skipped: Mapping[str, str] | None = None,
     metadata_dir: str | os.PathLike = ".snakemake/metadata",
     workflow_dir: str | os.PathLike = ".",
 ) -> Path:
-    """Write the run's manifest (:attr:`Layout.manifest`) and return its path."""
+    """Write the run's manifest (:attr:`Layout.manifest`) and return its path: besides every output's
+    checksums, those of the ``imported_files`` the study's AIMD was read from, and why any configured stage
+    was ``skipped``. ``cp2k_command`` empty: no CP2K (none is asked for its version)."""
     from .reference.cp2k import cp2k_version
 
     config_json = json.dumps(config, sort_keys=True, default=str)
     try:
-        cp2k = cp2k_version(cp2k_command)
+        cp2k = cp2k_version(cp2k_command) if cp2k_command else None
     except (OSError, subprocess.CalledProcessError):
         cp2k = None
     outputs = recorded_outputs(metadata_dir, f"{layout.root}/")
@@ -97,6 +101,8 @@ def write_manifest(
         "python": sys.version.split()[0],
         "packages": {name: _version(name) for name in PACKAGES},
         "cp2k": cp2k,
+        "imported_files": {path: sha256_file(path) for path in imported_files if Path(path).exists()},
+        "skipped": dict(skipped or {}),
         "git": git_commit(workflow_dir),
         "outputs": {
             path: {

@@ -16,6 +16,7 @@ from . import names
 from .models.catalogue import fine_tune_protocols
 from .reference.box import BoxError
 from .reference.cp2k import data_dir, missing_basis_or_potential
+from .reference.imported import ImportedDataError
 from .reference.splits import SplitError
 from .study import Study
 from .units import fs_to_ps
@@ -30,7 +31,7 @@ def check_config(config: Mapping) -> None:
     _labels(config)
     try:
         study = Study(config)
-    except BoxError as error:  # a molarity no box in the oxygen window reaches (the message names the key)
+    except (BoxError, ImportedDataError) as error:  # no box near a molarity; files that cannot be imported
         raise ConfigError(str(error)) from error
     checks = (
         *(_systems, _cp2k, _reference_energies, _test_trajectory, _split, _training, _models, _external_models),
@@ -50,6 +51,8 @@ def _labels(config: Mapping) -> None:
     pretrain = config["foundation_model"].get("pretrain")
     if pretrain:
         entries.append(("foundation_model.pretrain.system.label", pretrain["system"]["label"]))
+        if "imported" in pretrain["system"]:
+            _fail("foundation_model.pretrain.system.imported", "the pretraining AIMD is computed, not imported")
     for key, label in entries:
         if label in seen:
             _fail(key, f"label {label!r} is already used by {seen[label]}")
@@ -67,10 +70,14 @@ def _systems(config: Mapping, study: Study) -> None:
         actual = system.molarity_mol_per_L
         # a molarity stated beside an explicit composition must be the box's (with n_oxygen it chose it)
         if system.explicit_composition and stated and abs(actual - stated) > tolerance * stated:
+            box = (
+                f"the {' × '.join(f'{x:.2f}' for x in system.cell_A)} Å cell of {system.source.first_file}"
+                if system.source
+                else f"a {system.cubic_box_length_A:.2f} Å box"
+            )
             _fail(
-                f"{key}.molarity_mol_per_L",
-                f"{n} in a {system.cubic_box_length_A:.2f} Å box is {actual:.2f} mol/L, "
-                f"not the stated {stated} mol/L (tolerance {100 * tolerance:g} %)",
+                f"{key}.molarity_mol_per_L" if not system.source else key,
+                f"{n} in {box} is {actual:.2f} mol/L, not the stated {stated} mol/L (tolerance {100 * tolerance:g} %)",
             )
         molarity = system.molarity_mol_per_L
         if solubility and molarity > solubility and not config["allow_supersaturated"]:
@@ -84,6 +91,9 @@ def _systems(config: Mapping, study: Study) -> None:
 
 def _cp2k(config: Mapping, study: Study) -> None:
     cp2k = config["cp2k"]
+    if not cp2k:
+        _no_cp2k(config, study)
+        return
     if cp2k["method"] == "dft" and "dft" not in cp2k:
         _fail("cp2k.dft", "method 'dft' needs a cp2k.dft section (functional, basis sets, potentials, cutoffs)")
     if cp2k["method"] == "dft":
@@ -105,11 +115,42 @@ def _cp2k(config: Mapping, study: Study) -> None:
         _fail("cp2k.aimd.print_every", "prints fewer than one frame after equilibration")
 
 
+def _no_cp2k(config: Mapping, study: Study) -> None:
+    """A study without CP2K imports every AIMD, is given its E0s and starts from a foundation model file."""
+    if study.reference.pretrain:
+        _fail("foundation_model.pretrain", "pretraining runs a CP2K AIMD; with cp2k: null give foundation_model.file")
+    computed = [s for s in study.reference.systems.values() if not s.source]
+    if computed:
+        _fail(
+            computed[0].key,
+            f"{computed[0].label} has no imported AIMD and cp2k is null: import its frames "
+            "(imported.training / .test) or configure cp2k to compute them",
+        )
+    if not config["reference_energies"]:
+        _fail(
+            "reference_energies",
+            "the study imports its AIMD and has no CP2K method (cp2k: null) to compute the isolated-atom "
+            "energies: give them (e0s_eV per element, with their source)",
+        )
+
+
 def _test_trajectory(config: Mapping, study: Study) -> None:
-    test = config["test_trajectory"]
+    test, reference = config["test_trajectory"], study.reference
+    if reference.test_trajectories and len(reference.test_trajectories) < len(reference.concentrations):
+        lacking = sorted(set(reference.concentrations) - set(reference.test_trajectories))
+        _fail(
+            reference.concentrations[lacking[0]].key,
+            f"{lacking} have no independent test trajectory while others do (test_trajectory, imported.test): "
+            "every model is judged on the same kind of test set, so give every concentration one or none",
+        )
+    for system in reference.test_trajectories.values():
+        if system.source and reference.frames(system.label) < 2:
+            _fail(system.key, f"gives {reference.frames(system.label)} test frame(s) after equilibration_ps")
     if not test:
-        if config["split"]["test"] == 0:
+        if config["split"]["test"] == 0 and not reference.test_trajectories:
             _fail("split.test", "is 0 and there is no test_trajectory: no model would have a test set")
+        return
+    if not reference.computed_systems:
         return
     if test["equilibration_steps"] >= test["steps"]:
         _fail(
@@ -117,7 +158,7 @@ def _test_trajectory(config: Mapping, study: Study) -> None:
             f"{test['equilibration_steps']} equilibration steps leave no frames of a {test['steps']}-step test AIMD",
         )
     print_every = config["cp2k"]["aimd"]["print_every"]
-    frames = next(iter(study.reference.test_trajectories.values())).n_frames(print_every)
+    frames = min(reference.frames(s.label) for s in reference.test_trajectories.values() if not s.source)
     if frames < 2:
         _fail(
             "test_trajectory.steps",
@@ -130,27 +171,35 @@ def _split(config: Mapping, study: Study) -> None:
     total = split["train"] + split["valid"] + split["test"]
     if not np.isclose(total, 1.0):
         _fail("split", f"train + valid + test must add up to 1, got {total:g}")
-    label = next(iter(study.reference.concentrations))
-    try:  # the split the workflow will make of every concentration's AIMD (all have the same length)
-        n_train = study.reference.split_sizes(label)["train"]
-    except SplitError as error:
-        frames = study.reference.systems[label].n_frames(config["cp2k"]["aimd"]["print_every"])
-        _fail("split", f"{frames} AIMD frames after equilibration: {error}")
+    reference, n_train = study.reference, {}
+    for label, system in reference.concentrations.items():
+        try:  # the split the workflow will make of every concentration's AIMD
+            n_train[label] = reference.split_sizes(label)["train"]
+        except SplitError as error:
+            if system.source:
+                h = system.header
+                _fail(
+                    system.key,
+                    f"{system.source.first_file} holds {h.written} frames ({h.duration_ps:g} ps); after "
+                    f"equilibration_ps and stride {h.frames} are left: {error}",
+                )
+            _fail("split", f"{reference.frames(label)} AIMD frames after equilibration: {error}")
     budgets = config["training"]["frame_budgets"]
     if budgets:
         unknown = sorted(set(budgets["concentrations"]) - set(study.reference.concentrations))
         if unknown:
             _fail("training.frame_budgets.concentrations", f"unknown concentration labels {unknown}")
-        too_many = [n for n in budgets["frames"] if n > n_train]
+        fewest = min(budgets["concentrations"], key=n_train.get)
+        too_many = [n for n in budgets["frames"] if n > n_train[fewest]]
         if too_many:
             _fail(
                 "training.frame_budgets.frames",
-                f"{too_many} exceed the {n_train} training frames of each concentration",
+                f"{too_many} exceed the {n_train[fewest]} training frames of {fewest}",
             )
     # mace_run_train drops the last incomplete batch: fewer frames than a batch train on nothing, and it
     # fails with a bare torch error ("expected a non-empty list of Tensors")
     batch = study.models.fine_tune_hyperparameters()["batch_size"]
-    smallest = min([n_train, *(budgets["frames"] if budgets else [])])
+    smallest = min([*n_train.values(), *(budgets["frames"] if budgets else [])])
     if smallest < batch:
         _fail(
             "training.fine_tune.batch_size",
@@ -240,15 +289,15 @@ def _md(config: Mapping, study: Study) -> None:
     for i, label in enumerate(md["concentrations"]):
         if label not in labels:
             _fail(f"md.concentrations[{i}]", f"unknown concentration label {label!r}; labels are {sorted(labels)}")
-    aimd = config["cp2k"]["aimd"]
-    back = round((md["replicas"] - 1) * md["replica_spacing_ps"] / study.reference.frame_interval_ps)
-    frames = next(iter(study.reference.concentrations.values())).n_frames(aimd["print_every"])
-    if back >= frames:
-        _fail(
-            "md.replica_spacing_ps",
-            f"{md['replicas']} replicas {md['replica_spacing_ps']} ps apart start up to {back} AIMD frames before "
-            f"the last, but the AIMD has {frames} after equilibration",
-        )
+    for label in md["concentrations"]:
+        back = round((md["replicas"] - 1) * md["replica_spacing_ps"] / study.reference.frame_interval_ps(label))
+        frames = study.reference.frames(label)
+        if back >= frames:
+            _fail(
+                "md.replica_spacing_ps",
+                f"{md['replicas']} replicas {md['replica_spacing_ps']} ps apart start up to {back} AIMD frames "
+                f"before the last, but the AIMD of {label} has {frames} after equilibration",
+            )
     needed = {"bussi": "time_constant_fs", "langevin": "friction_per_fs"}[md["thermostat"]["type"]]
     if needed not in md["thermostat"]:
         _fail(f"md.thermostat.{needed}", f"the {md['thermostat']['type']} thermostat needs {needed}")
@@ -268,10 +317,13 @@ def _analysis(config: Mapping, study: Study) -> None:
         start, end = analysis[key]
         if start >= end:
             _fail(f"analysis.{key}", f"window start {start} ps is not before its end {end} ps")
-    aimd = config["cp2k"]["aimd"]
-    aimd_ps = fs_to_ps((aimd["steps"] - aimd["equilibration_steps"]) * aimd["timestep_fs"])
-    if analysis["aimd_diffusion_window_ps"][1] > aimd_ps + 1e-9:
-        _fail("analysis.aimd_diffusion_window_ps", f"ends after the {aimd_ps:g} ps of AIMD kept after equilibration")
+    for label in study.reference.concentrations:
+        aimd_ps = _aimd_ps(config, study, label)
+        if analysis["aimd_diffusion_window_ps"][1] > aimd_ps + 1e-9:
+            _fail(
+                "analysis.aimd_diffusion_window_ps",
+                f"ends after the {aimd_ps:g} ps of AIMD of {label} kept after equilibration",
+            )
     labels = set(study.reference.concentrations)
     unknown = sorted(set(analysis["viscosity_mPa_s"]) - labels)
     if unknown:
@@ -281,8 +333,8 @@ def _analysis(config: Mapping, study: Study) -> None:
         "analysis.cation_o_cutoff_A": analysis["cation_o_cutoff_A"],
     }
     for label, system in study.reference.systems.items():
-        key, half_box = system.key, system.cubic_box_length_A / 2
-        if system.box_length_A is None and not study.hydroxide.has_density():
+        key, half_box = system.key, min(system.cell_A) / 2
+        if system.box_length_A is None and not system.source and not study.hydroxide.has_density():
             _fail(f"{key}.box_length_A", f"no density correlation of {study.hydroxide.formula}(aq) is known: give it")
         for cutoff_key, cutoff in cutoffs.items():
             if cutoff >= half_box:
@@ -291,3 +343,12 @@ def _analysis(config: Mapping, study: Study) -> None:
                     f"{cutoff} Å is not below half the {label} box ({half_box:.2f} Å, {key}); "
                     "the minimum-image convention needs cutoff < L/2",
                 )
+
+
+def _aimd_ps(config: Mapping, study: Study, label: str) -> float:
+    """Length of a concentration's AIMD kept after equilibration (ps)."""
+    system = study.reference.concentrations[label]
+    if system.source:
+        return system.header.interval_ps * (system.header.frames - 1)
+    aimd = config["cp2k"]["aimd"]
+    return fs_to_ps((aimd["steps"] - aimd["equilibration_steps"]) * aimd["timestep_fs"])

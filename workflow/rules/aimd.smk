@@ -1,5 +1,6 @@
-# Reference data: boxes, CP2K inputs checked against the installed CP2K, isolated-atom energies (MACE's
-# E0s) and AIMD per system (each concentration, plus the pretraining box of a demo foundation model).
+# Reference data computed with CP2K (included where cp2k is configured): boxes, CP2K inputs checked against
+# the installed CP2K, isolated-atom energies (MACE's E0s) and AIMD per computed system (each concentration,
+# plus the pretraining box of a demo foundation model).
 
 
 localrules:
@@ -90,27 +91,7 @@ rule isolated_atom_energy:
         "../scripts/isolated_atom_energy.py"
 
 
-if STUDY.reference.given_e0s_eV:
-
-    localrules:
-        given_reference_energies,
-
-    # reference_energies: the E0s of the method behind imported frames, given with their source
-    rule given_reference_energies:
-        output:
-            LAYOUT.e0s,
-        log:
-            log("given_reference_energies"),
-        benchmark:
-            bench("given_reference_energies")
-        conda:
-            "../../envs/analysis.yaml"
-        params:
-            e0s_eV=STUDY.reference.given_e0s_eV,
-        script:
-            "../scripts/given_reference_energies.py"
-
-else:
+if not STUDY.reference.given_e0s_eV:
 
     localrules:
         collect_reference_energies,

@@ -79,6 +79,21 @@ def previous_aimd_segment(wildcards):
     return {"start": LAYOUT.aimd_segment(wildcards.system, segment - 1, "restart")}
 
 
+def one_of(labels):
+    """A wildcard constraint matching exactly these labels (nothing where there are none)."""
+    return "|".join(map(re.escape, labels)) or "(?!)"
+
+
+def imported_files(wildcards):
+    """Every file an imported AIMD is read from, by kind, and for an imported test trajectory its
+    concentration's training frames (shared frames are refused)."""
+    training = STUDY.reference.training_system(wildcards.system)
+    return {
+        **STUDY.reference.import_files(wildcards.system),
+        **({"training": LAYOUT.frames(training)} if training else {}),
+    }
+
+
 def aimd_trajectory(wildcards):
     """Every segment's positions, forces and energies, in order: the whole AIMD of a system."""
     segments = range(STUDY.reference.aimd_segments(wildcards.system))

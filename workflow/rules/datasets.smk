@@ -1,4 +1,4 @@
-# Frames from AIMD, time-block splits per system, equal-budget multi-concentration mixes, the first frames
+# Frames from computed AIMD, time-block splits per system, equal-budget multi-concentration mixes, the first frames
 # of a training split for learning curves (training.frame_budgets), and committee members' resamples.
 
 
@@ -11,13 +11,15 @@ localrules:
 rule extract_frames:
     input:
         unpack(aimd_trajectory),
-        box=rules.relax_box.output[0],
+        box=LAYOUT.relaxed_box("{system}"),
     output:
         LAYOUT.frames("{system}"),
     log:
         log("extract_frames", "system"),
     benchmark:
         bench("extract_frames", "system")
+    wildcard_constraints:
+        system=one_of(STUDY.reference.computed_systems),
     conda:
         "../../envs/analysis.yaml"
     resources:

@@ -21,7 +21,7 @@ rule select_md_frames:
     conda:
         "../../envs/analysis.yaml"
     params:
-        frames=config["md_reference"]["frames"] if MD_REFERENCE_RUNS else 0,
+        frames=config["md_reference"]["frames"],
         skip_frames=STUDY.md.equilibration_frames(),
     script:
         "../scripts/select_md_frames.py"
@@ -125,7 +125,7 @@ rule own_md_errors:
         models=MODELS,
         runs=MD_REFERENCE_RUNS,
         within_percent=(
-            config["md_reference"]["within_percent"] if MD_REFERENCE_RUNS else 0
+            config["md_reference"]["within_percent"]
         ),
     script:
         "../scripts/own_md_errors.py"

@@ -71,7 +71,7 @@ class AnalysisCatalogue:
         a = self.analysis
         label = names.replica_of(system)[0]
         if source == names.AIMD_SOURCE:
-            interval_ps, skip_frames, window = self.reference.frame_interval_ps, 0, a["aimd_diffusion_window_ps"]
+            interval_ps, skip_frames, window = self.reference.frame_interval_ps(label), 0, a["aimd_diffusion_window_ps"]
         else:
             interval_ps, skip_frames, window = (
                 self.md.frame_interval_ps,

@@ -48,9 +48,16 @@ class MDCatalogue:
             for label in self.md["concentrations"]
             for k in range(self.replicas)
         ]
-        # The reference method on each MD run's first replica (md_reference), in chunks of frames per job
-        labelling = config["md_reference"]
+        # The reference method on each MD run's first replica (md_reference), in chunks of frames per job;
+        # a study without CP2K has no reference method to run (reference_skipped says so)
+        labelling = config["md_reference"] if config["cp2k"] else None
         self.labelling = labelling
+        self.reference_skipped: str | None = (
+            "md_reference is skipped: no CP2K method is configured (cp2k: null), so the models' own MD is not "
+            "checked against the reference method"
+            if config["md_reference"] and not config["cp2k"]
+            else None
+        )
         self.reference_runs: list[tuple[str, str]] = (
             [(model, system) for model, system in self.runs if names.replica_of(system)[1] == 0] if labelling else []
         )
@@ -89,7 +96,7 @@ class MDCatalogue:
             write_interval=self.md["write_interval"],
             thermostat=self.md["thermostat"],
             temperature_K=self.reference.systems[label].temperature_K,
-            start_frame=-1 - round(replica * self.md["replica_spacing_ps"] / self.reference.frame_interval_ps),
+            start_frame=-1 - round(replica * self.md["replica_spacing_ps"] / self.reference.frame_interval_ps(label)),
             seed=replica_seed(self.config["seed"], label, replica),
             default_dtype=self.md["default_dtype"],
         )

@@ -10,7 +10,8 @@ fixed overhead of that AIMD (the box relaxation and the equilibration steps, in 
 part pro rata of the frames it uses (train + valid) among the frames that AIMD gave. A learning-curve
 point uses the first frames of a training block, a multi-concentration model the first share of each: what
 a correspondingly shorter AIMD would have given. The full AIMD cost of its concentrations is a column of
-its own, and the independent test AIMDs are the study's test data, charged to no model.
+its own, and the independent test AIMDs are the study's test data, charged to no model. An imported AIMD
+was paid for elsewhere: a model trained on one has no AIMD cost here (NaN), as an external model has none.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from ..names import run_parts, without_seed
 
 SECONDS_PER_HOUR = 3600.0
 SUMMARY_COLUMNS = ["model", "kind", "training_concentrations", "mean_all_meV_per_A", "mean_all_se_meV_per_A"]
+AIMD_COLUMNS = [
+    "run", "concentration", "kind", "mpi_ranks", "threads_per_rank", "relax_core_h", "aimd_core_h",
+    "overhead_core_h", "production_core_h", "frames", "core_h_per_frame", "total_core_h",
+]  # fmt: skip
 
 
 def wall_hours(benchmark_files: Sequence[str | os.PathLike]) -> float:
@@ -94,7 +99,7 @@ def aimd_costs(
                 "total_core_h": relax + aimd,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=AIMD_COLUMNS)
 
 
 def model_costs(
@@ -113,8 +118,13 @@ def model_costs(
     runs = aimd[aimd["kind"] == "training"].set_index("concentration")
     table = summary[SUMMARY_COLUMNS].copy()
     charged, full = [], []
+    computed = runs.index
     for model in table["model"]:
         used = frames_used.get(model, {})
+        if not set(used) <= set(computed):  # trained on imported AIMD: what it cost is not known here
+            charged.append(np.nan)
+            full.append(np.nan)
+            continue
         charged.append(
             sum(runs.loc[c, "overhead_core_h"] + n * runs.loc[c, "core_h_per_frame"] for c, n in used.items())
         )

@@ -9,6 +9,8 @@ one needs the box length given.
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +117,26 @@ def composition_for_molarity(
 
 def box_molarity_mol_per_L(composition: Composition, box_length_A: float) -> float:
     """MOH molarity of a cubic box of the given edge."""
-    return composition.n_hydroxide / AVOGADRO / (box_length_A**3 * 1e-27)
+    return molarity_of_volume_mol_per_L(composition, box_length_A**3)
+
+
+def molarity_of_volume_mol_per_L(composition: Composition, volume_A3: float) -> float:
+    """MOH molarity of a box of the given volume."""
+    return composition.n_hydroxide / AVOGADRO / (volume_A3 * 1e-27)
+
+
+def composition_of_symbols(symbols: Sequence[str], cation: str) -> Composition:
+    """The composition of a frame of M⁺, OH⁻ and water: n_hydroxide from the cations, n_water from the
+    remaining oxygens; anything else (other elements, hydrogens that do not add up) is an error."""
+    counts = Counter(symbols)
+    foreign = sorted(set(counts) - {cation, "O", "H"})
+    n_hydroxide, n_water = counts[cation], counts["O"] - counts[cation]
+    if foreign or n_hydroxide < 1 or n_water < 1 or counts["H"] != 2 * n_water + n_hydroxide:
+        raise BoxError(
+            f"{dict(counts)} is not {cation}OH in water (n {cation} = n OH⁻, n O = n OH⁻ + n H2O, "
+            f"n H = n OH⁻ + 2 n H2O{'; foreign elements ' + str(foreign) if foreign else ''})"
+        )
+    return Composition(n_hydroxide, n_water, cation)
 
 
 def cubic_box_length_A(composition: Composition, density_kg_per_m3: float | None = None) -> float:

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,7 @@ class XYZBlock:
 
     step: int
     symbols: list[str]
-    values: np.ndarray
+    values: np.ndarray | None
     end_line: int  # index of the line after the frame
     comment: str = ""  # CP2K's: "i = <step>, time = <fs>, E = <Hartree>"
 
@@ -79,28 +80,37 @@ class CutFrame(ValueError):
     """An XYZ file ending in part of a frame."""
 
 
-def xyz_blocks(path: str | os.PathLike) -> Iterator[XYZBlock]:
-    """Every whole frame of a CP2K XYZ file in order (blank lines between frames are skipped); a frame cut off
-    at the end raises :class:`CutFrame` after the whole ones."""
-    lines = Path(path).read_text().splitlines(keepends=True)
-    i = frame = 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        n_atoms = int(lines[i])
-        body = lines[i + 2 : i + 2 + n_atoms]
-        fields = [line.split() for line in body]
-        if len(body) < n_atoms or any(len(f) < 4 for f in fields) or not body[-1].endswith("\n"):
-            raise CutFrame(f"{path}: frame {frame} is cut off ({len(body)} of {n_atoms} atom lines, or a line cut)")
-        comment = lines[i + 1]
-        match = _STEP.search(comment)
-        if match is None:
-            raise CP2KError(f"{path}: comment line {i + 2} has no 'i = <step>'")
-        i += 2 + n_atoms
-        frame += 1
-        values = np.array([f[1:4] for f in fields], dtype=float)
-        yield XYZBlock(int(match.group(1)), [f[0] for f in fields], values, i, comment.strip())
+def xyz_blocks(path: str | os.PathLike, *, values: bool = True) -> Iterator[XYZBlock]:
+    """Every whole frame of a CP2K XYZ file in order, streamed (one frame in memory at a time; blank lines
+    between frames are skipped). ``values=False`` leaves the atom lines unparsed (steps and comments only:
+    symbols empty, values None). A frame cut off at the end raises :class:`CutFrame` after the whole ones."""
+    with open(path) as handle:
+        lines, line_no, frame = iter(handle), 0, 0
+        for header in lines:
+            line_no += 1
+            if not header.strip():
+                continue
+            n_atoms = int(header)
+            comment = next(lines, "")
+            body = list(islice(lines, n_atoms))
+            line_no += 1 + len(body)
+            if len(body) < n_atoms or not comment or not body[-1].endswith("\n"):
+                raise CutFrame(f"{path}: frame {frame} is cut off ({len(body)} of {n_atoms} atom lines, or a line cut)")
+            match = _STEP.search(comment)
+            if match is None:
+                raise CP2KError(f"{path}: comment line {line_no - n_atoms} has no 'i = <step>'")
+            symbols, parsed = _atom_lines(body, path, frame) if values else ([], None)
+            frame += 1
+            yield XYZBlock(int(match.group(1)), symbols, parsed, line_no, comment.strip())
+
+
+def _atom_lines(body: list[str], path, frame: int) -> tuple[list[str], np.ndarray]:
+    """Symbols and the n_atoms × 3 values of a frame's atom lines ("<symbol> <x> <y> <z>")."""
+    table = np.array("".join(body).split())
+    if table.size != 4 * len(body):
+        raise CutFrame(f"{path}: frame {frame} is cut off (an atom line without a symbol and three values)")
+    table = table.reshape(len(body), 4)
+    return table[:, 0].tolist(), table[:, 1:].astype(float)
 
 
 def read_xyz(path: str | os.PathLike) -> list[XYZBlock]:

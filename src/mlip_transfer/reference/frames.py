@@ -3,13 +3,18 @@
 CP2K writes positions in Å, forces in Hartree/Bohr and energies in Hartree, and its XYZ files carry no
 cell. Frames come out with the cell and periodic boundaries set, the potential energy in eV under
 ``info["REF_energy"]`` and forces in eV/Å under ``arrays["REF_forces"]`` (MACE's ``--energy_key`` and
-``--forces_key``; the ``REF_`` prefix keeps ASE from mistaking them for calculator results).
+``--forces_key``; the ``REF_`` prefix keeps ASE from mistaking them for calculator results), with the MD
+step and time (fs) in ``info["md_step"]`` and ``info["time_fs"]``.
+
+Files are streamed: a first pass reads only the comment lines (which copy of a repeated step to keep), a
+second yields one frame at a time, so a 60,000-frame archive needs the memory of one frame.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
@@ -21,7 +26,7 @@ from .cp2k_output import (
     XYZBlock,
     comment_energies,
     read_energies,
-    read_xyz,
+    xyz_blocks,
 )
 
 ENERGY_KEY = "REF_energy"
@@ -29,7 +34,54 @@ FORCES_KEY = "REF_forces"
 
 
 class FramesError(ValueError):
-    """CP2K trajectory files that do not describe the same frames."""
+    """Trajectory files that do not describe one run's frames (the message names the file and frame)."""
+
+
+@dataclass(frozen=True)
+class KeptFrames:
+    """Which written frames of consecutive XYZ files make the trajectory: ``kept[i]`` holds the frame
+    indices of file i kept (a step written twice, at a restart, keeps its later copy); ``steps`` and
+    ``comments`` are those of the kept frames, in order."""
+
+    files: tuple[str, ...]
+    kept: tuple[frozenset[int], ...]
+    steps: tuple[int, ...]
+    comments: tuple[str, ...]
+
+
+def kept_frames(files: Sequence[str | os.PathLike]) -> KeptFrames:
+    """Read the comment lines of consecutive CP2K XYZ files (a run's segments, in order) and keep the last
+    copy of each step; after that, steps must rise evenly, or the error names the file and frame where time
+    runs backwards or frames are missing."""
+    last: dict[int, tuple[int, int, str]] = {}
+    for i, path in enumerate(files):
+        for k, block in enumerate(_blocks(path, values=False)):
+            last.pop(block.step, None)  # re-inserted: dict order is then the order of the kept copies
+            last[block.step] = (i, k, block.comment)
+    steps = list(last)
+    where = list(last.values())
+    for n in range(1, len(steps)):
+        i, k, _ = where[n]
+        if steps[n] <= steps[n - 1]:
+            raise FramesError(
+                f"{files[i]}: frame {k} (step {steps[n]}) comes after step {steps[n - 1]}: time runs backwards "
+                "(segments out of order?)"
+            )
+        if n > 1 and steps[n] - steps[n - 1] != steps[1] - steps[0]:
+            raise FramesError(
+                f"{files[i]}: frame {k} (step {steps[n]}) follows step {steps[n - 1]}, but frames are "
+                f"{steps[1] - steps[0]} steps apart: frames are missing"
+            )
+    kept = tuple(frozenset(k for j, k, _ in where if j == i) for i in range(len(files)))
+    return KeptFrames(tuple(map(str, files)), kept, tuple(steps), tuple(c for _, _, c in where))
+
+
+def iter_kept(frames: KeptFrames) -> Iterator[XYZBlock]:
+    """The kept frames, parsed, one at a time."""
+    for i, path in enumerate(frames.files):
+        for k, block in enumerate(_blocks(path)):
+            if k in frames.kept[i]:
+                yield block
 
 
 def cp2k_frames(
@@ -40,63 +92,100 @@ def cp2k_frames(
     *,
     skip_steps: int = 0,
 ) -> list[Atoms]:
-    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on.
+    """Every frame of :func:`iter_cp2k_frames`, as a list."""
+    return list(iter_cp2k_frames(positions_files, forces_files, energies_files, cell_A, skip_steps=skip_steps))
+
+
+def iter_cp2k_frames(
+    positions_files: str | os.PathLike | Sequence[str | os.PathLike],
+    forces_files: str | os.PathLike | Sequence[str | os.PathLike],
+    energies_files: str | os.PathLike | Sequence[str | os.PathLike] | None,
+    cell_A: Sequence[float],
+    *,
+    skip_steps: int = 0,
+    stride: int = 1,
+) -> Iterator[Atoms]:
+    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th.
 
     Each file argument is one file or the files of consecutive segments of one run, in order; a step
     written by two segments (the restart point) is kept once. Without ``energies_files`` (a run whose
-    ``.ener`` files were not kept) time and energy come from the position files' comment lines.
+    ``.ener`` files were not kept) time and energy come from the position files' comment lines. Every frame
+    must hold the atoms of the first, in the same order, with finite energy and forces.
     """
-    positions_files, forces_files = _file_list(positions_files), _file_list(forces_files)
-    positions, forces = (
-        _latest_per_step([b for f in files for b in _read_xyz(f)]) for files in (positions_files, forces_files)
-    )
-    positions_file, forces_file = (", ".join(map(str, files)) for files in (positions_files, forces_files))
-    if energies_files:
-        energies_files = _file_list(energies_files)
-        energies = {step: row for f in energies_files for step, row in read_energies(f).items()}
-        energies_file = ", ".join(map(str, energies_files))
-    else:
-        energies, energies_file = comment_energies(positions, positions_file), positions_file
-    pos_steps, frc_steps = [b.step for b in positions], [b.step for b in forces]
-    if pos_steps != frc_steps:
+    positions, forces = kept_frames(_file_list(positions_files)), kept_frames(_file_list(forces_files))
+    positions_file, forces_file = ", ".join(positions.files), ", ".join(forces.files)
+    if positions.steps != forces.steps:
         raise FramesError(
-            f"{positions_file} has {len(pos_steps)} frames and {forces_file} has {len(frc_steps)}; "
-            f"their MD steps differ (first mismatch near step {_first_mismatch(pos_steps, frc_steps)})"
+            f"{positions_file} has {len(positions.steps)} frames and {forces_file} has {len(forces.steps)}; "
+            f"their MD steps differ (first mismatch near step {_first_mismatch(positions.steps, forces.steps)})"
         )
-    missing = [s for s in pos_steps if s not in energies]
+    energies, energies_file = _energies(positions, energies_files)
+    missing = [s for s in positions.steps if s not in energies]
     if missing:
         raise FramesError(f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}")
-    frames = []
-    for pos, frc in zip(positions, forces, strict=True):
+    symbols, used = None, 0
+    for n, (pos, frc) in enumerate(zip(iter_kept(positions), iter_kept(forces), strict=True)):
         if pos.step < skip_steps:
             continue
-        if pos.symbols != frc.symbols:
-            raise FramesError(f"step {pos.step}: atoms of {positions_file} and {forces_file} differ")
+        used += 1
+        if (used - 1) % stride:
+            continue
+        symbols = symbols or pos.symbols
+        _check_atoms(pos, frc, symbols, positions, forces, n)
         time_fs, energy_hartree = energies[pos.step]
         atoms = Atoms(pos.symbols, positions=pos.values, cell=list(cell_A), pbc=True)
         atoms.info.update({ENERGY_KEY: energy_hartree * HARTREE_EV, "md_step": pos.step, "time_fs": time_fs})
         atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
         if not (np.isfinite(atoms.info[ENERGY_KEY]) and np.isfinite(atoms.arrays[FORCES_KEY]).all()):
             raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
-        frames.append(atoms)
-    return frames
+        yield atoms
 
 
-def _read_xyz(path) -> list[XYZBlock]:
+def _check_atoms(pos: XYZBlock, frc: XYZBlock, symbols: list[str], positions, forces, n: int) -> None:
+    """One frame's atoms are the trajectory's, and its forces are those atoms'."""
+    if pos.symbols != symbols:
+        raise FramesError(
+            f"{_file_of(positions, n)}: frame of step {pos.step} holds {_formula(pos.symbols)}, not the "
+            f"{_formula(symbols)} of the first frame (in the same order): one trajectory, one composition"
+        )
+    if frc.symbols != pos.symbols:
+        raise FramesError(
+            f"{_file_of(forces, n)}: step {pos.step}: forces of {len(frc.symbols)} atoms ({_formula(frc.symbols)}) "
+            f"do not match the {len(pos.symbols)} atoms of {_file_of(positions, n)}"
+        )
+
+
+def _energies(positions: KeptFrames, energies_files) -> tuple[dict[int, tuple[float, float]], str]:
+    """``{step: (time in fs, energy in Hartree)}`` from ``.ener`` files, else the position comments."""
+    if energies_files:
+        files = _file_list(energies_files)
+        return {step: row for f in files for step, row in read_energies(f).items()}, ", ".join(map(str, files))
+    blocks = [XYZBlock(s, [], None, 0, c) for s, c in zip(positions.steps, positions.comments, strict=True)]
+    return comment_energies(blocks, ", ".join(positions.files)), ", ".join(positions.files)
+
+
+def _file_of(frames: KeptFrames, n: int) -> str:
+    """The file the n-th kept frame was read from."""
+    for path, kept in zip(frames.files, frames.kept, strict=True):
+        if n < len(kept):
+            return path
+        n -= len(kept)
+    return frames.files[-1]
+
+
+def _formula(symbols: Sequence[str]) -> str:
+    return Atoms(symbols).get_chemical_formula()
+
+
+def _blocks(path, values: bool = True) -> Iterator[XYZBlock]:
     try:
-        return read_xyz(path)
+        yield from xyz_blocks(path, values=values)
     except CutFrame as error:
         raise FramesError(str(error)) from error
 
 
 def _file_list(files) -> list:
     return [files] if isinstance(files, str | os.PathLike) else list(files)
-
-
-def _latest_per_step(blocks: list[XYZBlock]) -> list[XYZBlock]:
-    """One block per MD step, the last one written: a run restarted from its restart file repeats the
-    steps between that file and the interruption, and the repeat is what the trajectory continues from."""
-    return sorted({b.step: b for b in blocks}.values(), key=lambda b: b.step)
 
 
 def _first_mismatch(a: Sequence[int], b: Sequence[int]) -> int:

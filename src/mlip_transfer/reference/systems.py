@@ -1,5 +1,7 @@
 """The study's boxes and their AIMD (reference stage): every concentration's training AIMD, its independent
 test AIMD, and the pretraining box of a demo foundation model, with what each box and AIMD job depends on.
+An AIMD is computed with CP2K, or imported from files that exist already (:mod:`.imported`): then its
+composition, cell, frames and time between frames are read from its files.
 
 Built once from a validated config (``config/schema.yaml`` fills in the defaults). Units: as in the config's
 key names (Å, fs, K, mol/L).
@@ -15,7 +17,16 @@ from .. import names
 from ..chemistry import ChemistryError
 from ..settings import canonical
 from ..units import frame_interval_ps
-from .box import BoxError, Composition, box_molarity_mol_per_L, composition_for_molarity, cubic_box_length_A
+from .box import (
+    BoxError,
+    Composition,
+    composition_for_molarity,
+    composition_of_symbols,
+    cubic_box_length_A,
+    molarity_of_volume_mol_per_L,
+)
+from .frames import FramesError
+from .imported import ImportedDataError, TrajectoryHeader, TrajectorySource, scan
 from .splits import split_counts
 
 TEST_SEED_OFFSET = 1  # the test AIMD's box and velocities: seed + 1
@@ -41,7 +52,9 @@ class System:
     equilibration_steps: int
     box_length_A: float | None = None
     stated_molarity_mol_per_L: float | None = None
-    explicit_composition: bool = False  # n_hydroxide + n_water given, rather than chosen for a molarity
+    explicit_composition: bool = False  # n_hydroxide + n_water given (or read), rather than chosen for a molarity
+    source: TrajectorySource | None = None  # imported: its files; None: computed with CP2K
+    header: TrajectoryHeader | None = None  # imported: what its files hold (atoms, cell, frames, timing)
 
     @classmethod
     def from_config(cls, entry: Mapping, key: str, config: Mapping) -> System:
@@ -59,10 +72,40 @@ class System:
             explicit_composition="n_hydroxide" in entry,
         )
 
+    @classmethod
+    def imported(cls, entry: Mapping, key: str, label: str, config: Mapping) -> System:
+        """An AIMD imported from files (``entry``: a concentration's ``imported.training`` or ``.test``):
+        its composition, cell and frames are those of the files; any stated molarity is checked against them."""
+        source = TrajectorySource.from_config(entry)
+        try:
+            header = scan(source)
+            composition = composition_of_symbols(header.symbols, config["cation"])
+        except (ImportedDataError, FramesError, BoxError, OSError, ValueError) as error:
+            raise ImportedDataError(f"config key '{key}': {error}") from error
+        return cls(
+            label=label,
+            key=key,
+            composition=composition,
+            temperature_K=entry.get("temperature_K", config["temperature_K"]),
+            seed=config["seed"],
+            aimd_steps=0,
+            equilibration_steps=0,
+            stated_molarity_mol_per_L=entry.get("molarity_mol_per_L"),
+            explicit_composition=True,
+            source=source,
+            header=header,
+        )
+
+    @property
+    def cell_A(self) -> tuple[float, float, float]:
+        """The box's edges (an imported AIMD's orthorhombic cell, else the cubic box)."""
+        return self.header.cell_A if self.header else (self.cubic_box_length_A,) * 3
+
     @property
     def molarity_mol_per_L(self) -> float:
         """The box's own molarity: its hydroxide per volume (not the label's)."""
-        return box_molarity_mol_per_L(self.composition, self.cubic_box_length_A)
+        a, b, c = self.cell_A
+        return molarity_of_volume_mol_per_L(self.composition, a**3 if a == b == c else a * b * c)
 
     @property
     def molality_mol_per_kg(self) -> float:
@@ -70,7 +113,11 @@ class System:
 
     @property
     def cubic_box_length_A(self) -> float:
-        """Edge of the cubic box: the configured one, else from the density correlation."""
+        """Edge of the cubic box: the configured one, else from the density correlation (an imported
+        orthorhombic box: the edge of the cube of its volume)."""
+        if self.header:
+            a, b, c = self.header.cell_A
+            return a if a == b == c else (a * b * c) ** (1.0 / 3.0)
         if self.box_length_A:
             return self.box_length_A
         with warnings.catch_warnings():
@@ -78,8 +125,15 @@ class System:
             return cubic_box_length_A(self.composition)
 
     def n_frames(self, print_every: int) -> int:
-        """Frames its AIMD gives after equilibration (CP2K prints steps 0, k, 2k, …)."""
+        """Frames its AIMD gives after equilibration (CP2K prints steps 0, k, 2k, …; an import: its own)."""
+        if self.header:
+            return self.header.frames
         return self.aimd_steps // print_every + (-self.equilibration_steps) // print_every + 1
+
+
+def _conditions(entry: Mapping) -> dict:
+    """What a concentration entry states of an imported AIMD: its molarity (checked) and temperature."""
+    return {k: entry[k] for k in ("molarity_mol_per_L", "temperature_K") if k in entry}
 
 
 def _composition(entry: Mapping, key: str, config: Mapping) -> Composition:
@@ -103,22 +157,25 @@ def _composition(entry: Mapping, key: str, config: Mapping) -> Composition:
 
 
 class ReferenceCatalogue:
-    """The boxes and AIMD runs of a study, their time-block splits, and the settings of each box and AIMD job."""
+    """The boxes and AIMD runs of a study (computed or imported), their time-block splits, and the settings
+    of each box, AIMD and import job."""
 
     def __init__(self, config: Mapping):
         self.config = config
-        self.cp2k, self.aimd, self.split = config["cp2k"], config["cp2k"]["aimd"], config["split"]
+        self.cp2k: Mapping | None = config["cp2k"]  # None: no CP2K (every AIMD imported, E0s given)
+        self.aimd: Mapping | None = self.cp2k["aimd"] if self.cp2k else None
+        self.split = config["split"]
+        entries = {c["label"]: (c, f"concentrations[{i}]") for i, c in enumerate(config["concentrations"])}
         self.concentrations: dict[str, System] = {
-            c["label"]: System.from_config(c, f"concentrations[{i}]", config)
-            for i, c in enumerate(config["concentrations"])
+            label: self._system(entry, key, label, "training") for label, (entry, key) in entries.items()
         }
         pretrain = config["foundation_model"].get("pretrain")
         self.pretrain: System | None = (
             System.from_config(pretrain["system"], "foundation_model.pretrain.system", config) if pretrain else None
         )
-        # Every concentration's test set: its own AIMD (another box and seed, same method), or, without
-        # test_trajectory, the last time block of its training AIMD.
-        self.test_trajectories: dict[str, System] = self._test_trajectories(config["test_trajectory"])
+        # Every concentration's test set: its own AIMD (computed: another box and seed, same method; or
+        # imported), or, without one, the last time block of its training AIMD.
+        self.test_trajectories: dict[str, System] = self._test_trajectories(entries, config["test_trajectory"])
         self.systems: dict[str, System] = {
             **self.concentrations,
             **{s.label: s for s in self.test_trajectories.values()},
@@ -133,20 +190,57 @@ class ReferenceCatalogue:
             else []
         )
 
-    def _test_trajectories(self, test: Mapping | None) -> dict[str, System]:
-        if not test:
-            return {}
-        return {
-            label: replace(
-                system,
-                label=names.test_trajectory(label),
-                key="test_trajectory",
-                seed=system.seed + TEST_SEED_OFFSET,
-                aimd_steps=test["steps"],
-                equilibration_steps=test["equilibration_steps"],
-            )
-            for label, system in self.concentrations.items()
-        }
+    def _system(self, entry: Mapping, key: str, label: str, kind: str) -> System:
+        imported = (entry.get("imported") or {}).get(kind)
+        if imported:
+            return System.imported({**imported, **_conditions(entry)}, f"{key}.imported.{kind}", label, self.config)
+        return System.from_config(entry, key, self.config)
+
+    def _test_trajectories(self, entries: Mapping, test: Mapping | None) -> dict[str, System]:
+        tests = {}
+        for label, system in self.concentrations.items():
+            entry, key = entries[label]
+            if (entry.get("imported") or {}).get("test"):
+                tests[label] = self._system(entry, key, names.test_trajectory(label), "test")
+            elif test and not system.source:
+                tests[label] = replace(
+                    system,
+                    label=names.test_trajectory(label),
+                    key="test_trajectory",
+                    seed=system.seed + TEST_SEED_OFFSET,
+                    aimd_steps=test["steps"],
+                    equilibration_steps=test["equilibration_steps"],
+                )
+        return tests
+
+    @property
+    def imported_systems(self) -> list[str]:
+        """Systems whose AIMD is imported from files."""
+        return [label for label, s in self.systems.items() if s.source]
+
+    @property
+    def computed_systems(self) -> list[str]:
+        """Systems whose AIMD CP2K computes."""
+        return [label for label, s in self.systems.items() if not s.source]
+
+    def import_settings(self, system: str) -> dict:
+        """What an imported AIMD's frames depend on besides its files' bytes (the import job's params)."""
+        return self.systems[system].source.settings()
+
+    def import_files(self, system: str) -> dict[str, list[str]]:
+        """Every file an imported AIMD is read from, by kind (the import job's inputs)."""
+        return self.systems[system].source.input_files()
+
+    def imported_file_list(self) -> list[str]:
+        """Every file the study's imported AIMD is read from (recorded in the manifest with its SHA-256)."""
+        return [f for s in self.imported_systems for files in self.import_files(s).values() for f in files]
+
+    def training_system(self, system: str) -> str | None:
+        """The training AIMD an imported test trajectory must share no frame with (None for others)."""
+        for label, test in self.test_trajectories.items():
+            if test.label == system and test.source:
+                return label
+        return None
 
     @property
     def given_e0s_eV(self) -> dict[str, float] | None:
@@ -154,10 +248,14 @@ class ReferenceCatalogue:
         given = self.config["reference_energies"]
         return canonical(given["e0s_eV"]) if given else None
 
-    @property
-    def frame_interval_ps(self) -> float:
-        """Time between the AIMD's printed frames."""
-        return frame_interval_ps(self.aimd["timestep_fs"], self.aimd["print_every"])
+    def frame_interval_ps(self, system: str) -> float:
+        """Time between a system's AIMD frames (computed: as printed; imported: as read or stated, strided)."""
+        header = self.systems[system].header
+        return header.interval_ps if header else frame_interval_ps(self.aimd["timestep_fs"], self.aimd["print_every"])
+
+    def frames(self, system: str) -> int:
+        """Frames a system's AIMD gives after equilibration."""
+        return self.systems[system].n_frames(self.aimd["print_every"] if self.aimd else 1)
 
     def molarities(self) -> dict[str, float]:
         """The box's own molarity (mol/L) of each concentration label, in label order: every axis and |Δc|."""
@@ -203,21 +301,20 @@ class ReferenceCatalogue:
 
     def split_sizes(self, system: str) -> dict[str, int]:
         """Frames of each time-block split of a system's AIMD."""
-        n = self.systems[system].n_frames(self.aimd["print_every"])
-        return split_counts(n, {s: self.split[s] for s in SPLITS}, self.split["gap_frames"])
+        return split_counts(self.frames(system), {s: self.split[s] for s in SPLITS}, self.split["gap_frames"])
 
     def cost_systems(self) -> dict[str, dict]:
-        """The AIMD runs the study pays for (every concentration's training and test AIMD; the foundation
-        model's is shared by every model and not counted): concentration, kind, the share of its steps that
-        is equilibration, and the frames it gives."""
-        runs = {label: (label, "training", s) for label, s in self.concentrations.items()}
-        runs.update({s.label: (label, "test", s) for label, s in self.test_trajectories.items()})
+        """The AIMD runs the study pays for (every concentration's computed training and test AIMD; the
+        foundation model's is shared by every model and not counted, an imported one was paid elsewhere):
+        concentration, kind, the share of its steps that is equilibration, and the frames it gives."""
+        runs = {label: (label, "training", s) for label, s in self.concentrations.items() if not s.source}
+        runs.update({s.label: (label, "test", s) for label, s in self.test_trajectories.items() if not s.source})
         return {
             name: {
                 "concentration": label,
                 "kind": kind,
                 "equilibration_fraction": s.equilibration_steps / s.aimd_steps,
-                "frames": s.n_frames(self.aimd["print_every"]),
+                "frames": self.frames(name),
             }
             for name, (label, kind, s) in runs.items()
         }
