@@ -75,7 +75,11 @@ onsuccess:
         config,
         cp2k_command=LAUNCH.cp2k.command,
         imported_files=STUDY.reference.imported_file_list(),
-        skipped={"md_reference": STUDY.md.reference_skipped} if STUDY.md.reference_skipped else {},
+        skipped=(
+            {"md_reference": STUDY.md.reference_skipped}
+            if STUDY.md.reference_skipped
+            else {}
+        ),
         workflow_dir=workflow.basedir,
     )
 

@@ -124,8 +124,6 @@ rule own_md_errors:
     params:
         models=MODELS,
         runs=MD_REFERENCE_RUNS,
-        within_percent=(
-            config["md_reference"]["within_percent"]
-        ),
+        within_percent=(config["md_reference"]["within_percent"]),
     script:
         "../scripts/own_md_errors.py"
