@@ -116,9 +116,9 @@ def reversed_keys(value):
     return [reversed_keys(item) for item in value] if isinstance(value, list) else value
 
 
-def snakemake(*args, workdir, check=True):
+def snakemake(*args, workdir, check=True, env=None):
     command = [snakemake_executable(), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc

@@ -7,11 +7,13 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from ase.data import chemical_symbols
 from ase.io import read
 
 from conftest import (
@@ -28,7 +30,8 @@ from conftest import (
     snakemake_executable,
 )
 from mlip_transfer.dynamics import trajectory
-from mlip_transfer.files import partial_path
+from mlip_transfer.files import partial_path, sha256
+from mlip_transfer.reference.cp2k_output import TRAJECTORY_FILES
 from mlip_transfer.reference.frames import ENERGY_KEY, cp2k_frames
 
 TINY_LABELS = ("c3_78", "c11_34")
@@ -430,25 +433,89 @@ def test_an_edit_of_a_finished_study_plans_exactly_the_jobs_it_changes(tiny_run,
     assert planned_jobs(tiny_run, str(configfile)) == expected
 
 
+IMPORTED_MODELS = ["foundation", "ft_c3_78", "ft_c11_34"]  # trained by both studies (no learning curve, no mix)
+
+
+def imported_tiny_config(tiny_run, workdir):
+    """The tiny study of the tiny run's own AIMD, imported and never computed: training AIMDs as CP2K's files
+    (two segments each; the cell from the CP2K input), test AIMDs as extended XYZ (the run's test frames),
+    the E0s given, the foundation model and an external model ("theirs", a copy of ft_c3_78) as files, and
+    no CP2K (cp2k: null). Trained as the tiny run, without its learning curve and multi-concentration model."""
+    run = tiny_run / "results" / "tiny"
+    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    segments = {label: [run / "cp2k" / "aimd" / label / f"segment_{k}" for k in (0, 1)] for label in TINY_LABELS}
+    config["concentrations"] = [
+        {"label": label, "imported": {
+            "training": {"format": "cp2k", "equilibration_ps": 0.002,  # the tiny AIMD's 4 steps of 0.5 fs
+                         **{kind: [str(aimd_file(d, kind)) for d in segments[label]] for kind in TRAJECTORY_FILES},
+                         "cell_from": str(aimd_file(segments[label][0] / "run", "input"))},
+            "test": {"format": "ase", "files": [str(run / "frames" / f"{label}.test.extxyz")], "equilibration_ps": 0,
+                     "energy_key": "REF_energy", "forces_key": "REF_forces", "energy_unit": "eV",
+                     "forces_unit": "eV/A", "frame_interval_fs": 0.5}}}
+        for label in TINY_LABELS
+    ]  # fmt: skip
+    e0s = json.loads((run / "reference" / "e0s_eV.json").read_text())
+    for name, model in (("foundation", "foundation"), ("theirs", "ft_c3_78")):
+        shutil.copyfile(run / "models" / f"{model}.model", workdir / f"{name}.model")
+    config.update(
+        run_name="imported",
+        cp2k=None,
+        test_trajectory=None,
+        reference_energies={"source": "the tiny run", "e0s_eV": {chemical_symbols[int(z)]: e for z, e in e0s.items()}},
+        foundation_model={"file": str(workdir / "foundation.model")},
+        external_models=[{"name": "theirs", "file": str(workdir / "theirs.model"), "source": "a copy of ft_c3_78"}],
+    )
+    config["training"].update(frame_budgets=None, multi_concentration_models=[])
+    configfile = workdir / "imported.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    return configfile
+
+
+def without_cp2k(tmp_path):
+    """The environment with every program on PATH but CP2K's."""
+    folder = tmp_path / "bin_without_cp2k"
+    folder.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for program in Path(directory).glob("*") if Path(directory).is_dir() else []:
+            if not program.name.startswith("cp2k") and not (folder / program.name).exists():
+                (folder / program.name).symlink_to(program)
+    return {**os.environ, "PATH": str(folder)}
+
+
+@pytest.fixture(scope="module")
+def imported_run(tiny_run, tmp_path_factory):
+    """The imported tiny study (:func:`imported_tiny_config`), run to the end with no CP2K on PATH."""
+    workdir = tmp_path_factory.mktemp("imported_run")
+    configfile = imported_tiny_config(tiny_run, workdir)
+    env = without_cp2k(workdir)
+    assert shutil.which("cp2k.psmp", path=env["PATH"]) is None
+    snakemake("--cores", "2", "--configfile", str(configfile), workdir=workdir, env=env)
+    return workdir, configfile
+
+
 @pytest.mark.e2e
 @needs_cp2k
-def test_an_external_model_is_judged_on_every_test_set_like_the_studys_own(tiny_copy):
-    config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
-    _external_model(config, tiny_copy)  # the first seed's ft_c3_78 under another name: the same errors
-    configfile = tiny_copy / "external.yaml"
-    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
-    run = tiny_copy / "results" / "tiny"
-    targets = ["results/tiny/matrix/transfer_summary.csv", "results/tiny/cost/models.csv"]
-    snakemake("--cores", "2", *targets, "--configfile", str(configfile), workdir=tiny_copy)
-    for label in TINY_LABELS:
-        theirs, ours = (pd.read_csv(run / "evaluation" / m / f"{label}.csv").iloc[0] for m in ("theirs", "ft_c3_78"))
-        assert theirs["force_rmse_meV_per_A"] == ours["force_rmse_meV_per_A"]
-    matrix = pd.read_csv(run / "matrix" / "transferability.csv")
-    assert set(matrix.loc[matrix["model"] == "theirs", "test_concentration"]) == set(TINY_LABELS)
-    summary = pd.read_csv(run / "matrix" / "transfer_summary.csv").set_index("model")
+def test_the_tiny_runs_own_aimd_imported_gives_its_matrix_without_cp2k(tiny_run, imported_run):
+    workdir, _ = imported_run
+    ran = {folder.name for folder in (workdir / "results" / "imported" / "benchmarks").iterdir()}
+    assert "import_frames" in ran and not ran & {"run_aimd", "relax_box", "isolated_atom_energy", "label_md_frames"}
+    computed, imported = (
+        pd.read_csv(d / "results" / run / "matrix" / "transferability.csv").set_index(["model", "test_concentration"])
+        for d, run in ((tiny_run, "tiny"), (workdir, "imported"))
+    )
+    pd.testing.assert_frame_equal(imported.loc[IMPORTED_MODELS], computed.loc[IMPORTED_MODELS], check_exact=True)
+    theirs = imported.loc["theirs"]
+    assert np.array_equal(theirs["force_rmse_meV_per_A"], imported.loc["ft_c3_78"]["force_rmse_meV_per_A"])
+    summary = pd.read_csv(workdir / "results/imported/matrix/transfer_summary.csv").set_index("model")
     assert summary.loc["theirs", "kind"] == "external" and np.isnan(summary.loc["theirs", "rank_ratio_to_best"])
-    cost = pd.read_csv(run / "cost" / "models.csv").set_index("model")
-    assert np.isnan(cost.loc["theirs", "aimd_core_h"]) and cost.loc["ft_c3_78", "aimd_core_h"] > 0
+    cost = pd.read_csv(workdir / "results/imported/cost/models.csv").set_index("model")
+    assert cost["aimd_core_h"].drop("foundation").isna().all()  # imported AIMD: paid elsewhere
+    diffusion = pd.read_csv(workdir / "results/imported/tables/diffusion.csv")
+    assert {"AIMD", "ft_c3_78"} <= set(diffusion["model"])  # MD and analysis of imported frames
+    manifest = json.loads((workdir / "results/imported/manifest.json").read_text())
+    assert "cp2k: null" in manifest["skipped"]["md_reference"] and manifest["cp2k"] is None
+    positions = str(aimd_file(tiny_run / "results/tiny/cp2k/aimd/c3_78/segment_0", "positions"))
+    assert manifest["imported_files"][positions] == sha256(positions)
 
 
 @pytest.mark.e2e
