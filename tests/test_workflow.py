@@ -438,10 +438,14 @@ IMPORTED_MODELS = ["foundation", "ft_c3_78", "ft_c11_34"]  # trained by both stu
 
 def imported_tiny_config(tiny_run, workdir):
     """The tiny study of the tiny run's own AIMD, imported and never computed: training AIMDs as CP2K's files
-    (two segments each; the cell from the CP2K input), test AIMDs as extended XYZ (the run's test frames),
-    the E0s given, the foundation model and an external model ("theirs", a copy of ft_c3_78) as files, and
-    no CP2K (cp2k: null). Trained as the tiny run, without its learning curve and multi-concentration model."""
+    (two segments each; the cell from the CP2K input), test AIMDs as extended XYZ (the run's test frames,
+    copied to archive/), the E0s given, the foundation model and an external model ("theirs", a copy of
+    ft_c3_78) as files, and no CP2K (cp2k: null). Trained as the tiny run, without its learning curve and
+    multi-concentration model. Files in ``workdir`` are named relative to it (a copy of it plans the same)."""
     run = tiny_run / "results" / "tiny"
+    (workdir / "archive").mkdir()
+    for label in TINY_LABELS:
+        shutil.copyfile(run / "frames" / f"{label}.test.extxyz", workdir / "archive" / f"{label}.test.extxyz")
     config = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
     segments = {label: [run / "cp2k" / "aimd" / label / f"segment_{k}" for k in (0, 1)] for label in TINY_LABELS}
     config["concentrations"] = [
@@ -449,21 +453,21 @@ def imported_tiny_config(tiny_run, workdir):
             "training": {"format": "cp2k", "equilibration_ps": 0.002,  # the tiny AIMD's 4 steps of 0.5 fs
                          **{kind: [str(aimd_file(d, kind)) for d in segments[label]] for kind in TRAJECTORY_FILES},
                          "cell_from": str(aimd_file(segments[label][0] / "run", "input"))},
-            "test": {"format": "ase", "files": [str(run / "frames" / f"{label}.test.extxyz")], "equilibration_ps": 0,
+            "test": {"format": "ase", "files": [f"archive/{label}.test.extxyz"], "equilibration_ps": 0,
                      "energy_key": "REF_energy", "forces_key": "REF_forces", "energy_unit": "eV",
                      "forces_unit": "eV/A", "frame_interval_fs": 0.5}}}
         for label in TINY_LABELS
     ]  # fmt: skip
     e0s = json.loads((run / "reference" / "e0s_eV.json").read_text())
     for name, model in (("foundation", "foundation"), ("theirs", "ft_c3_78")):
-        shutil.copyfile(run / "models" / f"{model}.model", workdir / f"{name}.model")
+        shutil.copyfile(run / "models" / f"{model}.model", workdir / f"{name}.model")  # named as "<name>.model"
     config.update(
         run_name="imported",
         cp2k=None,
         test_trajectory=None,
         reference_energies={"source": "the tiny run", "e0s_eV": {chemical_symbols[int(z)]: e for z, e in e0s.items()}},
-        foundation_model={"file": str(workdir / "foundation.model")},
-        external_models=[{"name": "theirs", "file": str(workdir / "theirs.model"), "source": "a copy of ft_c3_78"}],
+        foundation_model={"file": "foundation.model"},
+        external_models=[{"name": "theirs", "file": "theirs.model", "source": "a copy of ft_c3_78"}],
     )
     config["training"].update(frame_budgets=None, multi_concentration_models=[])
     configfile = workdir / "imported.yaml"
@@ -504,8 +508,10 @@ def test_the_tiny_runs_own_aimd_imported_gives_its_matrix_without_cp2k(tiny_run,
         for d, run in ((tiny_run, "tiny"), (workdir, "imported"))
     )
     pd.testing.assert_frame_equal(imported.loc[IMPORTED_MODELS], computed.loc[IMPORTED_MODELS], check_exact=True)
-    theirs = imported.loc["theirs"]
-    assert np.array_equal(theirs["force_rmse_meV_per_A"], imported.loc["ft_c3_78"]["force_rmse_meV_per_A"])
+    evaluations = workdir / "results" / "imported" / "evaluation"
+    for label in TINY_LABELS:  # theirs is ft_c3_78's first seed under another name: the same errors
+        theirs, ours = (pd.read_csv(evaluations / m / f"{label}.csv").iloc[0] for m in ("theirs", "ft_c3_78"))
+        assert theirs["force_rmse_meV_per_A"] == ours["force_rmse_meV_per_A"]
     summary = pd.read_csv(workdir / "results/imported/matrix/transfer_summary.csv").set_index("model")
     assert summary.loc["theirs", "kind"] == "external" and np.isnan(summary.loc["theirs", "rank_ratio_to_best"])
     cost = pd.read_csv(workdir / "results/imported/cost/models.csv").set_index("model")
@@ -516,6 +522,38 @@ def test_the_tiny_runs_own_aimd_imported_gives_its_matrix_without_cp2k(tiny_run,
     assert "cp2k: null" in manifest["skipped"]["md_reference"] and manifest["cp2k"] is None
     positions = str(aimd_file(tiny_run / "results/tiny/cp2k/aimd/c3_78/segment_0", "positions"))
     assert manifest["imported_files"][positions] == sha256(positions)
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_replacing_or_adding_an_imported_file_reruns_exactly_what_depends_on_it(imported_run, tmp_path):
+    copy = tmp_path / "imported_run"
+    shutil.copytree(imported_run[0], copy, symlinks=True)
+    configfile = str(copy / imported_run[1].name)
+    assert planned_jobs(copy, configfile) == set()
+    replaced = copy / "archive" / "c3_78.test.extxyz"
+    replaced.write_text(replaced.read_text().replace(" 0.0", " 0.00"))  # another file of the same frames
+    jobs = planned_jobs(copy, configfile)
+    assert {j for j in jobs if j.startswith(("import_frames", "fine_tune", "run_md"))} == {
+        "import_frames[system=c3_78.test]"
+    }
+    assert {j for j in jobs if j.startswith("evaluate_model")} == {
+        f"evaluate_model[model={m}, test_set=c3_78]"
+        for m in ("foundation", "theirs", *(f"ft_{c}{seed}" for c in TINY_LABELS for seed in ("", ".seed12")))
+    }
+    config = yaml.safe_load(Path(configfile).read_text())
+    training = config["concentrations"][1]["imported"]["training"]  # c11_34's: a third segment, repeating the second
+    for kind in TRAJECTORY_FILES:
+        shutil.copyfile(training[kind][-1], copy / "archive" / f"segment_2.{kind}")
+        training[kind].append(f"archive/segment_2.{kind}")
+    Path(configfile).write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = planned_jobs(copy, configfile)
+    assert {
+        "import_frames[system=c11_34]",
+        "fine_tune[model=ft_c11_34]",
+        "run_md[model=ft_c3_78, system=c11_34.r0]",
+    } <= jobs
+    assert not {"import_frames[system=c3_78]", "fine_tune[model=ft_c3_78]"} & jobs
 
 
 @pytest.mark.e2e
