@@ -58,7 +58,7 @@ class System:
 
     @classmethod
     def from_config(cls, entry: Mapping, key: str, config: Mapping) -> System:
-        aimd = config["cp2k"]["aimd"]
+        aimd = config["cp2k"]["aimd"] if config["cp2k"] else {"steps": 0, "equilibration_steps": 0}  # refused later
         return cls(
             label=entry["label"],
             key=key,
