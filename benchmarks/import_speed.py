@@ -1,0 +1,106 @@
+"""Import rate and peak memory of an AIMD archive of production size.
+
+Writes a CP2K run as CP2K writes it (``-pos-1.xyz``, ``-frc-1.xyz`` and ``-1.ener``; by default 60,000
+frames of a 288-atom box, a 30 ps run printed every 0.5 fs step: about 1.2 GB per XYZ file), then times, in a
+fresh process each:
+
+- the planning scan (what the workflow reads of the files at every start: first frames and last lines);
+- the import job (:func:`mlip_transfer.reference.imported.import_trajectory`: every frame parsed, checked
+  and written as extended XYZ), with the process's peak resident memory beside the size of its files.
+
+    python benchmarks/import_speed.py [--frames 60000] [--atoms 288] [--folder /tmp/import_speed]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+STEP_FS = 0.5
+
+
+def write_archive(folder: Path, frames: int, atoms: int, seed: int = 1) -> None:
+    """A CP2K-format run of ``atoms`` atoms (K, O, H in KOH + water proportions; positions in a random walk)."""
+    rng = np.random.default_rng(seed)
+    n_oh = max(1, atoms // 72)
+    n_water = (atoms - 3 * n_oh) // 3
+    symbols = ["K"] * n_oh + ["O", "H"] * n_oh + ["O", "H", "H"] * n_water
+    symbols += ["H"] * (atoms - len(symbols))
+    positions = rng.uniform(0, 14.0, (len(symbols), 3))
+    line = "".join(f"{s:>3} %20.10f %20.10f %20.10f\n" for s in symbols)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (
+        open(folder / "run-pos-1.xyz", "w") as pos,
+        open(folder / "run-frc-1.xyz", "w") as frc,
+        open(folder / "run-1.ener", "w") as ener,
+    ):
+        ener.write("#     Step Nr.          Time[fs]        Kin.[a.u.]          Temp[K]            Pot.[a.u.]\n")
+        for step in range(frames):
+            positions += rng.normal(0, 0.01, positions.shape)
+            forces = rng.normal(0, 0.02, positions.shape)
+            energy = -1700.0 + rng.normal(0, 0.01)
+            comment = f"{len(symbols):8d}\n i = {step:8d}, time = {step * STEP_FS:12.3f}, E = {energy:20.10f}\n"
+            pos.write(comment + line % tuple(positions.ravel()))
+            frc.write(comment + line % tuple(forces.ravel()))
+            ener.write(f"{step:10d} {step * STEP_FS:16.6f} 0.5 330.0 {energy:20.10f} -1699.0 1.0\n")
+
+
+CHILD = """
+import json, resource, sys, time
+from mlip_transfer.reference.imported import TrajectorySource, import_trajectory, scan
+folder, task = sys.argv[1], sys.argv[2]
+source = TrajectorySource.from_config({
+    "format": "cp2k", "positions": [f"{folder}/run-pos-1.xyz"], "forces": [f"{folder}/run-frc-1.xyz"],
+    "energies": [f"{folder}/run-1.ener"], "cell_A": 14.2, "equilibration_ps": 0,
+})
+start = time.perf_counter()
+tasks = {"scan": scan, "import": lambda s: import_trajectory(s, f"{folder}/frames.extxyz"), "none": lambda s: None}
+header = tasks[task](source)
+seconds = time.perf_counter() - start
+peak_MiB = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "frames": header.frames if header else 0, "peak_MiB": peak_MiB}))
+"""
+
+
+def measure(folder: Path, task: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(folder), task], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=60_000)
+    parser.add_argument("--atoms", type=int, default=288)
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/import_speed"))
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    start = time.perf_counter()
+    write_archive(args.folder, args.frames, args.atoms)
+    sizes_GB = {f.name: f.stat().st_size / 1e9 for f in sorted(args.folder.glob("run*"))}
+    print(f"archive: {args.frames} frames of {args.atoms} atoms written in {time.perf_counter() - start:.0f} s:")
+    for name, size in sizes_GB.items():
+        print(f"  {name:16s} {size:6.2f} GB")
+    baseline = measure(args.folder, "none")  # the interpreter with NumPy, ASE and the package loaded
+    scan = measure(args.folder, "scan")
+    job = measure(args.folder, "import")
+    output_GB = (args.folder / "frames.extxyz").stat().st_size / 1e9
+    print(f"{'step':28s} {'frames':>8s} {'seconds':>9s} {'frames/s':>10s} {'peak memory':>12s}")
+    for name, result in (("planning scan", scan), ("import job (parse, check, write)", job)):
+        rate = result["frames"] / result["seconds"]
+        print(f"{name:28s} {result['frames']:8d} {result['seconds']:9.2f} {rate:10.0f} {result['peak_MiB']:9.0f} MiB")
+    archive_MiB = sum(sizes_GB.values()) * 1e9 / 2**20
+    above = job["peak_MiB"] - baseline["peak_MiB"]
+    print(f"extended XYZ written: {output_GB:.2f} GB")
+    print(
+        f"peak memory of the import above the bare process ({baseline['peak_MiB']:.0f} MiB): {above:.0f} MiB, "
+        f"{above / archive_MiB:.4f} × the {archive_MiB:.0f} MiB archive"
+    )
+
+
+if __name__ == "__main__":
+    main()
