@@ -89,10 +89,10 @@ def main() -> None:
     scan = measure(args.folder, "scan")
     job = measure(args.folder, "import")
     output_GB = (args.folder / "frames.extxyz").stat().st_size / 1e9
-    print(f"{'step':28s} {'frames':>8s} {'seconds':>9s} {'frames/s':>10s} {'peak memory':>12s}")
+    print(f"{'step':34s} {'frames':>8s} {'seconds':>9s} {'frames/s':>10s} {'peak memory':>12s}")
     for name, result in (("planning scan", scan), ("import job (parse, check, write)", job)):
         rate = result["frames"] / result["seconds"]
-        print(f"{name:28s} {result['frames']:8d} {result['seconds']:9.2f} {rate:10.0f} {result['peak_MiB']:9.0f} MiB")
+        print(f"{name:34s} {result['frames']:8d} {result['seconds']:9.3f} {rate:10.0f} {result['peak_MiB']:8.0f} MiB")
     archive_MiB = sum(sizes_GB.values()) * 1e9 / 2**20
     above = job["peak_MiB"] - baseline["peak_MiB"]
     print(f"extended XYZ written: {output_GB:.2f} GB")
