@@ -83,11 +83,15 @@ def write_extxyz(path, frames, unit="hartree"):
 
 
 def ase_source(path, **entry):
-    return TrajectorySource.from_config(
-        {"format": "ase", "files": [str(path)], "energy_key": "E_total", "forces_key": "F_dft",
-         "energy_unit": "hartree", "forces_unit": "hartree/bohr", "frame_interval_fs": 0.5, "equilibration_ps": 0,
-         **entry}
-    )  # fmt: skip
+    """An ASE source of ``path``: eV and eV/Å from the file's calculator, 1 fs apart, in the test cell, unless
+    ``entry`` says otherwise."""
+    entry = {"energy_unit": "eV", "forces_unit": "eV/A", "cell_A": CELL_A, "frame_interval_fs": 1.0, **entry}
+    return TrajectorySource.from_config({"format": "ase", "files": [str(path)], "equilibration_ps": 0, **entry})
+
+
+# the keys and units of write_extxyz's files
+NAMED_IN_HARTREE = {"energy_key": "E_total", "forces_key": "F_dft", "energy_unit": "hartree",
+                    "forces_unit": "hartree/bohr", "frame_interval_fs": 0.5}  # fmt: skip
 
 
 def test_cp2k_segments_with_a_restart_repeat_comment_energies_equilibration_and_stride(tmp_path):
@@ -118,7 +122,7 @@ def test_the_same_frames_from_cp2k_files_and_from_extended_xyz_in_either_unit_ar
         atoms.positions = printed.positions
     for unit in ("hartree", "eV"):
         units = {} if unit == "hartree" else {"energy_unit": "eV", "forces_unit": "eV/A"}
-        source = ase_source(write_extxyz(tmp_path / f"{unit}.extxyz", frames, unit), **units)
+        source = ase_source(write_extxyz(tmp_path / f"{unit}.extxyz", frames, unit), **{**NAMED_IN_HARTREE, **units})
         assert scan(source).frames == cp2k.frames == 6
         import_trajectory(source, tmp_path / f"b_{unit}.extxyz")
         for x, y in zip(read(tmp_path / "a.extxyz", ":"), read(tmp_path / f"b_{unit}.extxyz", ":"), strict=True):
@@ -136,16 +140,7 @@ def test_an_ase_trajectory_with_calculator_results_and_its_own_cell(tmp_path):
         frame.calc = SinglePointCalculator(frame, energy=-2357.0, forces=np.ones((len(frame), 3)))
         frames.append(frame)
     write(tmp_path / "run.traj", frames)
-    source = TrajectorySource.from_config(
-        {
-            "format": "ase",
-            "files": [str(tmp_path / "run.traj")],
-            "energy_unit": "eV",
-            "forces_unit": "eV/A",
-            "frame_interval_fs": 2.0,
-            "equilibration_ps": 0.002,
-        }  # fmt: skip
-    )
+    source = ase_source(tmp_path / "run.traj", cell_A=None, frame_interval_fs=2.0, equilibration_ps=0.002)
     header = scan(source)
     assert header.cell_A == (CELL_A, CELL_A, CELL_A + 1) and (header.written, header.frames) == (4, 3)
     import_trajectory(source, tmp_path / "frames.extxyz")
@@ -222,17 +217,7 @@ def test_forces_of_other_atoms_are_refused(tmp_path):
     atoms = frames[0].copy()
     atoms.calc = SinglePointCalculator(atoms, energy=-1.0, forces=np.zeros((3, 3)))
     write(path, [atoms])
-    source = TrajectorySource.from_config(
-        {
-            "format": "ase",
-            "files": [str(path)],
-            "energy_unit": "eV",
-            "forces_unit": "eV/A",
-            "cell_A": CELL_A,
-            "frame_interval_fs": 1.0,
-            "equilibration_ps": 0,
-        }  # fmt: skip
-    )
+    source = ase_source(path)
     with pytest.raises(ImportedDataError, match=r"wrong.traj: frame 0: forces of shape \(3, 3\) for 45 atoms"):
         import_trajectory(source, tmp_path / "frames.extxyz")
 
@@ -260,16 +245,7 @@ def test_a_file_without_a_cell_or_time_step_is_refused(tmp_path):
         atoms.cell, atoms.pbc = None, False
     plain = tmp_path / "plain.extxyz"
     write(plain, frames)
-    source = TrajectorySource.from_config(
-        {
-            "format": "ase",
-            "files": [str(plain)],
-            "energy_unit": "eV",
-            "forces_unit": "eV/A",
-            "cell_A": CELL_A,
-            "equilibration_ps": 0,
-        }  # fmt: skip
-    )
+    source = ase_source(plain, frame_interval_fs=None)
     with pytest.raises(ImportedDataError, match=r"plain.extxyz: the time between frames is not in the file"):
         scan(source)
     with pytest.raises(ImportedDataError, match=r"frames are 0.5 fs apart \(its 'time =' fields\), not the stated"):

@@ -84,16 +84,9 @@ def iter_kept(frames: KeptFrames) -> Iterator[XYZBlock]:
                 yield block
 
 
-def cp2k_frames(
-    positions_files: str | os.PathLike | Sequence[str | os.PathLike],
-    forces_files: str | os.PathLike | Sequence[str | os.PathLike],
-    energies_files: str | os.PathLike | Sequence[str | os.PathLike] | None,
-    cell_A: Sequence[float],
-    *,
-    skip_steps: int = 0,
-) -> list[Atoms]:
-    """Every frame of :func:`iter_cp2k_frames`, as a list."""
-    return list(iter_cp2k_frames(positions_files, forces_files, energies_files, cell_A, skip_steps=skip_steps))
+def cp2k_frames(*files_and_cell, **options) -> list[Atoms]:
+    """Every frame of :func:`iter_cp2k_frames` (the same arguments), as a list."""
+    return list(iter_cp2k_frames(*files_and_cell, **options))
 
 
 def iter_cp2k_frames(
