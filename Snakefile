@@ -4,8 +4,9 @@
 #   snakemake --profile slurm                               # production (config/config.yaml) on a cluster
 #   snakemake concentration_<label> ...                     # one concentration's chain alone
 #
-# The DAG: box → relaxed box → AIMD (CP2K) → frames → splits → MACE fine-tuning → every model on every
-# test set (transferability matrix) → production MD → hydroxide, H-bond, RDF and diffusion analysis → figures.
+# The DAG: box → relaxed box → AIMD (CP2K) → frames (or frames imported from existing AIMD) → splits → MACE
+# fine-tuning → every model on every test set (transferability matrix) → production MD → hydroxide, H-bond, RDF
+# and diffusion analysis → figures.
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 

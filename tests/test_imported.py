@@ -114,6 +114,15 @@ def test_cp2k_segments_with_a_restart_repeat_comment_energies_equilibration_and_
     assert np.allclose(imported[0].cell.lengths(), CELL_A) and imported[0].pbc.all()
 
 
+def test_a_first_segment_of_one_frame_is_planned_from_the_next(tmp_path):
+    frames = trajectory(5, seed=11)
+    first, second = write_cp2k(tmp_path / "s0", frames[:1], [0]), write_cp2k(tmp_path / "s1", frames, range(0, 10, 2))
+    source = cp2k_source({kind: first[kind] + second[kind] for kind in first})
+    header = scan(source)
+    assert (header.written, header.step_interval, header.frame_interval_fs) == (5, 2, 1.0)
+    assert import_trajectory(source, tmp_path / "frames.extxyz").frames == 5
+
+
 def test_the_same_frames_from_cp2k_files_and_from_extended_xyz_in_either_unit_are_identical(tmp_path):
     frames = trajectory(6, seed=2)
     cp2k = import_trajectory(cp2k_source(write_cp2k(tmp_path, frames, range(6))), tmp_path / "a.extxyz")

@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +143,8 @@ class TrajectoryHeader:
     written: int
     skip: int
     stride: int
+    first_step: int = 0  # CP2K: the MD step of the first frame, and the steps between frames
+    step_interval: int = 1
 
     @property
     def frames(self) -> int:
@@ -166,9 +168,11 @@ def scan(source: TrajectorySource) -> TrajectoryHeader:
     if not Path(first).is_file():
         raise ImportedDataError(f"{first} does not exist")
     if source.format == "cp2k":
-        symbols, interval_fs, written, first_cell = _scan_cp2k(source)
+        symbols, interval_fs, written, steps = _scan_cp2k(source)
+        first_cell = None
     else:
         symbols, interval_fs, written, first_cell = _scan_ase(source)
+        steps = (0, 1)
     cell = source.cell_A or (cell_of_cp2k_file(source.cell_from) if source.cell_from else first_cell)
     if cell is None:
         raise ImportedDataError(f"{first}: no cell in the file; give cell_A or cell_from (a CP2K input or restart)")
@@ -181,26 +185,29 @@ def scan(source: TrajectorySource) -> TrajectoryHeader:
     if not interval_fs:
         raise ImportedDataError(f"{first}: the time between frames is not in the file; give frame_interval_fs")
     skip = math.ceil(source.equilibration_ps * 1000.0 / interval_fs - 1e-6)
-    return TrajectoryHeader(tuple(symbols), tuple(float(x) for x in cell), interval_fs, written, skip, source.stride)
+    cell = tuple(float(x) for x in cell)
+    return TrajectoryHeader(tuple(symbols), cell, interval_fs, written, skip, source.stride, *steps)
 
 
-def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, None]:
-    """Symbols, the time between frames (from ``time =``; None where absent) and the frames from the first
-    step to the last (the import checks that none is missing)."""
+def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, tuple[int, int]]:
+    """Symbols, the time between frames (from ``time =``; None where absent), the frames from the first step
+    to the last (the import checks that none is missing), and (first step, steps between frames)."""
     files = source.files["positions"]
     for path in files:
         if not Path(path).is_file():
             raise ImportedDataError(f"{path} does not exist")
-    head = list(islice(xyz_blocks(files[0]), 2))
-    if not head:
+    blocks = chain.from_iterable(xyz_blocks(f) for f in files)
+    first = next(blocks, None)
+    if first is None:
         raise ImportedDataError(f"{files[0]}: no frame")
-    last_step = _last_cp2k_step(files[-1])
-    if len(head) < 2:
-        return head[0].symbols, None, 1, None
-    every = head[1].step - head[0].step
+    second = next((b for b in blocks if b.step > first.step), None)  # past a restart's repeat of the first
+    if second is None:
+        return first.symbols, None, 1, (first.step, 1)
+    head, every = (first, second), second.step - first.step
     times = [_time_fs(b.comment) for b in head]
     interval = times[1] - times[0] if None not in times else None
-    return head[0].symbols, interval, (last_step - head[0].step) // every + 1, None
+    written = (_last_cp2k_step(files[-1]) - head[0].step) // every + 1
+    return head[0].symbols, interval, written, (head[0].step, every)
 
 
 def _time_fs(comment: str) -> float | None:
@@ -270,27 +277,19 @@ def source_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterato
     frame with non-finite data, other atoms than the first frame's or forces of the wrong shape is an error
     naming its file and frame."""
     if source.format == "cp2k":
-        positions = source.files["positions"]
-        first_step = next(xyz_blocks(positions[0], values=False)).step
-        every = _step_interval(positions[0])
         try:
             yield from iter_cp2k_frames(
-                positions,
+                source.files["positions"],
                 source.files["forces"],
                 source.files["energies"] or None,
                 header.cell_A,
-                skip_steps=first_step + header.skip * every,
+                skip_steps=header.first_step + header.skip * header.step_interval,
                 stride=source.stride,
             )
         except FramesError as error:
             raise ImportedDataError(str(error)) from error
         return
     yield from _ase_frames(source, header)
-
-
-def _step_interval(path: str) -> int:
-    head = [b.step for b in islice(xyz_blocks(path, values=False), 2)]
-    return head[1] - head[0] if len(head) == 2 else 1
 
 
 def _ase_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[Atoms]:
