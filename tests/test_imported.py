@@ -8,6 +8,7 @@ import pytest
 import yaml
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from conftest import REPO
@@ -121,6 +122,44 @@ def test_a_first_segment_of_one_frame_is_planned_from_the_next(tmp_path):
     header = scan(source)
     assert (header.written, header.step_interval, header.frame_interval_fs) == (5, 2, 1.0)
     assert import_trajectory(source, tmp_path / "frames.extxyz").frames == 5
+
+
+def test_a_restart_replaces_what_was_written_after_it_and_a_killed_segment_may_end_cut(tmp_path):
+    frames = trajectory(10, seed=12)
+    # segment 0 ran to step 8 and was killed mid-frame; segment 1 restarted from step 4 and stopped at step 6;
+    # segment 2 restarted from 6: steps 7 and 8 of segment 0 are not the trajectory's
+    first = write_cp2k(tmp_path / "s0", frames[:9], range(9), ener=False)
+    for kind in ("positions", "forces"):
+        with open(first[kind][0], "a") as handle:
+            handle.write("      45\n i = 9, time = 4.5, E = -86.6\n K 1.0 2.0\n")
+    second = write_cp2k(tmp_path / "s1", frames[4:7], range(4, 7), ener=False)
+    third = write_cp2k(tmp_path / "s2", frames[6:], range(6, 10), ener=False)
+    segments = (first, second, third)
+    source = cp2k_source({kind: [f for s in segments for f in s[kind]] for kind in ("positions", "forces")})
+    import_trajectory(source, tmp_path / "frames.extxyz")
+    assert [f.info["md_step"] for f in read(tmp_path / "frames.extxyz", ":")] == list(range(10))
+    frames_file = TrajectorySource.of_job(source.settings(), source.input_files())  # no .ener: through the job
+    assert import_trajectory(frames_file, tmp_path / "again.extxyz").frames == 10
+
+
+def test_an_unreadable_number_and_a_skewed_or_changing_cell_are_refused_naming_the_frame(tmp_path):
+    frames = trajectory(3, seed=13)
+    files = write_cp2k(tmp_path, frames, range(3))
+    text = open(files["forces"][0]).read().splitlines(keepends=True)
+    text[50] = " H ****************** 0.0 0.0\n"  # frame 1: CP2K's overflow of a column
+    open(files["forces"][0], "w").writelines(text)
+    with pytest.raises(ImportedDataError, match=r"p-frc-1.xyz: frame 1: could not convert"):
+        import_trajectory(cp2k_source(files), tmp_path / "frames.extxyz")
+    for atoms in frames:
+        atoms.calc = SinglePointCalculator(atoms, energy=-1.0, forces=np.zeros((len(atoms), 3)))
+    frames[2].cell = [CELL_A, CELL_A, CELL_A + 0.5]
+    write(tmp_path / "npt.traj", frames)
+    with pytest.raises(ImportedDataError, match=r"npt.traj: frame 2 has the cell .* \(a changing or skewed cell"):
+        import_trajectory(ase_source(tmp_path / "npt.traj", cell_A=None), tmp_path / "frames.extxyz")
+    frames[0].cell = [[CELL_A, 0, 0], [1.0, CELL_A, 0], [0, 0, CELL_A]]
+    write(tmp_path / "skew.traj", frames)
+    with pytest.raises(ImportedDataError, match=r"skew.traj: the cell is not orthorhombic"):
+        scan(ase_source(tmp_path / "skew.traj", cell_A=None))
 
 
 def test_the_same_frames_from_cp2k_files_and_from_extended_xyz_in_either_unit_are_identical(tmp_path):
@@ -315,7 +354,7 @@ BAD_CONFIGS = {
     "no E0s and no CP2K": (_drop("reference_energies"), "config key 'reference_energies': the study imports"),
     "a stated molarity the frames do not have": (
         lambda c: c["concentrations"][0].update(molarity_mol_per_L=4.5),
-        r"config key 'concentrations\[0\].imported.training': 1 KOH \+ 14 H2O in the 7.60 × 7.60 × 7.60 Å cell of "
+        r"config key 'concentrations\[0\].molarity_mol_per_L': 1 KOH \+ 14 H2O in the 7.60 × 7.60 × 7.60 Å cell of "
         r".*c3_78/p-pos-1.xyz is 3.78 mol/L, not the stated 4.5",
     ),
     "shorter than equilibration plus split": (
@@ -335,6 +374,14 @@ BAD_CONFIGS = {
         lambda c: c["concentrations"][1]["imported"].pop("test"),
         r"config key 'concentrations\[1\].imported.training': \['c11_34'\] have no independent test trajectory",
     ),
+    "a test file that is a training file": (
+        lambda c: c["concentrations"][0]["imported"].update(test=c["concentrations"][0]["imported"]["training"]),
+        r"config key 'concentrations\[0\].imported.test': .*c3_78/p-pos-1.xyz is also a file of the training",
+    ),
+    "cell given twice": (
+        _imported(0, "training", cell_from="run.inp"),
+        r"should not be valid under \{'required': \['cell_A', 'cell_from'\]\}",
+    ),
     "md_reference stays configured": (lambda c: None, None),
 }
 
@@ -345,7 +392,7 @@ def test_imported_configs_are_refused_naming_the_key_and_file(archive, change, m
     if message is None:
         check(archive)
         return
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises((ConfigError, WorkflowError), match=message):
         check(archive)
 
 
@@ -353,8 +400,6 @@ def test_imported_configs_are_refused_naming_the_key_and_file(archive, change, m
     "drop, key", [("energy_unit", "energy_unit"), ("forces_unit", "forces_unit"), ("files", "files")]
 )
 def test_an_ase_source_without_its_units_fails_the_schema(archive, drop, key):
-    from snakemake.exceptions import WorkflowError
-
     del archive["concentrations"][0]["imported"]["test"][drop]
     with pytest.raises(WorkflowError, match=f"'{key}' is a required property"):
         validate(archive, str(REPO / "config" / "schema.yaml"))

@@ -76,7 +76,7 @@ def _systems(config: Mapping, study: Study) -> None:
                 else f"a {system.cubic_box_length_A:.2f} Å box"
             )
             _fail(
-                f"{key}.molarity_mol_per_L" if not system.source else key,
+                f"{key.split('.imported')[0]}.molarity_mol_per_L",
                 f"{n} in {box} is {actual:.2f} mol/L, not the stated {stated} mol/L (tolerance {100 * tolerance:g} %)",
             )
         molarity = system.molarity_mol_per_L
@@ -146,23 +146,39 @@ def _test_trajectory(config: Mapping, study: Study) -> None:
     for system in reference.test_trajectories.values():
         if system.source and reference.frames(system.label) < 2:
             _fail(system.key, f"gives {reference.frames(system.label)} test frame(s) after equilibration_ps")
+    for label, test_system in reference.test_trajectories.items():
+        _no_shared_files(reference.concentrations[label], test_system)
     if not test:
         if config["split"]["test"] == 0 and not reference.test_trajectories:
             _fail("split.test", "is 0 and there is no test_trajectory: no model would have a test set")
-        return
-    if not reference.computed_systems:
         return
     if test["equilibration_steps"] >= test["steps"]:
         _fail(
             "test_trajectory.equilibration_steps",
             f"{test['equilibration_steps']} equilibration steps leave no frames of a {test['steps']}-step test AIMD",
         )
+    computed = [s for s in reference.test_trajectories.values() if not s.source]
+    if not computed:
+        return
     print_every = config["cp2k"]["aimd"]["print_every"]
-    frames = min(reference.frames(s.label) for s in reference.test_trajectories.values() if not s.source)
+    frames = min(reference.frames(s.label) for s in computed)
     if frames < 2:
         _fail(
             "test_trajectory.steps",
             f"gives {frames} test frame(s) after equilibration (a frame every {print_every} steps)",
+        )
+
+
+def _no_shared_files(training, test) -> None:
+    """An imported test trajectory read from a file of its training trajectory is not independent of it."""
+    if not (training.source and test.source):
+        return
+    files = {Path(f).resolve() for paths in training.source.input_files().values() for f in paths}
+    shared = [f for paths in test.source.files.values() for f in paths if Path(f).resolve() in files]
+    if shared:
+        _fail(
+            test.key,
+            f"{shared[0]} is also a file of the training trajectory: the test trajectory would share its frames",
         )
 
 

@@ -76,7 +76,11 @@ class XYZBlock:
     comment: str = ""  # CP2K's: "i = <step>, time = <fs>, E = <Hartree>"
 
 
-class CutFrame(ValueError):
+class BadFrame(ValueError):
+    """A frame of an XYZ file that cannot be read (the message names the file and frame)."""
+
+
+class CutFrame(BadFrame):
     """An XYZ file ending in part of a frame."""
 
 
@@ -90,6 +94,8 @@ def xyz_blocks(path: str | os.PathLike, *, values: bool = True) -> Iterator[XYZB
             line_no += 1
             if not header.strip():
                 continue
+            if not header.strip().isdigit():
+                raise BadFrame(f"{path}: line {line_no} should give frame {frame}'s number of atoms: {header!r}")
             n_atoms = int(header)
             comment = next(lines, "")
             body = list(islice(lines, n_atoms))
@@ -110,7 +116,10 @@ def _atom_lines(body: list[str], path, frame: int) -> tuple[list[str], np.ndarra
     if table.size != 4 * len(body):
         raise CutFrame(f"{path}: frame {frame} is cut off (an atom line without a symbol and three values)")
     table = table.reshape(len(body), 4)
-    return table[:, 0].tolist(), table[:, 1:].astype(float)
+    try:
+        return table[:, 0].tolist(), table[:, 1:].astype(float)
+    except ValueError as error:  # e.g. CP2K's ****** for a number too wide for its column
+        raise BadFrame(f"{path}: frame {frame}: {error}") from error
 
 
 def read_xyz(path: str | os.PathLike) -> list[XYZBlock]:

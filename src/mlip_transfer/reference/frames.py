@@ -22,6 +22,8 @@ from ase import Atoms
 from .cp2k_output import (
     HARTREE_EV,
     HARTREE_PER_BOHR_EV_PER_A,
+    BadFrame,
+    CP2KError,
     CutFrame,
     XYZBlock,
     comment_energies,
@@ -50,36 +52,40 @@ class KeptFrames:
 
 
 def kept_frames(files: Sequence[str | os.PathLike]) -> KeptFrames:
-    """Read the comment lines of consecutive CP2K XYZ files (a run's segments, in order) and keep the last
-    copy of each step; after that, steps must rise evenly, or the error names the file and frame where time
-    runs backwards or frames are missing."""
-    last: dict[int, tuple[int, int, str]] = {}
+    """Read the comment lines of consecutive CP2K XYZ files (a run's segments, in order) and keep what the
+    run's trajectory is: a step written again is a restart from it, whose frames replace everything written
+    from that step on. After that steps must rise evenly, or the error names the file and frame where time
+    runs backwards (a step never written before, earlier than the last) or frames are missing. A frame cut
+    off at the end of a segment that is not the last (a killed job) is where the next one took over."""
+    kept: dict[int, tuple[int, int, str]] = {}  # step: (file, frame, comment), steps rising
     for i, path in enumerate(files):
-        for k, block in enumerate(_blocks(path, values=False)):
-            last.pop(block.step, None)  # re-inserted: dict order is then the order of the kept copies
-            last[block.step] = (i, k, block.comment)
-    steps = list(last)
-    where = list(last.values())
-    for n in range(1, len(steps)):
-        i, k, _ = where[n]
-        if steps[n] <= steps[n - 1]:
-            raise FramesError(
-                f"{files[i]}: frame {k} (step {steps[n]}) comes after step {steps[n - 1]}: time runs backwards "
-                "(segments out of order?)"
-            )
-        if n > 1 and steps[n] - steps[n - 1] != steps[1] - steps[0]:
+        for k, block in enumerate(_blocks(path, values=False, cut_allowed=i < len(files) - 1)):
+            last = next(reversed(kept), None)
+            if last is not None and block.step <= last:
+                if block.step not in kept:
+                    raise FramesError(
+                        f"{path}: frame {k} (step {block.step}) comes after step {last}: time runs backwards "
+                        "(segments out of order?)"
+                    )
+                for step in [s for s in reversed(kept) if s >= block.step]:
+                    del kept[step]
+            kept[block.step] = (i, k, block.comment)
+    steps, where = list(kept), list(kept.values())
+    for n in range(2, len(steps)):
+        if steps[n] - steps[n - 1] != steps[1] - steps[0]:
+            i, k, _ = where[n]
             raise FramesError(
                 f"{files[i]}: frame {k} (step {steps[n]}) follows step {steps[n - 1]}, but frames are "
                 f"{steps[1] - steps[0]} steps apart: frames are missing"
             )
-    kept = tuple(frozenset(k for j, k, _ in where if j == i) for i in range(len(files)))
-    return KeptFrames(tuple(map(str, files)), kept, tuple(steps), tuple(c for _, _, c in where))
+    chosen = tuple(frozenset(k for j, k, _ in where if j == i) for i in range(len(files)))
+    return KeptFrames(tuple(map(str, files)), chosen, tuple(steps), tuple(c for _, _, c in where))
 
 
 def iter_kept(frames: KeptFrames) -> Iterator[XYZBlock]:
     """The kept frames, parsed, one at a time."""
     for i, path in enumerate(frames.files):
-        for k, block in enumerate(_blocks(path)):
+        for k, block in enumerate(_blocks(path, cut_allowed=i < len(frames.files) - 1)):
             if k in frames.kept[i]:
                 yield block
 
@@ -97,13 +103,15 @@ def iter_cp2k_frames(
     *,
     skip_steps: int = 0,
     stride: int = 1,
+    symbols: Sequence[str] | None = None,
 ) -> Iterator[Atoms]:
     """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th.
 
     Each file argument is one file or the files of consecutive segments of one run, in order; a step
     written by two segments (the restart point) is kept once. Without ``energies_files`` (a run whose
     ``.ener`` files were not kept) time and energy come from the position files' comment lines. Every frame
-    must hold the atoms of the first, in the same order, with finite energy and forces.
+    must hold ``symbols`` (default: the atoms of the first frame used), in that order, with finite energy
+    and forces.
     """
     positions, forces = kept_frames(_file_list(positions_files)), kept_frames(_file_list(forces_files))
     positions_file, forces_file = ", ".join(positions.files), ", ".join(forces.files)
@@ -116,7 +124,7 @@ def iter_cp2k_frames(
     missing = [s for s in positions.steps if s not in energies]
     if missing:
         raise FramesError(f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}")
-    symbols, used = None, 0
+    symbols, used = list(symbols) if symbols else None, 0
     for n, (pos, frc) in enumerate(zip(iter_kept(positions), iter_kept(forces), strict=True)):
         if pos.step < skip_steps:
             continue
@@ -170,10 +178,13 @@ def _formula(symbols: Sequence[str]) -> str:
     return Atoms(symbols).get_chemical_formula()
 
 
-def _blocks(path, values: bool = True) -> Iterator[XYZBlock]:
+def _blocks(path, values: bool = True, cut_allowed: bool = False) -> Iterator[XYZBlock]:
     try:
         yield from xyz_blocks(path, values=values)
     except CutFrame as error:
+        if not cut_allowed:
+            raise FramesError(str(error)) from error
+    except (BadFrame, CP2KError) as error:
         raise FramesError(str(error)) from error
 
 

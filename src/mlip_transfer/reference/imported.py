@@ -13,6 +13,7 @@ checking each, with the memory of one frame.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -107,9 +108,10 @@ class TrajectorySource:
         among them)."""
         cell, units, keys = settings["cell_A"], settings["units"], settings["keys"]
         cell_from = files.get("cell_from")
+        kinds = CP2K_FILES if settings["format"] == "cp2k" else ("frames",)
         return cls(
             format=settings["format"],
-            files={kind: tuple(map(str, paths)) for kind, paths in files.items() if kind != "cell_from"},
+            files={kind: tuple(map(str, files.get(kind, ()))) for kind in kinds},
             equilibration_ps=settings["equilibration_ps"],
             stride=settings["stride"],
             cell_A=tuple(cell) if cell else None,
@@ -165,8 +167,9 @@ class TrajectoryHeader:
 def scan(source: TrajectorySource) -> TrajectoryHeader:
     """The header of an imported trajectory (its files' first frames and last lines; no full read)."""
     first = source.first_file
-    if not Path(first).is_file():
-        raise ImportedDataError(f"{first} does not exist")
+    for path in (path for paths in source.input_files().values() for path in paths):
+        if not Path(path).is_file():
+            raise ImportedDataError(f"{path} does not exist")
     if source.format == "cp2k":
         symbols, interval_fs, written, steps = _scan_cp2k(source)
         first_cell = None
@@ -176,7 +179,8 @@ def scan(source: TrajectorySource) -> TrajectoryHeader:
     cell = source.cell_A or (cell_of_cp2k_file(source.cell_from) if source.cell_from else first_cell)
     if cell is None:
         raise ImportedDataError(f"{first}: no cell in the file; give cell_A or cell_from (a CP2K input or restart)")
-    if source.frame_interval_fs and interval_fs and not math.isclose(source.frame_interval_fs, interval_fs):
+    # CP2K prints times to 1e-3 fs: a stated interval within that of the read one is the precise one
+    if source.frame_interval_fs and interval_fs and abs(source.frame_interval_fs - interval_fs) > 1e-3:
         raise ImportedDataError(
             f"{first}: frames are {interval_fs:g} fs apart (its 'time =' fields), not the stated "
             f"frame_interval_fs {source.frame_interval_fs:g}"
@@ -193,9 +197,6 @@ def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, 
     """Symbols, the time between frames (from ``time =``; None where absent), the frames from the first step
     to the last (the import checks that none is missing), and (first step, steps between frames)."""
     files = source.files["positions"]
-    for path in files:
-        if not Path(path).is_file():
-            raise ImportedDataError(f"{path} does not exist")
     blocks = chain.from_iterable(xyz_blocks(f) for f in files)
     first = next(blocks, None)
     if first is None:
@@ -203,11 +204,15 @@ def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, 
     second = next((b for b in blocks if b.step > first.step), None)  # past a restart's repeat of the first
     if second is None:
         return first.symbols, None, 1, (first.step, 1)
-    head, every = (first, second), second.step - first.step
-    times = [_time_fs(b.comment) for b in head]
-    interval = times[1] - times[0] if None not in times else None
-    written = (_last_cp2k_step(files[-1]) - head[0].step) // every + 1
-    return head[0].symbols, interval, written, (head[0].step, every)
+    every = second.step - first.step
+    last_step, last_time = _last_cp2k_frame(files[-1])
+    written = (last_step - first.step) // every + 1
+    times = (_time_fs(first.comment), _time_fs(second.comment))
+    if None in times:
+        return first.symbols, None, written, (first.step, every)
+    # over the whole run: CP2K's 3 printed decimals divided by the frames between
+    interval = (last_time - times[0]) / (written - 1) if last_time is not None else times[1] - times[0]
+    return first.symbols, interval, written, (first.step, every)
 
 
 def _time_fs(comment: str) -> float | None:
@@ -215,16 +220,19 @@ def _time_fs(comment: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _last_cp2k_step(path: str) -> int:
-    """The step of the last frame of a CP2K XYZ file, from its last 64 kB (a frame's comment line)."""
+def _last_cp2k_frame(path: str) -> tuple[int, float | None]:
+    """The step and time (fs; None where not printed) of the last frame of a CP2K XYZ file, from its last
+    64 kB (a frame's comment line)."""
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
         handle.seek(max(0, size - _TAIL_BYTES))
         tail = handle.read().decode(errors="replace")
-    steps = re.findall(r"\bi\s*=\s*(\d+)", tail)
-    if not steps:  # frames of more than 64 kB: read them all
-        return [b.step for b in xyz_blocks(path, values=False)][-1]
-    return int(steps[-1])
+    comments = [line for line in tail.splitlines() if re.search(r"\bi\s*=\s*\d+", line)]
+    if not comments:  # frames of more than 64 kB: read them all
+        comments = [b.comment for b in xyz_blocks(path, values=False)]
+    if not comments:
+        raise ImportedDataError(f"{path}: no frame")
+    return int(re.search(r"\bi\s*=\s*(\d+)", comments[-1]).group(1)), _time_fs(comments[-1])
 
 
 def _scan_ase(source: TrajectorySource) -> tuple[list[str], None, int, tuple | None]:
@@ -235,6 +243,8 @@ def _scan_ase(source: TrajectorySource) -> tuple[list[str], None, int, tuple | N
             raise ImportedDataError(f"{path} does not exist")
         written += _count_frames(path)
     first = read(files[0], index=0)
+    if first.cell.rank == 3 and not first.cell.orthorhombic:
+        raise ImportedDataError(f"{files[0]}: the cell is not orthorhombic; only orthorhombic boxes are supported")
     cell = tuple(first.cell.lengths()) if first.cell.rank == 3 else None
     return first.get_chemical_symbols(), None, written, cell
 
@@ -281,10 +291,11 @@ def source_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterato
             yield from iter_cp2k_frames(
                 source.files["positions"],
                 source.files["forces"],
-                source.files["energies"] or None,
+                source.files.get("energies") or None,
                 header.cell_A,
                 skip_steps=header.first_step + header.skip * header.step_interval,
                 stride=source.stride,
+                symbols=header.symbols,
             )
         except FramesError as error:
             raise ImportedDataError(str(error)) from error
@@ -304,6 +315,11 @@ def _ase_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[
                 raise ImportedDataError(
                     f"{path}: frame {k} holds {atoms.get_chemical_formula()}, not the atoms of the first frame "
                     f"({Atoms(header.symbols).get_chemical_formula()}, in the same order)"
+                )
+            if atoms.cell.rank == 3 and not np.allclose(atoms.cell.array, np.diag(header.cell_A), atol=1e-6):
+                raise ImportedDataError(
+                    f"{path}: frame {k} has the cell {atoms.cell.cellpar().round(4).tolist()}, not the trajectory's "
+                    f"{list(header.cell_A)} Å (a changing or skewed cell: NVT boxes only)"
                 )
             energy, forces = _energy_and_forces(atoms, source, path, k)
             frame = Atoms(atoms.symbols, positions=atoms.positions, cell=header.cell_A, pbc=True)
@@ -330,22 +346,28 @@ def _energy_and_forces(atoms: Atoms, source: TrajectorySource, path: str, k: int
 
 
 class SharedFrames:
-    """The positions of a training trajectory's frames, to refuse a test trajectory that shares any (the
-    same positions to 10⁻⁵ Å): frames are indexed by four atoms' positions to 10⁻³ Å, then compared whole."""
+    """Fingerprints of a training trajectory's frames, to refuse a test trajectory that shares any: frames are
+    indexed by four atoms' positions to 10⁻³ Å and compared by all positions to 10⁻² Å (two digests a frame,
+    whatever its size: the same frame printed to 8 or 10 decimals matches, two MD frames never do)."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
-        self.index: dict[bytes, list[tuple[int, np.ndarray]]] = {}
+        self.index: dict[bytes, list[tuple[int, bytes]]] = {}
         for k, atoms in enumerate(iread(self.path, index=":")):
-            self.index.setdefault(self._key(atoms.positions), []).append((k, atoms.positions.copy()))
+            self.index.setdefault(self._key(atoms.positions), []).append((k, self._digest(atoms.positions)))
 
     @staticmethod
     def _key(positions: np.ndarray) -> bytes:
         return np.round(positions[:4], 3).tobytes()
 
+    @staticmethod
+    def _digest(positions: np.ndarray) -> bytes:
+        return hashlib.sha256((np.round(positions, 2) + 0.0).tobytes()).digest()  # + 0.0: no -0.0
+
     def check(self, frame: Atoms, where: str) -> None:
-        for k, positions in self.index.get(self._key(frame.positions), []):
-            if positions.shape == frame.positions.shape and np.allclose(positions, frame.positions, atol=1e-5):
+        digest = self._digest(frame.positions)
+        for k, training in self.index.get(self._key(frame.positions), []):
+            if training == digest:
                 raise ImportedDataError(
                     f"{where} has the positions of frame {k} of the training frames {self.path}: the test "
                     "trajectory shares frames with the training one (leakage)"

@@ -25,6 +25,7 @@ from .box import (
     cubic_box_length_A,
     molarity_of_volume_mol_per_L,
 )
+from .cp2k_output import CP2KError
 from .frames import FramesError
 from .imported import ImportedDataError, TrajectoryHeader, TrajectorySource, scan
 from .splits import split_counts
@@ -80,7 +81,7 @@ class System:
         try:
             header = scan(source)
             composition = composition_of_symbols(header.symbols, config["cation"])
-        except (ImportedDataError, FramesError, BoxError, OSError, ValueError) as error:
+        except (ImportedDataError, FramesError, BoxError, CP2KError, OSError, ValueError) as error:
             raise ImportedDataError(f"config key '{key}': {error}") from error
         return cls(
             label=label,
