@@ -433,15 +433,16 @@ def test_an_edit_of_a_finished_study_plans_exactly_the_jobs_it_changes(tiny_run,
     assert planned_jobs(tiny_run, str(configfile)) == expected
 
 
-IMPORTED_MODELS = ["foundation", "ft_c3_78", "ft_c11_34"]  # trained by both studies (no learning curve, no mix)
+IMPORTED_MODELS = ["foundation", "ft_c3_78", "ft_c11_34"]  # trained by both studies (first seed)
 
 
 def imported_tiny_config(tiny_run, workdir):
     """The tiny study of the tiny run's own AIMD, imported and never computed: training AIMDs as CP2K's files
     (two segments each; the cell from the CP2K input), test AIMDs as extended XYZ (the run's test frames,
     copied to archive/), the E0s given, the foundation model and an external model ("theirs", a copy of
-    ft_c3_78) as files, and no CP2K (cp2k: null). Trained as the tiny run, without its learning curve and
-    multi-concentration model. Files in ``workdir`` are named relative to it (a copy of it plans the same)."""
+    ft_c3_78) as files, and no CP2K (cp2k: null). Trained as the tiny run's first seed, without its learning
+    curve, multi-concentration model and MD (its code is the same whatever the frames' source). Files in
+    ``workdir`` are named relative to it (a copy of it plans the same)."""
     run = tiny_run / "results" / "tiny"
     (workdir / "archive").mkdir()
     for label in TINY_LABELS:
@@ -469,7 +470,8 @@ def imported_tiny_config(tiny_run, workdir):
         foundation_model={"file": "foundation.model"},
         external_models=[{"name": "theirs", "file": "theirs.model", "source": "a copy of ft_c3_78"}],
     )
-    config["training"].update(frame_budgets=None, multi_concentration_models=[])
+    config["training"].update(seeds=[11], frame_budgets=None, multi_concentration_models=[])
+    config["md"].update(models=[], concentrations=[])
     configfile = workdir / "imported.yaml"
     configfile.write_text(yaml.safe_dump(config, sort_keys=False))
     return configfile
@@ -503,11 +505,12 @@ def test_the_tiny_runs_own_aimd_imported_gives_its_matrix_without_cp2k(tiny_run,
     workdir, _ = imported_run
     ran = {folder.name for folder in (workdir / "results" / "imported" / "benchmarks").iterdir()}
     assert "import_frames" in ran and not ran & {"run_aimd", "relax_box", "isolated_atom_energy", "label_md_frames"}
-    computed, imported = (
-        pd.read_csv(d / "results" / run / "matrix" / "transferability.csv").set_index(["model", "test_concentration"])
-        for d, run in ((tiny_run, "tiny"), (workdir, "imported"))
-    )
-    pd.testing.assert_frame_equal(imported.loc[IMPORTED_MODELS], computed.loc[IMPORTED_MODELS], check_exact=True)
+    for table, models in (("errors_per_seed", IMPORTED_MODELS), ("transferability", ["foundation"])):
+        computed, imported = (
+            pd.read_csv(d / "results" / run / "matrix" / f"{table}.csv").set_index(["model", "test_concentration"])
+            for d, run in ((tiny_run, "tiny"), (workdir, "imported"))
+        )  # each model (first seed) on each test set; the seed statistics of the one model seeded once in both
+        pd.testing.assert_frame_equal(imported.loc[models], computed.loc[models], check_exact=True)
     evaluations = workdir / "results" / "imported" / "evaluation"
     for label in TINY_LABELS:  # theirs is ft_c3_78's first seed under another name: the same errors
         theirs, ours = (pd.read_csv(evaluations / m / f"{label}.csv").iloc[0] for m in ("theirs", "ft_c3_78"))
@@ -517,7 +520,7 @@ def test_the_tiny_runs_own_aimd_imported_gives_its_matrix_without_cp2k(tiny_run,
     cost = pd.read_csv(workdir / "results/imported/cost/models.csv").set_index("model")
     assert cost["aimd_core_h"].drop("foundation").isna().all()  # imported AIMD: paid elsewhere
     diffusion = pd.read_csv(workdir / "results/imported/tables/diffusion.csv")
-    assert {"AIMD", "ft_c3_78"} <= set(diffusion["model"])  # MD and analysis of imported frames
+    assert set(diffusion.query("model == 'AIMD'")["concentration"]) == set(TINY_LABELS)  # imported frames analysed
     manifest = json.loads((workdir / "results/imported/manifest.json").read_text())
     assert "cp2k: null" in manifest["skipped"]["md_reference"] and manifest["cp2k"] is None
     positions = str(aimd_file(tiny_run / "results/tiny/cp2k/aimd/c3_78/segment_0", "positions"))
@@ -534,12 +537,12 @@ def test_replacing_or_adding_an_imported_file_reruns_exactly_what_depends_on_it(
     replaced = copy / "archive" / "c3_78.test.extxyz"
     replaced.write_text(replaced.read_text().replace(" 0.0", " 0.00"))  # another file of the same frames
     jobs = planned_jobs(copy, configfile)
-    assert {j for j in jobs if j.startswith(("import_frames", "fine_tune", "run_md"))} == {
+    assert {j for j in jobs if j.startswith(("import_frames", "fine_tune", "analyse_trajectory"))} == {
         "import_frames[system=c3_78.test]"
     }
     assert {j for j in jobs if j.startswith("evaluate_model")} == {
         f"evaluate_model[model={m}, test_set=c3_78]"
-        for m in ("foundation", "theirs", *(f"ft_{c}{seed}" for c in TINY_LABELS for seed in ("", ".seed12")))
+        for m in ("foundation", "theirs", *(f"ft_{c}" for c in TINY_LABELS))
     }
     config = yaml.safe_load(Path(configfile).read_text())
     training = config["concentrations"][1]["imported"]["training"]  # c11_34's: a third segment, repeating the second
@@ -551,7 +554,7 @@ def test_replacing_or_adding_an_imported_file_reruns_exactly_what_depends_on_it(
     assert {
         "import_frames[system=c11_34]",
         "fine_tune[model=ft_c11_34]",
-        "run_md[model=ft_c3_78, system=c11_34.r0]",
+        "analyse_trajectory[source=AIMD, system=c11_34]",
     } <= jobs
     assert not {"import_frames[system=c3_78]", "fine_tune[model=ft_c3_78]"} & jobs
 
@@ -581,6 +584,7 @@ def test_the_torch_sim_engine_runs_every_md_concentration_of_a_model_in_one_job(
 
     def fast_engine(config):  # the 3-epoch model's physics is not under test: looser guards
         config["md"].update(engine="torch_sim", concentrations=["c11_34", "c3_78"], min_distance_A=0.3)
+        config["md_reference"] = None  # the engine alone is under test
 
     snakemake("--cores", "2", "--configfile", variant(tiny_run, "torch_sim", fast_engine), workdir=tiny_run)
     run = tiny_run / "results" / "tiny"

@@ -19,7 +19,8 @@ def gather(table):
 
 
 hbond_runs, diffusion_runs, stability = gather("hbonds"), gather("diffusion"), gather("stability")
-left = stability.groupby(["model", "concentration"])["left_aimd_range"].any()  # any replica left the AIMD's envelope
+# any replica left the AIMD's envelope (a study without MD: none)
+left = stability.groupby(["model", "concentration"])["left_aimd_range"].any() if len(stability) else {}
 for runs in (hbond_runs, diffusion_runs):
     runs["left_aimd_range"] = [
         left.get((m, c), False) for m, c in zip(runs["model"], runs["concentration"], strict=True)

@@ -73,6 +73,8 @@ def runs_table(tables: Mapping[str, pd.DataFrame], molarities: Mapping[str, floa
         labelled.append(
             table.assign(model=source, concentration=label, replica=replica or 0, molarity_mol_per_L=molarities[label])
         )
+    if not labelled:  # a study without MD has no stability tables
+        return pd.DataFrame(columns=["model", "concentration", "replica", "molarity_mol_per_L"])
     return pd.concat(labelled, ignore_index=True)
 
 
