@@ -1,6 +1,6 @@
 """Import rate and peak memory of an AIMD archive of production size.
 
-Writes a CP2K run as CP2K writes it (``-pos-1.xyz``, ``-frc-1.xyz`` and ``-1.ener``; by default 60,000
+Writes a CP2K run as CP2K writes it (its positions, forces and energies files; by default 60,000
 frames of a 288-atom box, a 30 ps run printed every 0.5 fs step: about 1.2 GB per XYZ file), then times, in a
 fresh process each:
 
@@ -21,7 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mlip_transfer.reference.cp2k_output import md_file_name
+
 STEP_FS = 0.5
+PROJECT = "run"  # the CP2K project whose files are written
 
 
 def write_archive(folder: Path, frames: int, atoms: int, seed: int = 1) -> None:
@@ -35,9 +38,9 @@ def write_archive(folder: Path, frames: int, atoms: int, seed: int = 1) -> None:
     line = "".join(f"{s:>3} %20.10f %20.10f %20.10f\n" for s in symbols)
     folder.mkdir(parents=True, exist_ok=True)
     with (
-        open(folder / "run-pos-1.xyz", "w") as pos,
-        open(folder / "run-frc-1.xyz", "w") as frc,
-        open(folder / "run-1.ener", "w") as ener,
+        open(folder / md_file_name(PROJECT, "positions"), "w") as pos,
+        open(folder / md_file_name(PROJECT, "forces"), "w") as frc,
+        open(folder / md_file_name(PROJECT, "energies"), "w") as ener,
     ):
         ener.write("#     Step Nr.          Time[fs]        Kin.[a.u.]          Temp[K]            Pot.[a.u.]\n")
         for step in range(frames):
@@ -52,11 +55,12 @@ def write_archive(folder: Path, frames: int, atoms: int, seed: int = 1) -> None:
 
 CHILD = """
 import json, resource, sys, time
+from mlip_transfer.reference.cp2k_output import TRAJECTORY_FILES, md_file_name
 from mlip_transfer.reference.imported import TrajectorySource, import_trajectory, scan
-folder, task = sys.argv[1], sys.argv[2]
+folder, task, project = sys.argv[1:4]
 source = TrajectorySource.from_config({
-    "format": "cp2k", "positions": [f"{folder}/run-pos-1.xyz"], "forces": [f"{folder}/run-frc-1.xyz"],
-    "energies": [f"{folder}/run-1.ener"], "cell_A": 14.2, "equilibration_ps": 0,
+    "format": "cp2k", **{kind: [f"{folder}/{md_file_name(project, kind)}"] for kind in TRAJECTORY_FILES},
+    "cell_A": 14.2, "equilibration_ps": 0,
 })
 start = time.perf_counter()
 tasks = {"scan": scan, "import": lambda s: import_trajectory(s, f"{folder}/frames.extxyz"), "none": lambda s: None}
@@ -68,7 +72,9 @@ print(json.dumps({"seconds": seconds, "frames": header.frames if header else 0, 
 
 
 def measure(folder: Path, task: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(folder), task], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(folder), task, PROJECT], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -81,7 +87,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
     write_archive(args.folder, args.frames, args.atoms)
-    sizes_GB = {f.name: f.stat().st_size / 1e9 for f in sorted(args.folder.glob("run*"))}
+    sizes_GB = {f.name: f.stat().st_size / 1e9 for f in sorted(args.folder.glob(f"{PROJECT}*"))}
     print(f"archive: {args.frames} frames of {args.atoms} atoms written in {time.perf_counter() - start:.0f} s:")
     for name, size in sizes_GB.items():
         print(f"  {name:16s} {size:6.2f} GB")

@@ -13,7 +13,13 @@ from snakemake.utils import validate
 
 from conftest import REPO
 from mlip_transfer.reference.box import Composition, build_box
-from mlip_transfer.reference.cp2k_output import BOHR_A, HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A
+from mlip_transfer.reference.cp2k_output import (
+    BOHR_A,
+    HARTREE_EV,
+    HARTREE_PER_BOHR_EV_PER_A,
+    TRAJECTORY_FILES,
+    md_file_name,
+)
 from mlip_transfer.reference.frames import ENERGY_KEY, FORCES_KEY
 from mlip_transfer.reference.imported import (
     ImportedDataError,
@@ -25,6 +31,7 @@ from mlip_transfer.reference.imported import (
 from mlip_transfer.validation import ConfigError, check_config
 
 CELL_A = 7.6
+POS, FRC, ENER = (md_file_name("p", kind) for kind in TRAJECTORY_FILES)  # CP2K's names (also fine as regexes)
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
 
 
@@ -46,7 +53,7 @@ def trajectory(n, seed, composition=None):
 def write_cp2k(folder, frames, steps, timestep_fs=0.5, ener=True):
     """CP2K's -pos-, -frc- and .ener files of ``frames`` at MD ``steps`` (CP2K's formats and units)."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "p-pos-1.xyz", "w") as pos, open(folder / "p-frc-1.xyz", "w") as frc:
+    with open(folder / POS, "w") as pos, open(folder / FRC, "w") as frc:
         for step, atoms in zip(steps, frames, strict=True):
             comment = f" i = {step:8d}, time = {step * timestep_fs:12.3f}, E = {atoms.info['energy_hartree']:20.10f}\n"
             for handle, values in ((pos, atoms.positions), (frc, atoms.arrays["forces_hartree_per_bohr"])):
@@ -54,14 +61,14 @@ def write_cp2k(folder, frames, steps, timestep_fs=0.5, ener=True):
                 handle.writelines(f"{s:>3} {x:20.10f} {y:20.10f} {z:20.10f}\n" for s, (x, y, z) in
                                   zip(atoms.get_chemical_symbols(), values, strict=True))  # fmt: skip
     if ener:
-        with open(folder / "p-1.ener", "w") as handle:
+        with open(folder / ENER, "w") as handle:
             handle.write("#     Step Nr.          Time[fs]        Kin.[a.u.]          Temp[K]            Pot.[a.u.]\n")
             handle.writelines(
                 f"{step} {step * timestep_fs} 0.05 300.0 {a.info['energy_hartree']} -86.5 0.9\n"
                 for step, a in zip(steps, frames, strict=True)
             )
     return {kind: [str(folder / name)] for kind, name in
-            (("positions", "p-pos-1.xyz"), ("forces", "p-frc-1.xyz"), ("energies", "p-1.ener"))}  # fmt: skip
+            (("positions", POS), ("forces", FRC), ("energies", ENER))}  # fmt: skip
 
 
 def cp2k_source(files, **entry):
@@ -148,7 +155,7 @@ def test_an_unreadable_number_and_a_skewed_or_changing_cell_are_refused_naming_t
     text = open(files["forces"][0]).read().splitlines(keepends=True)
     text[50] = " H ****************** 0.0 0.0\n"  # frame 1: CP2K's overflow of a column
     open(files["forces"][0], "w").writelines(text)
-    with pytest.raises(ImportedDataError, match=r"p-frc-1.xyz: frame 1: could not convert"):
+    with pytest.raises(ImportedDataError, match=rf"{FRC}: frame 1: could not convert"):
         import_trajectory(cp2k_source(files), tmp_path / "frames.extxyz")
     for atoms in frames:
         atoms.calc = SinglePointCalculator(atoms, energy=-1.0, forces=np.zeros((len(atoms), 3)))
@@ -165,7 +172,7 @@ def test_an_unreadable_number_and_a_skewed_or_changing_cell_are_refused_naming_t
 def test_the_same_frames_from_cp2k_files_and_from_extended_xyz_in_either_unit_are_identical(tmp_path):
     frames = trajectory(6, seed=2)
     cp2k = import_trajectory(cp2k_source(write_cp2k(tmp_path, frames, range(6))), tmp_path / "a.extxyz")
-    rounded = read(tmp_path / "p-pos-1.xyz", ":")  # the positions as CP2K printed them (10 decimals)
+    rounded = read(tmp_path / POS, ":")  # the positions as CP2K printed them (10 decimals)
     for atoms, printed in zip(frames, rounded, strict=True):
         atoms.positions = printed.positions
     for unit in ("hartree", "eV"):
@@ -236,11 +243,11 @@ def _missing_frames(frames, steps):
 
 
 BAD_FILES = {
-    "NaN forces": (_nan_forces, r"step 3: NaN or infinite energy or forces in .*p-1.ener / .*p-frc-1.xyz"),
-    "infinite energy": (_nan_energy, r"step 2: NaN or infinite energy or forces in .*p-1.ener"),
-    "another composition": (_other_composition, r"p-pos-1.xyz: frame of step 4 holds H28K2O15, not the H29KO15"),
-    "time backwards": (_backwards, r"p-pos-1.xyz: frame 3 \(step 0\) comes after step 5: time runs backwards"),
-    "missing frames": (_missing_frames, r"p-pos-1.xyz: frame 4 \(step 6\) follows step 3.*frames are missing"),
+    "NaN forces": (_nan_forces, rf"step 3: NaN or infinite energy or forces in .*{ENER} / .*{FRC}"),
+    "infinite energy": (_nan_energy, rf"step 2: NaN or infinite energy or forces in .*{ENER}"),
+    "another composition": (_other_composition, rf"{POS}: frame of step 4 holds H28K2O15, not the H29KO15"),
+    "time backwards": (_backwards, rf"{POS}: frame 3 \(step 0\) comes after step 5: time runs backwards"),
+    "missing frames": (_missing_frames, rf"{POS}: frame 4 \(step 6\) follows step 3.*frames are missing"),
 }
 
 
@@ -257,10 +264,8 @@ def test_forces_of_other_atoms_are_refused(tmp_path):
     files = write_cp2k(tmp_path, frames, range(3))
     short = trajectory(3, seed=6, composition=Composition(1, 13, "K"))
     write_cp2k(tmp_path / "short", short, range(3))
-    with pytest.raises(
-        ImportedDataError, match=r"short/p-frc-1.xyz: step 0: forces of 42 atoms .* do not match the 45"
-    ):
-        import_trajectory(cp2k_source({**files, "forces": [str(tmp_path / "short" / "p-frc-1.xyz")]}), tmp_path / "f")
+    with pytest.raises(ImportedDataError, match=rf"short/{FRC}: step 0: forces of 42 atoms .* do not match the 45"):
+        import_trajectory(cp2k_source({**files, "forces": [str(tmp_path / "short" / FRC)]}), tmp_path / "f")
     path = tmp_path / "wrong.traj"
     atoms = frames[0].copy()
     atoms.calc = SinglePointCalculator(atoms, energy=-1.0, forces=np.zeros((3, 3)))
@@ -287,7 +292,7 @@ def test_a_test_trajectory_sharing_frames_with_the_training_one_is_refused(tmp_p
 def test_a_file_without_a_cell_or_time_step_is_refused(tmp_path):
     frames = trajectory(3, seed=10)
     files = write_cp2k(tmp_path, frames, range(3))
-    with pytest.raises(ImportedDataError, match=r"p-pos-1.xyz: no cell in the file; give cell_A or cell_from"):
+    with pytest.raises(ImportedDataError, match=rf"{POS}: no cell in the file; give cell_A or cell_from"):
         scan(cp2k_source(files, cell_A=None))
     for atoms in frames:
         atoms.cell, atoms.pbc = None, False
@@ -355,11 +360,11 @@ BAD_CONFIGS = {
     "a stated molarity the frames do not have": (
         lambda c: c["concentrations"][0].update(molarity_mol_per_L=4.5),
         r"config key 'concentrations\[0\].molarity_mol_per_L': 1 KOH \+ 14 H2O in the 7.60 × 7.60 × 7.60 Å cell of "
-        r".*c3_78/p-pos-1.xyz is 3.78 mol/L, not the stated 4.5",
+        rf".*c3_78/{POS} is 3.78 mol/L, not the stated 4.5",
     ),
     "shorter than equilibration plus split": (
         _imported(1, "training", equilibration_ps=0.0135),
-        r"config key 'concentrations\[1\].imported.training': .*c11_34/p-pos-1.xyz holds 30 frames \(0.0145 ps\); "
+        rf"config key 'concentrations\[1\].imported.training': .*c11_34/{POS} holds 30 frames \(0.0145 ps\); "
         r"after equilibration_ps and stride 3 are left",
     ),
     "missing file": (
@@ -376,7 +381,7 @@ BAD_CONFIGS = {
     ),
     "a test file that is a training file": (
         lambda c: c["concentrations"][0]["imported"].update(test=c["concentrations"][0]["imported"]["training"]),
-        r"config key 'concentrations\[0\].imported.test': .*c3_78/p-pos-1.xyz is also a file of the training",
+        rf"config key 'concentrations\[0\].imported.test': .*c3_78/{POS} is also a file of the training",
     ),
     "cell given twice": (
         _imported(0, "training", cell_from="run.inp"),
