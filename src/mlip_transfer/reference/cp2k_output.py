@@ -139,6 +139,18 @@ def truncate_xyz_to_whole_frames(path: str | os.PathLike) -> None:
     Path(path).write_text("".join(lines[:keep]))
 
 
+def comment_step(comment: str) -> int | None:
+    """The MD step of a CP2K XYZ comment line (``i = <step>``), or None."""
+    match = _STEP.search(comment)
+    return int(match.group(1)) if match else None
+
+
+def comment_time_fs(comment: str) -> float | None:
+    """The time (fs) of a CP2K XYZ comment line (``time = <fs>``), or None where not printed."""
+    match = _TIME.search(comment)
+    return float(match.group(1)) if match else None
+
+
 def comment_energies(blocks: Iterable[XYZBlock], path: str | os.PathLike) -> dict[int, tuple[float, float]]:
     """``{step: (time in fs, potential energy in Hartree)}`` from the comment lines of a CP2K position file
     (``i = …, time = …, E = …``): the energies of a run whose ``.ener`` file was not kept."""

@@ -30,7 +30,7 @@ from ase.io.trajectory import Trajectory
 from ..files import write_frames
 from ..settings import canonical
 from ..units import fs_to_ps
-from .cp2k_output import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A, xyz_blocks
+from .cp2k_output import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A, comment_step, comment_time_fs, xyz_blocks
 from .frames import ENERGY_KEY, FORCES_KEY, FramesError, iter_cp2k_frames
 
 ENERGY_UNITS_EV = {"eV": 1.0, "hartree": HARTREE_EV}  # eV per stated unit
@@ -207,17 +207,12 @@ def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, 
     every = second.step - first.step
     last_step, last_time = _last_cp2k_frame(files[-1])
     written = (last_step - first.step) // every + 1
-    times = (_time_fs(first.comment), _time_fs(second.comment))
+    times = (comment_time_fs(first.comment), comment_time_fs(second.comment))
     if None in times:
         return first.symbols, None, written, (first.step, every)
     # over the whole run: CP2K's 3 printed decimals divided by the frames between
     interval = (last_time - times[0]) / (written - 1) if last_time is not None else times[1] - times[0]
     return first.symbols, interval, written, (first.step, every)
-
-
-def _time_fs(comment: str) -> float | None:
-    match = re.search(r"\btime\s*=\s*(-?[\d.]+(?:[eE][-+]?\d+)?)", comment)
-    return float(match.group(1)) if match else None
 
 
 def _last_cp2k_frame(path: str) -> tuple[int, float | None]:
@@ -227,20 +222,18 @@ def _last_cp2k_frame(path: str) -> tuple[int, float | None]:
     with open(path, "rb") as handle:
         handle.seek(max(0, size - _TAIL_BYTES))
         tail = handle.read().decode(errors="replace")
-    comments = [line for line in tail.splitlines() if re.search(r"\bi\s*=\s*\d+", line)]
+    comments = [line for line in tail.splitlines() if comment_step(line) is not None]
     if not comments:  # frames of more than 64 kB: read them all
         comments = [b.comment for b in xyz_blocks(path, values=False)]
     if not comments:
         raise ImportedDataError(f"{path}: no frame")
-    return int(re.search(r"\bi\s*=\s*(\d+)", comments[-1]).group(1)), _time_fs(comments[-1])
+    return comment_step(comments[-1]), comment_time_fs(comments[-1])
 
 
 def _scan_ase(source: TrajectorySource) -> tuple[list[str], None, int, tuple | None]:
     files = source.files["frames"]
     written = 0
     for path in files:
-        if not Path(path).is_file():
-            raise ImportedDataError(f"{path} does not exist")
         written += _count_frames(path)
     first = read(files[0], index=0)
     if first.cell.rank == 3 and not first.cell.orthorhombic:
