@@ -27,7 +27,8 @@ import torch
 from ase.io import write
 
 from mlip_transfer.dynamics import torch_sim_engine
-from mlip_transfer.dynamics.ase_engine import RunSettings, SanityLimits, run_nvt
+from mlip_transfer.dynamics.ase_engine import RunSettings, run_nvt
+from mlip_transfer.limits import SanityLimits
 from mlip_transfer.models.evaluation import error_metrics, predict
 from mlip_transfer.models.mace import load_calculator, random_model
 from mlip_transfer.models.training import mace_train_command, run_training, trained_model_path

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mlip_transfer.dynamics.ase_engine import SanityLimits
+from mlip_transfer.limits import SanityLimits
 from mlip_transfer.reference import cp2k, cp2k_output
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import yaml
 
 from conftest import REPO
 from mlip_transfer.cluster import check_slurm_settings, job_resources
-from mlip_transfer.validation import ConfigError
+from mlip_transfer.errors import ConfigError
 
 PRODUCTION = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 

@@ -63,7 +63,8 @@ def test_interrupted_run_resumes_exactly_and_keeps_frames_once(tmp_path, box):
 
 
 def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
-    from mlip_transfer.dynamics.ase_engine import MDError, SanityLimits
+    from mlip_transfer.dynamics.ase_engine import MDError
+    from mlip_transfer.limits import SanityLimits
 
     hot = SanityLimits(max_temperature_K=350.0, min_distance_A=0.6)
     with pytest.raises(MDError, match=r"temperature \d+ K exceeds md.max_temperature_K = 350"):
@@ -82,7 +83,7 @@ def test_unphysical_md_stops_and_keeps_the_good_frames(tmp_path, box):
 
 
 def test_an_unstable_run_can_end_kept_and_flagged_instead_of_failing(tmp_path, box):
-    from mlip_transfer.dynamics.ase_engine import SanityLimits
+    from mlip_transfer.limits import SanityLimits
 
     n = run_md(
         box,

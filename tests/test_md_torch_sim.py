@@ -9,8 +9,9 @@ from ase.calculators.lj import LennardJones
 
 from conftest import md_run
 from mlip_transfer.dynamics import torch_sim_engine, trajectory
-from mlip_transfer.dynamics.ase_engine import MDError, SanityLimits, run_nvt
+from mlip_transfer.dynamics.ase_engine import MDError, run_nvt
 from mlip_transfer.files import partial_path
+from mlip_transfer.limits import SanityLimits
 from mlip_transfer.models.mace import load_calculator, random_model
 from mlip_transfer.reference.box import Composition, build_box, cubic_box_length_A
 

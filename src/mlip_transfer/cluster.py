@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .validation import ConfigError
+from .errors import ConfigError
 
 # What runs where: CP2K on CPU nodes (MPI), MACE on GPU nodes, everything else small CPU jobs.
 JOB_KINDS = ("cp2k", "training", "evaluation", "md", "analysis")

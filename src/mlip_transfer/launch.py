@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .cluster import job_resources
-from .dynamics.ase_engine import SanityLimits
+from .limits import SanityLimits
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import names
+from .errors import ConfigError
 from .models.catalogue import fine_tune_protocols
 from .reference.box import BoxError
 from .reference.cp2k import data_dir, missing_basis_or_potential
@@ -20,10 +21,6 @@ from .reference.imported import ImportedDataError
 from .reference.splits import SplitError
 from .study import Study
 from .units import fs_to_ps
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot run as written."""
 
 
 def check_config(config: Mapping) -> None:

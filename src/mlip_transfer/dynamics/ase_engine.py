@@ -23,6 +23,7 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..files import partial_path
 from ..geometry import minimum_image
+from ..limits import SanityLimits
 from ..units import fs_to_ps
 from . import trajectory
 from .trajectory import H5MDWriter
@@ -36,16 +37,6 @@ THERMOSTATS = ("bussi", "langevin")
 
 class MDError(RuntimeError):
     """MD that left physical ground: the trajectory keeps every frame before the bad one."""
-
-
-@dataclass(frozen=True)
-class SanityLimits:
-    """MD stops when energy or forces are not finite, the temperature exceeds ``max_temperature_K``,
-    or two atoms come closer than ``min_distance_A`` (the workflow's are ``md.max_temperature_K`` and
-    ``md.min_distance_A`` of the config)."""
-
-    max_temperature_K: float
-    min_distance_A: float
 
 
 INTEGRATION = ("timestep_fs", "steps", "write_interval", "thermostat", "seed")  # of an MD job's settings
