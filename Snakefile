@@ -8,11 +8,11 @@
 # fine-tuning → every model on every test set (transferability matrix) → production MD → hydroxide, H-bond, RDF
 # and diffusion analysis → figures.
 from snakemake.logging import logger
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 from mlip_transfer.cluster import check_slurm_settings
 from mlip_transfer.provenance import write_manifest
-from mlip_transfer.validation import check_config, check_model_files
+from mlip_transfer.validation import check_config, check_model_files, check_schema
 
 min_version("8.0")
 
@@ -25,7 +25,9 @@ if not workflow.overwrite_configfiles:
     configfile: f"{workflow.basedir}/config/config.yaml"
 
 
-validate(config, "config/schema.yaml")  # fills in the schema's defaults
+check_schema(
+    config, f"{workflow.basedir}/config/schema.yaml"
+)  # fills in the schema's defaults
 check_config(
     config
 )  # what the schema cannot express: references, physical limits, empty outputs

@@ -1,7 +1,8 @@
 """Bad input fails early with a message naming the config key or file and what is wrong.
 
 Config cases run the same two checks the Snakefile runs before any job: the JSON schema
-(``snakemake.utils.validate``) and :func:`mlip_transfer.validation.check_config`.
+(:func:`mlip_transfer.validation.check_schema`, through ``snakemake.utils.validate``) and
+:func:`mlip_transfer.validation.check_config`.
 """
 
 import copy
@@ -10,8 +11,6 @@ import pytest
 import torch
 import yaml
 from ase.io import write
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from conftest import DFT, REPO, needs_cp2k
 from mlip_transfer.analysis.solution import SolutionAnalysis
@@ -21,14 +20,15 @@ from mlip_transfer.models import mace
 from mlip_transfer.reference import cp2k, cp2k_output
 from mlip_transfer.reference.box import Composition, build_box
 from mlip_transfer.reference.frames import FramesError, cp2k_frames
-from mlip_transfer.validation import ConfigError, check_config, check_model_files
+from mlip_transfer.errors import ConfigError
+from mlip_transfer.validation import check_config, check_model_files, check_schema
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
 PRODUCTION = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
 def check(config):
-    validate(config, str(REPO / "config" / "schema.yaml"))
+    check_schema(config, REPO / "config" / "schema.yaml")
     check_config(config)
 
 
@@ -61,9 +61,28 @@ def delete(path):
 
 
 SCHEMA_CASES = {
-    "unknown top-level key": (set_path(["temprature_K"], 300), "Additional properties are not allowed ('temprature_K'"),
-    "unknown nested key": (set_path(["md", "stepz"], 10), "'stepz' was unexpected"),
-    "wrong type": (set_path(["md", "steps"], "many"), "'many' is not of type 'integer'"),
+    "unknown top-level key": (
+        set_path(["temprature_K"], 300),
+        "config key '(top level)': Additional properties are not allowed ('temprature_K'",
+    ),
+    "unknown nested key": (set_path(["md", "stepz"], 10), "config key 'md': Additional properties are not allowed"),
+    "wrong type": (set_path(["md", "steps"], "many"), "config key 'md.steps': 'many' is not of type 'integer'"),
+    "an ASE source without its force unit": (
+        set_path(
+            ["concentrations", 0],
+            {
+                "label": "c1",
+                "imported": {
+                    "training": {"format": "ase", "files": ["a.xyz"], "equilibration_ps": 0, "energy_unit": "eV"}
+                },
+            },
+        ),
+        "config key 'concentrations[0].imported.training': 'forces_unit' is a required property",
+    ),
+    "the same training seed twice": (
+        set_path(["training", "seeds"], [1, 1]),
+        "config key 'training.seeds': [1, 1] has non-unique elements",
+    ),
     "zero concentration": (
         set_path(["concentrations"], [{"label": "c0", "molarity_mol_per_L": 0.0, "n_oxygen": 96}]),
         "0.0 is less than or equal to the minimum of 0",
@@ -164,6 +183,14 @@ CONFIG_CASES = {
         set_path(["split", "gap_frames"], 12),
         "config key 'split': 27 AIMD frames after equilibration: 27 frames (gap 12) leave the valid, test split empty",
     ),
+    "training without a foundation model": (
+        set_path(["foundation_model"], None),
+        "config key 'foundation_model': every fine-tune starts from a foundation model",
+    ),
+    "nothing trained and no model to judge": (
+        lambda c: c.update(training=None, foundation_model=None),
+        "config key 'training': is null (nothing trained) and there is no foundation_model or external_models",
+    ),
     "multi model with unknown concentration": (
         set_path(["training", "multi_concentration_models", 0, "concentrations"], ["c3_78", "c9_99"]),
         "config key 'training.multi_concentration_models[0].concentrations': unknown concentration labels ['c9_99']",
@@ -213,9 +240,9 @@ CONFIG_CASES = {
 
 @pytest.mark.parametrize("change, message", SCHEMA_CASES.values(), ids=SCHEMA_CASES.keys())
 def test_schema_rejects(change, message):
-    with pytest.raises(WorkflowError) as error:
+    with pytest.raises(ConfigError) as error:
         check(mutated(change))
-    assert message in str(error.value)
+    assert message in str(error.value) and "\n" not in str(error.value)  # one line, not the schema
 
 
 @pytest.mark.parametrize("change, message", CONFIG_CASES.values(), ids=CONFIG_CASES.keys())

@@ -50,7 +50,7 @@ class CostLaunch:
 
     cp2k_mpi_ranks: int
     cp2k_threads_per_rank: int
-    training_threads: int
+    training_threads: int | None  # None: nothing is trained
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Launch:
     """Every kind of job's launch record, from a validated config."""
 
     cp2k: CP2KLaunch
-    training: Device
+    training: Device | None  # None: nothing is trained
     evaluation: Device
     md: MDLaunch
     cost: CostLaunch
@@ -66,15 +66,16 @@ class Launch:
     @classmethod
     def from_config(cls, config: Mapping) -> Launch:
         md, cp2k = config["md"], config["cp2k"] or {"command": [], "threads": 1}  # null: no CP2K job runs
+        training = config["training"]  # null: an evaluation-only study, which trains nothing
         ranks = job_resources(config, "cp2k").get("tasks", 1)  # one rank where no cluster says otherwise
         return cls(
             cp2k=CP2KLaunch(tuple(cp2k["command"])),
-            training=Device.of_section(config["training"]),
+            training=Device.of_section(training) if training else None,
             evaluation=Device.of_section(config["evaluation"]),
             md=MDLaunch(
                 Device.of_section(md),
                 SanityLimits(md["max_temperature_K"], md["min_distance_A"]),
                 md["keep_unstable_runs"],
             ),
-            cost=CostLaunch(ranks, cp2k["threads"], config["training"]["threads"]),
+            cost=CostLaunch(ranks, cp2k["threads"], training["threads"] if training else None),
         )

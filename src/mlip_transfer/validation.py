@@ -23,6 +23,25 @@ from .study import Study
 from .units import fs_to_ps
 
 
+def check_schema(config: dict, schema_file: str | Path) -> None:
+    """Validate ``config`` against the JSON schema and fill in its defaults (:func:`snakemake.utils.validate`);
+    a violation is one :class:`ConfigError` naming the key and the problem, not the schema."""
+    from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, str(schema_file))
+    except WorkflowError as error:
+        if not isinstance(error.__context__, ValidationError):
+            raise
+        cause = best_match([error.__context__])  # the most specific error in a oneOf/anyOf's branches
+        key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in cause.absolute_path)
+        problem = cause.message if len(cause.message) <= 300 else f"{cause.message[:300]}…"
+        raise ConfigError(f"config key '{key.lstrip('.') or '(top level)'}': {problem}") from None
+
+
 def check_config(config: Mapping) -> None:
     """Raise :class:`ConfigError` for the first problem found (the config validated against the schema)."""
     _labels(config)
@@ -45,7 +64,7 @@ def _fail(key: str, problem: str) -> None:
 def _labels(config: Mapping) -> None:
     seen: dict[str, str] = {}
     entries = [(f"concentrations[{i}].label", c["label"]) for i, c in enumerate(config["concentrations"])]
-    pretrain = config["foundation_model"].get("pretrain")
+    pretrain = (config["foundation_model"] or {}).get("pretrain")
     if pretrain:
         entries.append(("foundation_model.pretrain.system.label", pretrain["system"]["label"]))
         if "imported" in pretrain["system"]:
@@ -197,6 +216,8 @@ def _split(config: Mapping, study: Study) -> None:
                     f"equilibration_ps and stride {h.frames} are left: {error}",
                 )
             _fail("split", f"{reference.frames(label)} AIMD frames after equilibration: {error}")
+    if not study.models.trains:
+        return
     budgets = config["training"]["frame_budgets"]
     if budgets:
         unknown = sorted(set(budgets["concentrations"]) - set(study.reference.concentrations))
@@ -222,6 +243,15 @@ def _split(config: Mapping, study: Study) -> None:
 
 def _training(config: Mapping, study: Study) -> None:
     training = config["training"]
+    if training is None:
+        if not study.models.models:
+            _fail(
+                "training",
+                "is null (nothing trained) and there is no foundation_model or external_models: no model to judge",
+            )
+        return
+    if not study.models.has_foundation:
+        _fail("foundation_model", "every fine-tune starts from a foundation model: give its file or pretrain one")
     protocol = fine_tune_protocols()[training["protocol"]]
     if protocol["multihead"] and not training["replay_file"]:
         _fail(
@@ -235,7 +265,7 @@ def _training(config: Mapping, study: Study) -> None:
 
 def _models(config: Mapping, study: Study) -> None:
     labels = set(study.reference.concentrations)
-    for i, model in enumerate(config["training"]["multi_concentration_models"]):
+    for i, model in enumerate((config["training"] or {}).get("multi_concentration_models", [])):
         key = f"training.multi_concentration_models[{i}]"
         if (
             model["name"] in (names.FOUNDATION, names.AIMD_SOURCE)

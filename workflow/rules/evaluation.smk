@@ -29,7 +29,7 @@ rule evaluate_model:
     resources:
         **slurm_resources("evaluation"),
     params:
-        default_dtype=config["training"]["default_dtype"],
+        default_dtype=STUDY.models.evaluation_dtype,
         launch=LAUNCH.evaluation,
     script:
         "../scripts/evaluate_model.py"

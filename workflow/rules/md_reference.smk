@@ -97,7 +97,7 @@ rule evaluate_on_md_references:
     resources:
         **slurm_resources("evaluation"),
     params:
-        default_dtype=config["training"]["default_dtype"],
+        default_dtype=STUDY.models.evaluation_dtype,
         launch=LAUNCH.evaluation,
     script:
         "../scripts/evaluate_on_md_references.py"

@@ -29,7 +29,7 @@ if STUDY.reference.pretrain:
         script:
             "../scripts/train_mace.py"
 
-else:
+elif STUDY.models.has_foundation:
 
     localrules:
         provide_foundation_model,
@@ -53,31 +53,33 @@ else:
             "../scripts/provide_foundation_model.py"
 
 
-rule fine_tune:
-    input:
-        unpack(training_sets),
-        **replay_data(),
-        e0s=LAYOUT.e0s,
-        foundation=LAYOUT.model(names.FOUNDATION),
-    output:
-        LAYOUT.model("{model}"),
-    log:
-        log("fine_tune", "model"),
-    benchmark:
-        bench("fine_tune", "model")
-    wildcard_constraints:
-        model="|".join(re.escape(m) for m in STUDY.models.all_fine_tunes),
-    conda:
-        "../../envs/mace.yaml"
-    threads: config["training"]["threads"]
-    resources:
-        **slurm_resources("training"),
-    params:
-        training=lambda wildcards: STUDY.models.fine_tune_settings(wildcards.model),
-        work_dir=training_dir,
-        launch=LAUNCH.training,
-    script:
-        "../scripts/train_mace.py"
+if STUDY.models.all_fine_tunes:  # training: null trains nothing
+
+    rule fine_tune:
+        input:
+            unpack(training_sets),
+            **replay_data(),
+            e0s=LAYOUT.e0s,
+            foundation=LAYOUT.model(names.FOUNDATION),
+        output:
+            LAYOUT.model("{model}"),
+        log:
+            log("fine_tune", "model"),
+        benchmark:
+            bench("fine_tune", "model")
+        wildcard_constraints:
+            model="|".join(re.escape(m) for m in STUDY.models.all_fine_tunes),
+        conda:
+            "../../envs/mace.yaml"
+        threads: config["training"]["threads"]
+        resources:
+            **slurm_resources("training"),
+        params:
+            training=lambda wildcards: STUDY.models.fine_tune_settings(wildcards.model),
+            work_dir=training_dir,
+            launch=LAUNCH.training,
+        script:
+            "../scripts/train_mace.py"
 
 
 if STUDY.models.external:

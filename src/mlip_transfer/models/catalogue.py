@@ -36,24 +36,29 @@ class ModelCatalogue:
     """Every model the study trains or is given, and the runs that judge them."""
 
     def __init__(self, config: Mapping, reference: ReferenceCatalogue):
-        self.config, self.training, self.reference = config, config["training"], reference
-        labels = reference.concentrations
+        # training: null is an evaluation-only study: nothing is trained, the external models (and the
+        # foundation model, when given) are judged
+        self.config, self.training, self.reference = config, config["training"] or {}, reference
+        self.trains: bool = config["training"] is not None
+        self.has_foundation: bool = config["foundation_model"] is not None
+        labels = reference.concentrations if self.trains else []
         self.fine_tuned: dict[str, str] = {names.fine_tune(label): label for label in labels}
         self.multi_models: dict[str, list[str]] = {
-            m["name"]: list(m["concentrations"]) for m in self.training["multi_concentration_models"]
+            m["name"]: list(m["concentrations"]) for m in self.training.get("multi_concentration_models", [])
         }
         self.trained_models: list[str] = [*self.fine_tuned, *self.multi_models]
         # models trained elsewhere (external_models): judged like the study's, never trained here
         self.external: dict[str, Mapping] = {m["name"]: m for m in config["external_models"]}
-        self.models: list[str] = [names.FOUNDATION, *self.trained_models, *self.external]
+        self.foundation: list[str] = [names.FOUNDATION] if self.has_foundation else []
+        self.models: list[str] = [*self.foundation, *self.trained_models, *self.external]
         # One fine-tune per seed: the first seed's is the study's model (MD, parity plots); the others, named
         # "<model>.seed<n>", form its committee (uncertainty over initialisation and shuffling).
-        self.seeds: list[int] = list(self.training["seeds"] or [config["seed"]])
+        self.seeds: list[int] = list(self.training.get("seeds") or [config["seed"]])
         self.committee_members: list[str] = [
             names.committee_member(model, seed) for model in self.trained_models for seed in self.seeds[1:]
         ]
         # Learning curves: fine-tunes of selected concentrations on the first n frames of their training blocks.
-        budgets = self.training["frame_budgets"] or {"concentrations": [], "frames": []}
+        budgets = self.training.get("frame_budgets") or {"concentrations": [], "frames": []}
         self.frame_budget_concentrations: list[str] = list(budgets["concentrations"])
         self.frame_budget_models: list[str] = [
             names.frame_budget(names.fine_tune(label), n)
@@ -77,7 +82,7 @@ class ModelCatalogue:
     def evaluated_models(self) -> list[str]:
         """Every model judged on every concentration's test set: the foundation model, every fine-tune and every
         external model."""
-        return [names.FOUNDATION, *self.all_fine_tunes, *self.external]
+        return [*self.foundation, *self.all_fine_tunes, *self.external]
 
     @property
     def learning_curve_ends(self) -> list[str]:
@@ -92,10 +97,15 @@ class ModelCatalogue:
     def in_trajectory_runs(self) -> list[tuple[str, str]]:
         """(fine-tune or committee member, "<label>.block"): each concentration's fine-tunes on the test block
         of their own training AIMD, beside an independent test AIMD (what sharing a trajectory flatters)."""
+        home = {
+            test_set: names.fine_tune(names.test_set_concentration(test_set)[0])
+            for test_set in self.reference.in_trajectory_test_sets
+        }
         return [
             (member, test_set)
-            for test_set in self.reference.in_trajectory_test_sets
-            for member in self.members_of(names.fine_tune(names.test_set_concentration(test_set)[0]))
+            for test_set, model in home.items()
+            if model in self.fine_tuned
+            for member in self.members_of(model)
         ]
 
     def members_of(self, model: str) -> list[str]:
@@ -127,11 +137,13 @@ class ModelCatalogue:
     def resampled(self, model: str) -> bool:
         """Whether a fine-tune trains on its own bootstrap resample of its model's frames (a committee member
         under training.committee_training_frames: bootstrap)."""
-        return self.training["committee_training_frames"] == "bootstrap" and self.variant(model).seed != self.seeds[0]
+        return (
+            self.training.get("committee_training_frames") == "bootstrap" and self.variant(model).seed != self.seeds[0]
+        )
 
     @property
     def committee_members_differ_in(self) -> str:
-        if self.training["committee_training_frames"] == "bootstrap":
+        if self.training.get("committee_training_frames") == "bootstrap":
             return "seed and bootstrap-resampled training frames"
         return "seed (initialisation and shuffling)"
 
@@ -176,6 +188,12 @@ class ModelCatalogue:
     def fine_tune_settings(self, model: str) -> dict:
         """mace_run_train settings of one fine-tune (any seed or frame budget)."""
         return self.training_settings(self.fine_tune_hyperparameters(), self.variant(model).seed)
+
+    @property
+    def evaluation_dtype(self) -> str:
+        """The precision models are evaluated in: evaluation.default_dtype, else the fine-tunes' (float64 where
+        nothing is trained)."""
+        return self.config["evaluation"]["default_dtype"] or self.training.get("default_dtype", "float64")
 
     def pretraining_settings(self) -> dict:
         """mace_run_train settings of a demo foundation model pretrained here (foundation_model.pretrain)."""

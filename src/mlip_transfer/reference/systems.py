@@ -170,7 +170,7 @@ class ReferenceCatalogue:
         self.concentrations: dict[str, System] = {
             label: self._system(entry, key, label, "training") for label, (entry, key) in entries.items()
         }
-        pretrain = config["foundation_model"].get("pretrain")
+        pretrain = (config["foundation_model"] or {}).get("pretrain")
         self.pretrain: System | None = (
             System.from_config(pretrain["system"], "foundation_model.pretrain.system", config) if pretrain else None
         )
