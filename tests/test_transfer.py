@@ -7,6 +7,7 @@ import pytest
 from mlip_transfer.models.transfer import (
     ModelErrors,
     error_versus_distance,
+    home_models,
     recommendation,
     relative_to_home,
     transfer_summary,
@@ -81,9 +82,20 @@ def test_matrix_relative_to_each_test_sets_own_model():
     table = constructed(HAND).entries()
     matrix = transferability_matrix(table, "force_rmse_meV_per_A", list(HAND), ["a", "b", "c"])
     assert list(matrix.index) == list(HAND) and list(matrix.columns) == ["a", "b", "c"]
-    relative = relative_to_home(matrix)
+    relative = relative_to_home(matrix, home_models(["a", "b", "c"], TRAINING))
     assert relative.loc["ft_a", "a"] == relative.loc["ft_b", "b"] == relative.loc["ft_c", "c"] == 1.0
     assert relative.loc["ft_a", "c"] == pytest.approx(200 / 150, rel=1e-3)
+
+
+def test_where_nothing_is_trained_an_external_model_declared_at_a_test_set_is_its_home():
+    theirs = {"theirs_a": HAND["ft_a"], "theirs_b": HAND["ft_b"], "unknown": HAND["ft_c"]}
+    table = constructed(theirs).entries()
+    matrix = transferability_matrix(table, "force_rmse_meV_per_A", list(theirs), ["a", "b", "c"])
+    home = home_models(["a", "b", "c"], {"theirs_a": ["a"], "theirs_b": ["b"]})
+    assert home == {"a": "theirs_a", "b": "theirs_b"}
+    relative = relative_to_home(matrix, home)
+    assert relative.loc["theirs_a", "a"] == relative.loc["theirs_b", "b"] == 1.0
+    assert relative["c"].isna().all()  # no model was trained at c: nothing to be relative to
 
 
 def test_error_versus_distance_of_single_concentration_models():

@@ -559,6 +559,55 @@ def test_replacing_or_adding_an_imported_file_reruns_exactly_what_depends_on_it(
     assert not {"import_frames[system=c3_78]", "fine_tune[model=ft_c3_78]"} & jobs
 
 
+def evaluation_only_config(tiny_run, workdir):
+    """The imported tiny study (:func:`imported_tiny_config`) that trains nothing (training: null) and has no
+    foundation model: it judges two external models, copies of the tiny run's ft_c3_78 ("theirs", declared
+    trained at c3_78, and run in MD at c11_34) and ft_c11_34 ("theirs_c11", declared at c11_34)."""
+    config = yaml.safe_load(imported_tiny_config(tiny_run, workdir).read_text())
+    shutil.copyfile(tiny_run / "results/tiny/models/ft_c11_34.model", workdir / "theirs_c11.model")
+    config.update(
+        run_name="evaluation_only",
+        training=None,
+        foundation_model=None,
+        external_models=[
+            {"name": "theirs", "file": "theirs.model", "source": "a copy of ft_c3_78",
+             "training_concentrations": ["c3_78"]},
+            {"name": "theirs_c11", "file": "theirs_c11.model", "source": "a copy of ft_c11_34",
+             "training_concentrations": ["c11_34"]},
+        ],
+    )  # fmt: skip
+    config["evaluation"]["default_dtype"] = "float64"  # the tiny run's fine-tunes'
+    config["md"].update(models=["theirs"], concentrations=["c11_34"])
+    configfile = workdir / "evaluation_only.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    return configfile
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_an_evaluation_only_study_judges_external_models_without_training_or_cp2k(tiny_run, imported_run, tmp_path):
+    configfile = evaluation_only_config(tiny_run, tmp_path)
+    env = without_cp2k(tmp_path)
+    snakemake("--cores", "2", "--configfile", str(configfile), workdir=tmp_path, env=env)
+    results = tmp_path / "results" / "evaluation_only"
+    ran = {folder.name for folder in (results / "benchmarks").iterdir()}
+    assert {"import_frames", "evaluate_model", "run_md", "analyse_trajectory"} <= ran
+    assert not ran & {"fine_tune", "pretrain_foundation_model", "provide_foundation_model", "run_aimd"}
+    per_seed, trained = (
+        pd.read_csv(d / "matrix" / "errors_per_seed.csv").set_index(["model", "test_concentration"]).loc[["theirs"]]
+        for d in (results, imported_run[0] / "results" / "imported")
+    )  # the external model's rows: the same whether the study also trains or not
+    pd.testing.assert_frame_equal(per_seed, trained, check_exact=True)
+    matrix = pd.read_csv(results / "matrix" / "transferability.csv")
+    assert set(matrix["model"]) == {"theirs", "theirs_c11"}
+    advice = pd.read_csv(results / "matrix" / "recommendation.csv").iloc[0]
+    assert advice["best_single_model"] in {"theirs", "theirs_c11"} and "Train on" in advice["statement"]
+    relative = pd.read_csv(results / "matrix" / "relative_to_home.csv", index_col=0)
+    assert relative.loc["theirs", "c3_78"] == relative.loc["theirs_c11", "c11_34"] == 1.0  # the declared homes
+    diffusion = pd.read_csv(results / "tables" / "diffusion.csv")
+    assert {"theirs", "AIMD"} <= set(diffusion["model"])
+
+
 @pytest.mark.e2e
 @needs_cp2k
 def test_a_longer_aimd_runs_only_its_new_segments(tiny_run):

@@ -50,7 +50,7 @@ class CostLaunch:
 
     cp2k_mpi_ranks: int
     cp2k_threads_per_rank: int
-    training_threads: int | None  # None: nothing is trained
+    training_threads: int  # 0 where nothing is trained
 
 
 @dataclass(frozen=True)
@@ -77,5 +77,5 @@ class Launch:
                 SanityLimits(md["max_temperature_K"], md["min_distance_A"]),
                 md["keep_unstable_runs"],
             ),
-            cost=CostLaunch(ranks, cp2k["threads"], training["threads"] if training else None),
+            cost=CostLaunch(ranks, cp2k["threads"], training["threads"] if training else 0),
         )

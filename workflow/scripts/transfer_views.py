@@ -11,8 +11,9 @@ params, output = snakemake.params, snakemake.output
 table = pd.read_csv(snakemake.input.table)
 errors = transfer.ModelErrors.load(snakemake.input.replicates)
 matrix = transfer.transferability_matrix(table, "force_rmse_meV_per_A", params.models, errors.tests)
+home = transfer.home_models(errors.tests, params.training)
 views = {
-    "relative": transfer.relative_to_home(matrix),
+    "relative": transfer.relative_to_home(matrix, home),
     "distance": transfer.error_versus_distance(table, params.training, params.molarities),
     "summary": transfer.transfer_summary(errors, params.training, params.external),
 }
@@ -30,7 +31,7 @@ plotting.heatmap(
     "force RMSE / that of the test set's own model",
     output.force_rmse_relative_to_home,
     params.molarities,
-    home=transfer.home_models(errors.tests),
+    home=home,
     digits=2,
 )
 plotting.error_versus_distance(views["distance"], output.error_versus_distance)

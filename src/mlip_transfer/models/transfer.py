@@ -224,9 +224,18 @@ def matrix_table(seed_means: pd.DataFrame, errors: ModelErrors, concentrations: 
     return table.merge(boxes, on="test_concentration", how="left")
 
 
-def home_models(concentrations: Sequence[str]) -> dict[str, str]:
-    """The model fine-tuned on each test concentration alone: its 'home' model."""
-    return {label: names.fine_tune(label) for label in concentrations}
+def home_models(concentrations: Sequence[str], training: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Each test concentration's 'home' model, trained on it alone: the study's fine-tune there, or where the
+    study trains none (``training``: the models' training concentrations), the first external model declared
+    to have been trained there (none where no model is)."""
+    homes = {label: names.fine_tune(label) for label in concentrations}
+    if training is None or any(model in training for model in homes.values()):
+        return homes
+    declared = {}
+    for model, labels in training.items():
+        if len(labels) == 1:
+            declared.setdefault(labels[0], model)
+    return {label: declared[label] for label in concentrations if label in declared}
 
 
 def transferability_matrix(
@@ -237,11 +246,11 @@ def transferability_matrix(
     return table.reindex(index=list(model_order), columns=list(test_order))
 
 
-def relative_to_home(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Each test set's column divided by its home model's error: 1 on the diagonal, and how many times worse
-    than the specialist every other model is on that test set (the test set's own difficulty divided out)."""
-    home = home_models(matrix.columns)
-    return matrix / pd.Series({c: matrix.loc[home[c], c] for c in matrix.columns})
+def relative_to_home(matrix: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
+    """Each test set's column divided by its home model's error (``home``: :func:`home_models`): 1 on the
+    diagonal, and how many times worse than the specialist every other model is on that test set (the test
+    set's own difficulty divided out); NaN on a test set without a home model."""
+    return matrix / pd.Series({c: matrix.loc[home[c], c] if c in home else np.nan for c in matrix.columns})
 
 
 def error_versus_distance(
