@@ -6,6 +6,7 @@ import copy
 import numpy as np
 import pytest
 import yaml
+from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 from snakemake.exceptions import WorkflowError
@@ -50,12 +51,15 @@ def trajectory(n, seed, composition=None):
     return frames
 
 
-def write_cp2k(folder, frames, steps, timestep_fs=0.5, ener=True):
-    """CP2K's -pos-, -frc- and .ener files of ``frames`` at MD ``steps`` (CP2K's formats and units)."""
+def write_cp2k(folder, frames, steps, timestep_fs=0.5, ener=True, times_fs=None):
+    """CP2K's -pos-, -frc- and .ener files of ``frames`` at MD ``steps`` (CP2K's formats and units), at
+    ``times_fs`` (default: step × timestep; a time of None: no 'time =' in that comment line)."""
     folder.mkdir(parents=True, exist_ok=True)
+    times_fs = [step * timestep_fs for step in steps] if times_fs is None else times_fs
     with open(folder / POS, "w") as pos, open(folder / FRC, "w") as frc:
-        for step, atoms in zip(steps, frames, strict=True):
-            comment = f" i = {step:8d}, time = {step * timestep_fs:12.3f}, E = {atoms.info['energy_hartree']:20.10f}\n"
+        for step, time_fs, atoms in zip(steps, times_fs, frames, strict=True):
+            time = "" if time_fs is None else f", time = {time_fs:12.3f}"
+            comment = f" i = {step:8d}{time}, E = {atoms.info['energy_hartree']:20.10f}\n"
             for handle, values in ((pos, atoms.positions), (frc, atoms.arrays["forces_hartree_per_bohr"])):
                 handle.write(f"{len(atoms):8d}\n{comment}")
                 handle.writelines(f"{s:>3} {x:20.10f} {y:20.10f} {z:20.10f}\n" for s, (x, y, z) in
@@ -64,8 +68,8 @@ def write_cp2k(folder, frames, steps, timestep_fs=0.5, ener=True):
         with open(folder / ENER, "w") as handle:
             handle.write("#     Step Nr.          Time[fs]        Kin.[a.u.]          Temp[K]            Pot.[a.u.]\n")
             handle.writelines(
-                f"{step} {step * timestep_fs} 0.05 300.0 {a.info['energy_hartree']} -86.5 0.9\n"
-                for step, a in zip(steps, frames, strict=True)
+                f"{step} {step * timestep_fs if t is None else t} 0.05 300.0 {a.info['energy_hartree']} -86.5 0.9\n"
+                for step, t, a in zip(steps, times_fs, frames, strict=True)
             )
     return {kind: [str(folder / name)] for kind, name in
             (("positions", POS), ("forces", FRC), ("energies", ENER))}  # fmt: skip
@@ -127,8 +131,50 @@ def test_a_first_segment_of_one_frame_is_planned_from_the_next(tmp_path):
     first, second = write_cp2k(tmp_path / "s0", frames[:1], [0]), write_cp2k(tmp_path / "s1", frames, range(0, 10, 2))
     source = cp2k_source({kind: first[kind] + second[kind] for kind in first})
     header = scan(source)
-    assert (header.written, header.step_interval, header.frame_interval_fs) == (5, 2, 1.0)
+    assert (header.written, header.frame_interval_fs) == (5, 1.0)
     assert import_trajectory(source, tmp_path / "frames.extxyz").frames == 5
+
+
+@pytest.mark.parametrize("ener", [True, False], ids=["ener", "comment energies"])
+def test_a_published_archive_numbering_its_first_frame_1_is_placed_by_its_times(tmp_path, caplog, ener):
+    # i = 1 at 0 fs, then i = 200, 400, … every 100 fs; the second segment restarts from step 600 (written again)
+    frames, steps, times = trajectory(6, seed=14), [1, *range(200, 1001, 200)], [100.0 * n for n in range(6)]
+    first = write_cp2k(tmp_path / "s0", frames[:4], steps[:4], times_fs=times[:4], ener=ener)
+    second = write_cp2k(tmp_path / "s1", frames[3:], steps[3:], times_fs=times[3:], ener=ener)
+    files = {kind: first[kind] + second[kind] for kind in (TRAJECTORY_FILES if ener else ("positions", "forces"))}
+    source = cp2k_source(files, equilibration_ps=0.1, stride=2)  # 100 fs: the frame at 0 fs dropped
+    header = scan(source)
+    assert (header.written, header.frame_interval_fs, header.skip, header.frames) == (6, 100.0, 1, 3)
+    assert "the step counter is uneven (first frame i = 1, then every 200 to i = 1000): the times, 100.000 fs " in (
+        caplog.text
+    )
+    import_trajectory(source, tmp_path / "frames.extxyz")
+    imported = read(tmp_path / "frames.extxyz", ":")
+    assert [(f.info["md_step"], f.info["time_fs"]) for f in imported] == [(200, 100.0), (600, 300.0), (1000, 500.0)]
+    for atoms, n in zip(imported, (1, 3, 5), strict=True):
+        assert np.allclose(atoms.positions, frames[n].positions, atol=1e-8)
+        assert atoms.info[ENERGY_KEY] == pytest.approx(frames[n].info["energy_hartree"] * HARTREE_EV, abs=1e-8)
+
+
+def test_a_gap_is_refused_naming_the_field_that_shows_it(tmp_path):
+    # the archive's numbering, with the frame at 300 fs missing: its times show it, its step counter cannot
+    frames, steps = trajectory(5, seed=15), [1, 200, 400, 800, 1000]
+    files = write_cp2k(tmp_path / "archive", frames, steps, times_fs=[0.0, 100.0, 200.0, 400.0, 500.0])
+    assert scan(cp2k_source(files)).written == 6  # planned from the times, the import refuses it
+    by_time = (
+        rf"archive/{POS}: frame 3 \(step 800, time = 400.000 fs\) follows time = 200.000 fs, but frames are "
+        r"100.000 fs apart \(their 'time =' fields\): frames are missing"
+    )
+    with pytest.raises(ImportedDataError, match=by_time):
+        import_trajectory(cp2k_source(files), tmp_path / "frames.extxyz")
+    # no 'time =' printed: the step counter shows it
+    files = write_cp2k(tmp_path / "steps", frames, [0, 2, 4, 8, 10], times_fs=[None] * 5)
+    by_step = (
+        rf"steps/{POS}: frame 3 \(step 8\) follows step 4, but frames are 2 steps apart \(their step counter "
+        r"'i ='; no 'time =' printed\): frames are missing"
+    )
+    with pytest.raises(ImportedDataError, match=by_step):
+        import_trajectory(cp2k_source(files, frame_interval_fs=1.0), tmp_path / "frames.extxyz")
 
 
 def test_a_restart_replaces_what_was_written_after_it_and_a_killed_segment_may_end_cut(tmp_path):
@@ -204,6 +250,37 @@ def test_an_ase_trajectory_with_calculator_results_and_its_own_cell(tmp_path):
     assert imported[0].info[ENERGY_KEY] == -2357.0 and (imported[0].arrays[FORCES_KEY] == 1.0).all()
 
 
+def test_ase_own_names_energy_and_forces_are_read_from_its_calculator(tmp_path):
+    # ASE's extended XYZ reader moves energy=, free_energy= and forces into a calculator; REF_ keys stay in info
+    own, named = [], []
+    for atoms in trajectory(3, seed=16):
+        energy, forces = atoms.info["energy_hartree"] * HARTREE_EV, atoms.arrays["forces_hartree_per_bohr"]
+        frame = Atoms(atoms.symbols, positions=atoms.positions, cell=[CELL_A] * 3, pbc=True)
+        named.append(frame.copy())
+        named[-1].info[ENERGY_KEY], named[-1].arrays[FORCES_KEY] = energy, forces
+        frame.calc = SinglePointCalculator(frame, energy=energy, free_energy=energy - 0.1, forces=forces)
+        own.append(frame)
+    write(tmp_path / "own.extxyz", own)
+    write(tmp_path / "named.extxyz", named)
+    for path, keys in (("own", ("energy", "forces")), ("named", (ENERGY_KEY, FORCES_KEY))):
+        source = ase_source(tmp_path / f"{path}.extxyz", energy_key=keys[0], forces_key=keys[1])
+        assert import_trajectory(source, tmp_path / f"{path}.frames.extxyz").frames == 3
+    own_frames, named_frames = (read(tmp_path / f"{path}.frames.extxyz", ":") for path in ("own", "named"))
+    for x, y in zip(own_frames, named_frames, strict=True):
+        assert np.array_equal(x.positions, y.positions) and x.info == y.info
+        assert np.array_equal(x.arrays[FORCES_KEY], y.arrays[FORCES_KEY])
+    free = ase_source(tmp_path / "own.extxyz", energy_key="free_energy", forces_key="forces")
+    import_trajectory(free, tmp_path / "free.extxyz")
+    free_energies = [frame.calc.results["free_energy"] for frame in own]
+    assert [frame.info[ENERGY_KEY] for frame in read(tmp_path / "free.extxyz", ":")] == pytest.approx(free_energies)
+    missing = (
+        r"own.extxyz: frame 0 has no energy_key 'dft_energy'; it has info \[\], arrays \['numbers', 'positions'\], "
+        r"calculator results \['energy', 'forces', 'free_energy'\]"
+    )
+    with pytest.raises(ImportedDataError, match=missing):
+        import_trajectory(ase_source(tmp_path / "own.extxyz", energy_key="dft_energy"), tmp_path / "f.extxyz")
+
+
 def test_the_cell_comes_from_a_cp2k_input_or_restart_file(tmp_path):
     (tmp_path / "run.inp").write_text("&FORCE_EVAL\n &SUBSYS\n  &CELL\n   ABC 14.2 14.2 14.3\n  &END CELL\n")
     (tmp_path / "run.restart").write_text(
@@ -247,7 +324,10 @@ BAD_FILES = {
     "infinite energy": (_nan_energy, rf"step 2: NaN or infinite energy or forces in .*{ENER}"),
     "another composition": (_other_composition, rf"{POS}: frame of step 4 holds H28K2O15, not the H29KO15"),
     "time backwards": (_backwards, rf"{POS}: frame 3 \(step 0\) comes after step 5: time runs backwards"),
-    "missing frames": (_missing_frames, rf"{POS}: frame 4 \(step 6\) follows step 3.*frames are missing"),
+    "missing frames": (
+        _missing_frames,
+        rf"{POS}: frame 4 \(step 6, time = 3.000 fs\) follows time = 1.500 fs, .*'time =' fields\): frames are missing",
+    ),
 }
 
 
@@ -342,6 +422,18 @@ def test_an_imported_study_is_planned_from_its_files(archive):
     assert reference.split_sizes("c3_78") == {"train": 17, "valid": 4, "test": 7}
     assert reference.concentrations["c11_34"].composition == Composition(3, 12, "K")
     assert reference.frame_interval_ps("c3_78") == pytest.approx(0.0005) and not reference.cost_systems()
+
+
+def test_a_published_archive_numbering_its_first_frame_1_is_planned(archive, tmp_path):
+    from mlip_transfer.study import Study
+
+    # 250 frames: counted by the step counter from its first gap (199 steps) they would be 251
+    steps, times = [1, *range(200, 200 * 250, 200)], [100.0 * n for n in range(250)]
+    files = write_cp2k(tmp_path / "published", trajectory(250, seed=20), steps, times_fs=times)
+    archive["concentrations"][0]["imported"]["training"].update(**files, equilibration_ps=0.2)
+    check(archive)
+    reference = Study(archive).reference
+    assert reference.frames("c3_78") == 248 and reference.frame_interval_ps("c3_78") == pytest.approx(0.1)
 
 
 def _imported(i, kind, **changes):

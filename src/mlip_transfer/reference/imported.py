@@ -9,11 +9,16 @@ Hartree/Bohr and Hartree; an ASE source states its energy and force units.
 What planning needs (atoms, cell, frames, time between frames) is read from the ends of the files
 (:func:`scan`, milliseconds for a 2 GB file); the import job streams every frame (:func:`source_frames`),
 checking each, with the memory of one frame.
+
+A CP2K archive's frames are placed by their ``time =`` fields where printed, by the step counter (``i =``)
+only where not: published archives number their first frame ``i = 1`` at 0 fs and the next ``i = 200`` at
+100 fs, and such an uneven step counter is logged, not taken for missing frames.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import re
@@ -30,14 +35,27 @@ from ase.io.trajectory import Trajectory
 from ..files import write_frames
 from ..settings import canonical
 from ..units import fs_to_ps
-from .cp2k_output import HARTREE_EV, HARTREE_PER_BOHR_EV_PER_A, comment_step, comment_time_fs, xyz_blocks
-from .frames import ENERGY_KEY, FORCES_KEY, FramesError, iter_cp2k_frames
+from .cp2k_output import (
+    HARTREE_EV,
+    HARTREE_PER_BOHR_EV_PER_A,
+    BadFrame,
+    CP2KError,
+    CutFrame,
+    comment_step,
+    comment_time_fs,
+    xyz_blocks,
+)
+from .frames import ENERGY_KEY, FORCES_KEY, FramesError, KeptFrames, _check_atoms, _energies, iter_kept
 
 ENERGY_UNITS_EV = {"eV": 1.0, "hartree": HARTREE_EV}  # eV per stated unit
 FORCE_UNITS_EV_PER_A = {"eV/A": 1.0, "hartree/bohr": HARTREE_PER_BOHR_EV_PER_A}
 CP2K_FILES = ("positions", "forces", "energies")  # the file lists of a CP2K source, in reading order
 _XYZ_SUFFIXES = (".xyz", ".extxyz")
 _TAIL_BYTES = 1 << 16
+# CP2K prints times to 1e-3 fs: two frames' printed times differ from their true difference by up to 1e-3 fs,
+# so two such differences agree to 2e-3 fs
+_TIME_PRINTED_FS = 2e-3
+log = logging.getLogger(__name__)
 
 
 class ImportedDataError(ValueError):
@@ -137,7 +155,7 @@ class TrajectorySource:
 class TrajectoryHeader:
     """What planning needs of an imported trajectory, read from the ends of its files: the atoms of its
     first frame, its cell (Å), the time between written frames (fs), and its frames before the equilibration
-    cut (``written``: distinct steps), of which the first ``skip`` are equilibration."""
+    cut (``written``: distinct frames), of which the first ``skip`` are equilibration."""
 
     symbols: tuple[str, ...]
     cell_A: tuple[float, float, float]
@@ -145,8 +163,6 @@ class TrajectoryHeader:
     written: int
     skip: int
     stride: int
-    first_step: int = 0  # CP2K: the MD step of the first frame, and the steps between frames
-    step_interval: int = 1
 
     @property
     def frames(self) -> int:
@@ -171,11 +187,10 @@ def scan(source: TrajectorySource) -> TrajectoryHeader:
         if not Path(path).is_file():
             raise ImportedDataError(f"{path} does not exist")
     if source.format == "cp2k":
-        symbols, interval_fs, written, steps = _scan_cp2k(source)
+        symbols, interval_fs, written = _scan_cp2k(source)
         first_cell = None
     else:
         symbols, interval_fs, written, first_cell = _scan_ase(source)
-        steps = (0, 1)
     cell = source.cell_A or (cell_of_cp2k_file(source.cell_from) if source.cell_from else first_cell)
     if cell is None:
         raise ImportedDataError(f"{first}: no cell in the file; give cell_A or cell_from (a CP2K input or restart)")
@@ -190,12 +205,15 @@ def scan(source: TrajectorySource) -> TrajectoryHeader:
         raise ImportedDataError(f"{first}: the time between frames is not in the file; give frame_interval_fs")
     skip = math.ceil(source.equilibration_ps * 1000.0 / interval_fs - 1e-6)
     cell = tuple(float(x) for x in cell)
-    return TrajectoryHeader(tuple(symbols), cell, interval_fs, written, skip, source.stride, *steps)
+    return TrajectoryHeader(tuple(symbols), cell, interval_fs, written, skip, source.stride)
 
 
-def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, tuple[int, int]]:
-    """Symbols, the time between frames (from ``time =``; None where absent), the frames from the first step
-    to the last (the import checks that none is missing), and (first step, steps between frames)."""
+def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int]:
+    """Symbols, the time between frames (fs, from ``time =``; None where not printed) and the frames from the
+    first to the last (the import checks that none is missing), from the first two frames and the last.
+
+    Frames are counted by the step counter where it agrees with the times (exact), else by the times: an
+    uneven step counter (a published archive's ``i = 1`` at 0 fs, then ``i = 200`` at 100 fs) is logged."""
     files = source.files["positions"]
     blocks = chain.from_iterable(xyz_blocks(f) for f in files)
     first = next(blocks, None)
@@ -203,16 +221,36 @@ def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int, 
         raise ImportedDataError(f"{files[0]}: no frame")
     second = next((b for b in blocks if b.step > first.step), None)  # past a restart's repeat of the first
     if second is None:
-        return first.symbols, None, 1, (first.step, 1)
-    every = second.step - first.step
+        return first.symbols, None, 1
     last_step, last_time = _last_cp2k_frame(files[-1])
-    written = (last_step - first.step) // every + 1
+    step_gaps = (last_step - first.step) / (second.step - first.step)  # frame gaps by the step counter
     times = (comment_time_fs(first.comment), comment_time_fs(second.comment))
-    if None in times:
-        return first.symbols, None, written, (first.step, every)
+    if None in (*times, last_time):
+        return first.symbols, None, math.floor(step_gaps) + 1
+    run_fs, gap_fs = last_time - times[0], times[1] - times[0]
+    if gap_fs <= 0:
+        raise ImportedDataError(
+            f"{files[0]}: step {second.step} is at time = {times[1]:.3f} fs, not after step {first.step} "
+            f"(time = {times[0]:.3f} fs)"
+        )
+    gaps = step_gaps
+    if not (step_gaps.is_integer() and abs(run_fs / step_gaps - gap_fs) <= _TIME_PRINTED_FS):
+        gaps = max(1, round(run_fs / gap_fs))  # at least the first two frames' (the import checks the rest)
+        log.warning(
+            "%s: the step counter is uneven (%s): the times, %.3f fs apart, are used",
+            files[0],
+            _step_counter(first.step, second.step, last_step, gaps),
+            run_fs / gaps,
+        )
     # over the whole run: CP2K's 3 printed decimals divided by the frames between
-    interval = (last_time - times[0]) / (written - 1) if last_time is not None else times[1] - times[0]
-    return first.symbols, interval, written, (first.step, every)
+    return first.symbols, run_fs / gaps, int(gaps) + 1
+
+
+def _step_counter(first: int, second: int, last: int, gaps: int) -> str:
+    """How a step counter runs over ``gaps`` + 1 frames, from its first, second and last steps."""
+    if gaps > 1 and (last - second) % (gaps - 1) == 0:
+        return f"first frame i = {first}, then every {(last - second) // (gaps - 1)} to i = {last}"
+    return f"i = {first}, {second}, …, {last} for {gaps + 1} frames"
 
 
 def _last_cp2k_frame(path: str) -> tuple[int, float | None]:
@@ -281,19 +319,90 @@ def source_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterato
     naming its file and frame."""
     if source.format == "cp2k":
         try:
-            yield from iter_cp2k_frames(
-                source.files["positions"],
-                source.files["forces"],
-                source.files.get("energies") or None,
-                header.cell_A,
-                skip_steps=header.first_step + header.skip * header.step_interval,
-                stride=source.stride,
-                symbols=header.symbols,
-            )
+            yield from _cp2k_frames(source, header)
         except FramesError as error:
             raise ImportedDataError(str(error)) from error
         return
     yield from _ase_frames(source, header)
+
+
+def _cp2k_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[Atoms]:
+    """A CP2K archive's frames as :func:`~.frames.iter_cp2k_frames` reads a computed AIMD's (energy in eV,
+    forces in eV/Å, from the ``.ener`` files or the position comments), with the equilibration cut and the
+    stride counted in frames: an archive's step counter may be uneven (:func:`_kept_cp2k_frames`)."""
+    positions, forces = _kept_cp2k_frames(source.files["positions"]), _kept_cp2k_frames(source.files["forces"])
+    if positions.steps != forces.steps:
+        raise ImportedDataError(
+            f"{', '.join(positions.files)} has {len(positions.steps)} frames and {', '.join(forces.files)} has "
+            f"{len(forces.steps)}; their MD steps differ"
+        )
+    energies, energies_file = _energies(positions, source.files.get("energies"))
+    missing = [s for s in positions.steps if s not in energies]
+    if missing:
+        raise ImportedDataError(
+            f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}"
+        )
+    symbols = list(header.symbols)
+    for n, (pos, frc) in enumerate(zip(iter_kept(positions), iter_kept(forces), strict=True)):
+        if n < header.skip or (n - header.skip) % source.stride:
+            continue
+        _check_atoms(pos, frc, symbols, positions, forces, n)
+        time_fs, energy_hartree = energies[pos.step]
+        atoms = Atoms(pos.symbols, positions=pos.values, cell=header.cell_A, pbc=True)
+        atoms.info.update({ENERGY_KEY: energy_hartree * HARTREE_EV, "md_step": pos.step, "time_fs": time_fs})
+        atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
+        if not (np.isfinite(atoms.info[ENERGY_KEY]) and np.isfinite(atoms.arrays[FORCES_KEY]).all()):
+            raise ImportedDataError(
+                f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {', '.join(forces.files)}"
+            )
+        yield atoms
+
+
+def _kept_cp2k_frames(files: Sequence[str]) -> KeptFrames:
+    """The frames of a CP2K archive's XYZ files (a run's segments, in order) that make its trajectory, from
+    their comment lines. A step written again is a restart from it, whose frames replace everything written
+    from that step on (as :func:`~.frames.kept_frames`); a frame cut off at the end of a segment that is not
+    the last is where the next one took over. Then frames must be evenly spaced: in time where ``time =`` is
+    printed (the step counter of a published archive may be uneven; :func:`scan` logs it), else in steps; a
+    gap is an error naming the file, the frame and the field that shows it."""
+    kept: dict[int, tuple[int, int, str]] = {}  # step: (file, frame, comment), steps rising
+    for i, path in enumerate(files):
+        try:
+            for k, block in enumerate(xyz_blocks(path, values=False)):
+                last = next(reversed(kept), None)
+                if last is not None and block.step <= last:
+                    if block.step not in kept:
+                        raise ImportedDataError(
+                            f"{path}: frame {k} (step {block.step}) comes after step {last}: time runs backwards "
+                            "(segments out of order?)"
+                        )
+                    for step in [s for s in reversed(kept) if s >= block.step]:
+                        del kept[step]
+                kept[block.step] = (i, k, block.comment)
+        except CutFrame as error:
+            if i == len(files) - 1:
+                raise ImportedDataError(str(error)) from error
+        except (BadFrame, CP2KError) as error:
+            raise ImportedDataError(str(error)) from error
+    steps, where = list(kept), list(kept.values())
+    times = [comment_time_fs(comment) for _, _, comment in where]
+    by_time = None not in times
+    clock, tolerance = (times, _TIME_PRINTED_FS) if by_time else (steps, 0)
+    for n in range(2, len(steps)):
+        gap, first_gap = clock[n] - clock[n - 1], clock[1] - clock[0]
+        if abs(gap - first_gap) > tolerance:
+            i, k, _ = where[n]
+            problem = "frames are missing" if gap > first_gap else "frames are unevenly spaced"
+            shown = (
+                f"(step {steps[n]}, time = {times[n]:.3f} fs) follows time = {times[n - 1]:.3f} fs, but frames are "
+                f"{first_gap:.3f} fs apart (their 'time =' fields)"
+                if by_time
+                else f"(step {steps[n]}) follows step {steps[n - 1]}, but frames are {first_gap} steps apart (their "
+                "step counter 'i ='; no 'time =' printed)"
+            )
+            raise ImportedDataError(f"{files[i]}: frame {k} {shown}: {problem}")
+    chosen = tuple(frozenset(k for j, k, _ in where if j == i) for i in range(len(files)))
+    return KeptFrames(tuple(map(str, files)), chosen, tuple(steps), tuple(c for _, _, c in where))
 
 
 def _ase_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[Atoms]:
@@ -323,19 +432,37 @@ def _ase_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[
 
 
 def _energy_and_forces(atoms: Atoms, source: TrajectorySource, path: str, k: int) -> tuple[float, np.ndarray]:
-    """A frame's energy and forces in the source's units: under the named keys, else its calculator's."""
+    """A frame's energy and forces in the source's units: under the named keys, else its calculator's. A named
+    key is the frame's own (``info``, ``arrays``) or its calculator's: ASE's extended XYZ reader moves the
+    names of calculator results (``energy``, ``free_energy``, ``forces``, …) into a calculator."""
+    results = atoms.calc.results if atoms.calc is not None else {}
     try:
-        energy = atoms.info[source.energy_key] if source.energy_key else atoms.get_potential_energy()
-        forces = atoms.arrays[source.forces_key] if source.forces_key else atoms.get_forces()
+        energy = (
+            _named(atoms.info, results, source.energy_key, "energy_key")
+            if source.energy_key
+            else atoms.get_potential_energy()
+        )
+        forces = (
+            _named(atoms.arrays, results, source.forces_key, "forces_key") if source.forces_key else atoms.get_forces()
+        )
     except (KeyError, RuntimeError) as error:
-        keys = f"info {sorted(atoms.info)}, arrays {sorted(atoms.arrays)}"
-        raise ImportedDataError(f"{path}: frame {k} has no energy or forces ({error!r}; it has {keys})") from error
+        missing = error.args[0] if isinstance(error, KeyError) else f"energy or forces ({error})"
+        held = f"info {sorted(atoms.info)}, arrays {sorted(atoms.arrays)}, calculator results {sorted(results)}"
+        raise ImportedDataError(f"{path}: frame {k} has no {missing}; it has {held}") from error
     forces = np.asarray(forces, dtype=float)
     if forces.shape != (len(atoms), 3):
         raise ImportedDataError(f"{path}: frame {k}: forces of shape {forces.shape} for {len(atoms)} atoms")
     if not (np.isfinite(energy) and np.isfinite(forces).all()):
         raise ImportedDataError(f"{path}: frame {k}: NaN or infinite energy or forces")
     return float(energy), forces
+
+
+def _named(own: Mapping, results: Mapping, key: str, config_key: str):
+    """The value under ``key`` in a frame's ``info`` or ``arrays`` (``own``), else in its calculator ``results``."""
+    for values in (own, results):
+        if key in values:
+            return values[key]
+    raise KeyError(f"{config_key} {key!r}")
 
 
 class SharedFrames:
