@@ -18,17 +18,19 @@ def random_walk(rng, frames, particles):
     return np.cumsum(rng.normal(0.0, STEP_A, (frames, particles, 3)), axis=0) + rng.uniform(0, 30, (1, particles, 3))
 
 
-def transport_of(m, o, h, counts, blocks=8):
-    """Transport concluded on constructed trajectories of cations ``m``, oxygens ``o``, hydrogens ``h``."""
+def transport_of(m, o, h, counts, blocks=8, persistence_ps=0.0, table="diffusion"):
+    """A table of Transport concluded on constructed trajectories of cations ``m``, oxygens ``o``, hydrogens
+    ``h`` (the diffusion table by species)."""
     positions = np.concatenate([m, o, h], axis=1)
     n_m, n_o = m.shape[1], o.shape[1]
     index = {"M": np.arange(n_m), "O": n_m + np.arange(n_o), "H": n_m + n_o + np.arange(h.shape[1])}
-    transport = Transport(BOX, DT_PS, 300.0, (0.5, 3.0), 0.0, blocks, None, "K", 0.05)
+    transport = Transport(BOX, DT_PS, 300.0, (0.5, 3.0), 0.0, blocks, None, "K", 0.05, persistence_ps)
     for start in range(0, len(positions), 500):  # fed in pieces, as the driver does
         piece = slice(start, start + 500)
         frames = np.arange(len(positions))[piece]
         transport.accumulate(Piece(positions[piece], None, counts[piece], frames, index))
-    return transport.conclude({})["diffusion"].set_index("species")
+    result = transport.conclude({})[table]
+    return result.set_index("species") if table == "diffusion" else result
 
 
 def test_oxygens_alternating_between_water_and_hydroxide_give_their_d():
@@ -84,3 +86,30 @@ def test_einstein_helfand_equals_nernst_einstein_for_uncorrelated_ions():
     ]
     assert eh_error > 0 and abs(eh - ne) < 3 * eh_error
     assert table.iloc[0]["einstein_helfand_over_nernst_einstein"] == pytest.approx(eh / ne)
+
+
+def test_a_rattling_proton_moves_no_hydroxide_only_a_settled_transfer_does():
+    """The OH⁻ on oxygen 0 lends its proton to oxygen 1, 2.5 Å away, for 2 frames in every 20, and from frame
+    1510 on stays on oxygen 1 (one transfer). With a persistence of 5 frames the rattling moves nothing: the
+    defect's short-time MSD is its host oxygen's; taken frame by frame it would hop 2.5 Å each way."""
+    rng = np.random.default_rng(4)
+    frames = 2000
+    host = random_walk(rng, frames, 1)
+    o = np.concatenate([host, host + np.array([2.5, 0.0, 0.0])], axis=1)
+    counts = np.tile([1, 2], (frames, 1))
+    rattling = (np.arange(frames) % 20 >= 18) & (np.arange(frames) < 1500)
+    counts[rattling | (np.arange(frames) >= 1510)] = [2, 1]
+    settled, hosts = hydroxide_defect_trajectories(o, counts, BOX, persistence_frames=5)
+    instantaneous, _ = hydroxide_defect_trajectories(o, counts, BOX, persistence_frames=1)
+    assert hosts[rattling, 0].tolist() == [1] * rattling.sum()  # the instantaneous host does rattle
+    assert np.allclose(settled[:1510, 0], host[:1510, 0])  # but the settled defect stays on oxygen 0
+    assert np.allclose(settled[1510:, 0] - host[1510:, 0], [2.5, 0.0, 0.0])  # one hop, for good
+    msd_host, msd_settled, msd_instantaneous = (
+        np.mean(np.sum((x[1:1500] - x[:1499]) ** 2, axis=-1)) for x in (host, settled, instantaneous)
+    )
+    assert msd_settled == pytest.approx(msd_host) and msd_instantaneous > 20 * msd_host
+    h = random_walk(rng, frames, 3)
+    settled_msd, instantaneous_msd = (
+        transport_of(host, o, h, counts, persistence_ps=p, table="msd")["msd_OH-_A2"] for p in (5 * DT_PS, 0.0)
+    )  # through the analysis, as the workflow runs it
+    assert instantaneous_msd[1] > 20 * settled_msd[1]

@@ -110,52 +110,58 @@ def block_ratio_error(numerator: np.ndarray, denominator: np.ndarray, n_blocks: 
 
 
 def hydroxide_defect_trajectories(
-    o_positions: np.ndarray, hydrogen_counts: np.ndarray, box_A: np.ndarray
+    o_positions: np.ndarray, hydrogen_counts: np.ndarray, box_A: np.ndarray, persistence_frames: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unwrapped positions and host oxygens of each OH⁻ defect, followed through proton transfers.
 
     Frame to frame, the hydroxides of the previous frame are matched to those of the current one by
-    minimum total minimum-image distance (Hungarian assignment); a defect moves by the minimum-image
-    vector between its old and new oxygen, so a transfer displaces it by one O···O hop. In frames whose
-    hydroxide count differs from the first frame's (transient O²⁻/H₃O⁺ from OH⁻···OH⁻ proton sharing) each
-    defect stays on its host oxygen and moves with it, so its displacement is never frozen.
-    Returns positions (n_frames, n_defects, 3) and host O indices (n_frames, n_defects).
+    minimum total minimum-image distance (Hungarian assignment). In frames whose hydroxide count differs
+    from the first frame's (transient O²⁻/H₃O⁺ from OH⁻···OH⁻ proton sharing) each defect stays on its host
+    oxygen, so its displacement is never frozen. A defect's position is that of its settled host
+    (:func:`settled_hosts`): a proton rattling to a neighbour and back within ``persistence_frames`` moves
+    no charge and is not transport, so it does not move the defect; a transfer that lasts displaces it by one
+    O···O hop. Returns positions (n_frames, n_defects, 3) and the instantaneous host O indices (n_frames,
+    n_defects).
     """
     current = np.flatnonzero(hydrogen_counts[0] == 1)
-    unwrapped, hosts = [o_positions[0, current]], [current]
+    hosts = [current]
     for t in range(1, len(o_positions)):
         candidates = np.flatnonzero(hydrogen_counts[t] == 1)
-        if len(candidates) != len(current):  # carried forward on its host, with the host's own displacement
-            unwrapped.append(
-                unwrapped[-1] + minimum_image(o_positions[t, current] - o_positions[t - 1, current], box_A)
-            )
+        if len(candidates) != len(current):  # carried forward on its host
             hosts.append(current)
             continue
         delta = minimum_image(o_positions[t, candidates][None, :, :] - o_positions[t - 1, current][:, None, :], box_A)
         rows, cols = linear_sum_assignment(np.linalg.norm(delta, axis=-1))
-        unwrapped.append(unwrapped[-1] + delta[rows, cols])
-        current = candidates[cols]
+        current = candidates[cols[np.argsort(rows)]]
         hosts.append(current)
-    n_defects = len(hosts[0])
-    return np.array(unwrapped).reshape(len(o_positions), n_defects, 3), np.array(hosts).reshape(
-        len(o_positions), n_defects
-    )
+    hosts = np.array(hosts).reshape(len(o_positions), len(hosts[0]))
+    settled = settled_hosts(hosts, persistence_frames)
+    frames = np.arange(len(o_positions))[:, None]
+    steps = minimum_image(o_positions[frames[1:], settled[1:]] - o_positions[frames[:-1], settled[:-1]], box_A)
+    start = o_positions[0, settled[0]][None]
+    return np.concatenate([start, start + np.cumsum(steps, axis=0)]), hosts
+
+
+def settled_hosts(hosts: np.ndarray, persistence_frames: int) -> np.ndarray:
+    """Each defect's settled host oxygen per frame (``hosts``: n_frames × n_defects): the host of its latest
+    stay of at least ``persistence_frames`` (or its first), counted from that stay's first frame. Shorter
+    visits to another oxygen (a proton rattling to a neighbour and back) leave it where it settled."""
+    settled = np.empty_like(hosts)
+    for k, series in enumerate(hosts.T):
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(series)) + 1])
+        lengths = np.diff(np.concatenate([starts, [len(series)]]))
+        kept = np.zeros(len(series), dtype=int)
+        kept[starts[(lengths >= persistence_frames) | (starts == 0)]] = 1
+        latest = np.maximum.accumulate(np.where(kept == 1, np.arange(len(series)), 0))
+        settled[:, k] = series[latest]
+    return settled
 
 
 def persistent_transfers(hosts: np.ndarray, persistence_frames: int) -> int:
-    """Proton-transfer events: changes of a defect's host oxygen that last at least ``persistence_frames``.
-
-    Visits shorter than the persistence time (a proton rattling to a neighbour and back) are ignored;
-    an event is counted when the defect settles on an oxygen other than the one it last settled on.
+    """Proton-transfer events: changes of a defect's settled host (:func:`settled_hosts`), i.e. of the host
+    oxygen it stays on for at least ``persistence_frames``; a proton rattling to a neighbour and back is none.
     """
-    events = 0
-    for series in hosts.T:
-        change = np.flatnonzero(np.diff(series)) + 1
-        starts = np.concatenate([[0], change])
-        lengths = np.diff(np.concatenate([starts, [len(series)]]))
-        settled = series[starts[(lengths >= persistence_frames) | (starts == 0)]]
-        events += int(np.count_nonzero(np.diff(settled)))
-    return events
+    return int(np.count_nonzero(np.diff(settled_hosts(hosts, persistence_frames), axis=0)))
 
 
 def hbond_correlations(

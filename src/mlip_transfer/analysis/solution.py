@@ -121,6 +121,7 @@ class SolutionAnalysis:
                 self.viscosity_mPa_s,
                 self.cation,
                 self.max_defect_mismatch_fraction,
+                self.persistence_ps,
             ),
             SpeciesHBonds(
                 {s: len(i) for s, i in self._index.items()},

@@ -132,7 +132,9 @@ class Transport:
     ``diffusion_window_ps``: MSD fit window; ``min_diffusion_window_ps``: shortest window whose D counts as
     diffusive; ``n_blocks``: segments for the error of D; ``viscosity_mPa_s``: shear viscosity for the
     Yeh–Hummer correction (None: no correction); ``max_defect_mismatch_fraction``: largest share of frames whose
-    OH⁻ count differs from the first frame's (defects carried on their hosts there) for D(OH⁻) to be trusted."""
+    OH⁻ count differs from the first frame's (defects carried on their hosts there) for D(OH⁻) to be trusted;
+    ``persistence_ps``: shortest stay on a new oxygen that moves an OH⁻ defect (shorter visits are a proton
+    rattling, not transport)."""
 
     needs: ClassVar[tuple[str, ...]] = ()
     gives: ClassVar[tuple[str, ...]] = ("diffusion", "msd", "hydroxide_hosts")
@@ -145,6 +147,7 @@ class Transport:
     viscosity_mPa_s: float | None
     cation: str
     max_defect_mismatch_fraction: float = 0.05
+    persistence_ps: float = 0.0
     _positions: dict[str, list[np.ndarray]] = field(default_factory=lambda: {"M": [], "O": [], "H": []}, init=False)
     _hydrogen_counts: list[np.ndarray] = field(default_factory=list, init=False)
 
@@ -159,7 +162,10 @@ class Transport:
         each OH⁻ defect per frame, followed through proton transfers (for the H-bond summary)."""
         positions = self._without_drift({kind: np.concatenate(chunks) for kind, chunks in self._positions.items()})
         counts = np.concatenate(self._hydrogen_counts)
-        hydroxide_positions, hosts = hydroxide_defect_trajectories(positions["O"], counts, self.box_A)
+        persistence_frames = max(1, round(self.persistence_ps / self.frame_interval_ps))
+        hydroxide_positions, hosts = hydroxide_defect_trajectories(
+            positions["O"], counts, self.box_A, persistence_frames
+        )
         n_hydroxide = (counts == 1).sum(axis=1)
         mismatch = float(np.mean(n_hydroxide != n_hydroxide[0]))
         ion = f"{self.cation}+"
