@@ -14,13 +14,13 @@ from ase.io import write
 
 from conftest import DFT, REPO, needs_cp2k
 from mlip_transfer.analysis.solution import SolutionAnalysis
+from mlip_transfer.errors import ConfigError
 from mlip_transfer.files import sha256
 from mlip_transfer.geometry import chunks_from_atoms
 from mlip_transfer.models import mace
 from mlip_transfer.reference import cp2k, cp2k_output
 from mlip_transfer.reference.box import Composition, build_box
 from mlip_transfer.reference.frames import FramesError, cp2k_frames
-from mlip_transfer.errors import ConfigError
 from mlip_transfer.validation import check_config, check_model_files, check_schema
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
