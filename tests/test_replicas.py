@@ -36,3 +36,9 @@ def test_one_replica_keeps_its_block_error_and_text_flags_are_joined():
     assert table.loc["m", "D"] == 2.0 and table.loc["m", "D_error"] == np.std([1.0, 3.0], ddof=1) / np.sqrt(2)
     assert table.loc["n", "D_error"] == 0.2 and np.isnan(table.loc["n", "D_replica_se"])
     assert table.loc["m", "md_stopped_early"] == "step 5: hot" and not table.loc["m", "diffusive"]
+
+
+def test_replica_intervals_of_a_positive_quantity_stay_positive():
+    runs = pd.DataFrame({"model": ["m", "m"], "replica": [0, 1], "D": [0.05, 2.0]})  # two very different replicas
+    row = replica_means(runs, ["model"], ["D"]).iloc[0]
+    assert row["D"] - 12.7 * row["D_replica_se"] < 0 < row["D_ci_low"] < row["D"] < row["D_ci_high"]

@@ -113,3 +113,23 @@ def test_a_rattling_proton_moves_no_hydroxide_only_a_settled_transfer_does():
         transport_of(host, o, h, counts, persistence_ps=p, table="msd")["msd_OH-_A2"] for p in (5 * DT_PS, 0.0)
     )  # through the analysis, as the workflow runs it
     assert instantaneous_msd[1] > 20 * settled_msd[1]
+
+
+def test_a_falling_msd_gives_no_diffusion_coefficient_and_says_why():
+    """Atoms vibrating about fixed sites with a 0.4 ps period: between lags of 0.25 and 0.35 ps the MSD falls,
+    and a linear fit there would give D < 0 (and σ < 0). Neither is reported; the table says why."""
+    frames = 400
+    phase = np.sin(2 * np.pi * np.arange(frames) * DT_PS / 0.4)[:, None, None]
+    sites = np.random.default_rng(5).uniform(0, 30, (1, 24, 3))
+    sign = np.tile([1.0, -1.0], 12)[None, :, None]  # half of each species against the other: no drift
+    positions = sites + 0.3 * sign * phase * np.array([1.0, 0.0, 0.0])
+    counts = np.full((frames, 10), 2)
+    counts[:, :2] = 1
+    m, o, h = positions[:, :2], positions[:, 2:12], positions[:, 12:]
+    transport = Transport(BOX, DT_PS, 300.0, (0.25, 0.35), 0.0, 2, None, "K", 0.05)
+    transport.accumulate(Piece(np.concatenate([m, o, h], axis=1), None, counts, np.arange(frames), {
+        "M": np.arange(2), "O": 2 + np.arange(10), "H": 12 + np.arange(12)}))  # fmt: skip
+    table = transport.conclude({})["diffusion"].set_index("species")
+    assert table["D_1e-9_m2_per_s"].isna().all() and not table["diffusive"].any()
+    assert table["not_diffusive_because"].str.contains("does not grow").all()
+    assert np.isnan(table["nernst_einstein_S_per_m"]).all() and not (table["einstein_helfand_S_per_m"] < 0).any()

@@ -6,7 +6,7 @@ import pytest
 
 from mlip_transfer.models.evaluation import force_rmse
 from mlip_transfer.models.transfer import ModelErrors, mean_over, paired_difference
-from mlip_transfer.models.uncertainty import CorrelationTime, integrated_autocorrelation_time
+from mlip_transfer.models.uncertainty import CorrelationTime, integrated_autocorrelation_time, interval
 
 
 def ar1(rng, shape, phi):
@@ -105,3 +105,14 @@ def test_members_evaluated_on_other_frames_are_refused():
     b = frame_table("b", "t", np.ones(10), 3).assign(md_step=np.arange(10) + 1)
     with pytest.raises(ValueError, match="test set t: b was evaluated on other frames"):
         ModelErrors.from_frame_errors([a, b], ["a", "b"], ["t"])
+
+
+def test_an_rmse_interval_never_falls_below_zero():
+    """Few blocks and a large spread: the symmetric interval would reach below zero, the log-scale one of a
+    positive quantity does not, and where the spread is small the two agree."""
+    low, high = interval(296.0, 120.0, dof=1.0)
+    assert low < 0  # what a symmetric t interval on one degree of freedom claims
+    low, high = interval(296.0, 120.0, dof=1.0, positive=True)
+    assert 0 < low < 296.0 < high and low * high == pytest.approx(296.0**2)
+    narrow = interval(296.0, 1.0, dof=50.0, positive=True)
+    assert narrow == pytest.approx(interval(296.0, 1.0, dof=50.0), rel=1e-4)

@@ -1,5 +1,6 @@
 """Statistics over independent MD replicas of one (model, concentration): the mean of each quantity, its
-replica-to-replica standard error and 95 % interval (Student's t with n − 1 degrees of freedom), beside the
+replica-to-replica standard error and 95 % interval (Student's t with n − 1 degrees of freedom, on the log
+scale for a positive mean), beside the
 mean of the within-replica block errors (Maginn et al., LiveCoMS 1, 6324 (2019): independent replicas, not
 blocks of one trajectory, are what a dilute box's single-particle D needs)."""
 
@@ -29,7 +30,11 @@ def replica_means(
         se = grouped[value].std(ddof=1) / np.sqrt(n)
         half = se * n.map(lambda k: t_quantile(k - 1) if k > 1 else np.nan)
         table[f"{value}_replica_se"] = se
-        table[f"{value}_ci_low"], table[f"{value}_ci_high"] = table[value] - half, table[value] + half
+        # every value here is non-negative (a D, a conductivity, a count): a positive mean's interval is taken
+        # on the log scale (mlip_transfer.models.uncertainty.interval), so no bound falls below zero
+        factor = np.exp(half / table[value].where(table[value] > 0))
+        table[f"{value}_ci_low"] = (table[value] / factor).fillna(table[value] - half)
+        table[f"{value}_ci_high"] = (table[value] * factor).fillna(table[value] + half)
     for value, error in (block_errors or {}).items():
         block = grouped[error].mean()
         table[f"{error}_within_replica"] = block

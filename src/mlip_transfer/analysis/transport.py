@@ -64,11 +64,20 @@ def msd_loglog_slope(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[f
     return float(np.polyfit(np.log(time_ps[mask]), np.log(msd_A2[mask]), 1)[0])
 
 
-def is_diffusive(loglog_slope: float, window_ps: tuple[float, float], min_window_ps: float) -> bool:
-    """A fit to trust: log–log MSD slope within [0.9, 1.1] over a window at least ``min_window_ps`` long."""
-    return bool(
-        DIFFUSIVE_SLOPE[0] <= loglog_slope <= DIFFUSIVE_SLOPE[1] and window_ps[1] - window_ps[0] >= min_window_ps
-    )
+def why_not_diffusive(loglog_slope: float, window_ps: tuple[float, float], min_window_ps: float) -> str:
+    """Why a D fitted in ``window_ps`` is not a diffusion coefficient to trust ("" where it is): a fit to trust
+    has a log–log MSD slope within [0.9, 1.1] over a window at least ``min_window_ps`` long."""
+    reasons = []
+    if not DIFFUSIVE_SLOPE[0] <= loglog_slope <= DIFFUSIVE_SLOPE[1]:
+        reasons.append(
+            f"log-log MSD slope {loglog_slope:.2f} outside [{DIFFUSIVE_SLOPE[0]}, {DIFFUSIVE_SLOPE[1]}] (not diffusive)"
+        )
+    if window_ps[1] - window_ps[0] < min_window_ps:
+        reasons.append(f"fit window {window_ps[1] - window_ps[0]:g} ps shorter than {min_window_ps:g} ps")
+    return "; ".join(reasons)
+
+
+NOT_GROWING = "the MSD does not grow in the fit window: no diffusion measured (D not given)"
 
 
 def block_diffusion(
@@ -187,6 +196,8 @@ class Transport:
         sigma, sigma_error = einstein_helfand_conductivity_S_per_m(
             charge, self.frame_interval_ps, window, self.n_blocks, self.volume_A3, self.temperature_K
         )
+        if not sigma > 0:  # the charge displacement's MSD falls in the window: no conductivity measured
+            sigma, sigma_error = np.nan, np.nan
         msd["msd_charge_eA2"] = msd_fft(charge[:, None, :])
         table["einstein_helfand_S_per_m"] = sigma
         table["einstein_helfand_error_S_per_m"] = sigma_error
@@ -218,6 +229,12 @@ class Transport:
         """D of one species from its MSD in the fit window, its block error and whether it is diffusive."""
         d, error = block_diffusion(trajectory, self.frame_interval_ps, window, self.n_blocks)
         slope = msd_loglog_slope(time_ps, msd_A2, window)
+        why = [why_not_diffusive(slope, window, self.min_diffusion_window_ps)]
+        if not tracked:
+            why.append(f"the OH⁻ count changes in more than {self.max_defect_mismatch_fraction:.0%} of frames")
+        if not d > 0:  # a falling MSD (noise over too short a window) has no diffusion coefficient
+            d, error = np.nan, np.nan
+            why.append(NOT_GROWING)
         correction = (
             yeh_hummer_correction(self.temperature_K, self.viscosity_mPa_s, self.volume_A3 ** (1 / 3))
             if self.viscosity_mPa_s
@@ -234,7 +251,8 @@ class Transport:
             "fit_end_ps": window[1],
             "msd_points_in_fit": int(((time_ps >= window[0]) & (time_ps <= window[1])).sum()),
             "msd_loglog_slope": slope,
-            "diffusive": is_diffusive(slope, window, self.min_diffusion_window_ps) and tracked and bool(np.isfinite(d)),
+            "diffusive": not any(why),
+            "not_diffusive_because": "; ".join(w for w in why if w),
         }
 
     def _nernst_einstein(self, table: pd.DataFrame, ion: str, n_ion_pairs: int) -> None:

@@ -126,9 +126,12 @@ class ModelErrors:
     def index(self, model: str) -> int:
         return self.models.index(model)
 
-    def estimate(self, statistic: Callable[[np.ndarray], np.ndarray], names: Sequence[str]) -> pd.DataFrame:
+    def estimate(
+        self, statistic: Callable[[np.ndarray], np.ndarray], names: Sequence[str], positive: bool = False
+    ) -> pd.DataFrame:
         """Estimate, standard errors and 95 % interval of each output of ``statistic``, a function from
-        matrices (…, models, tests) to values (…, len(names)).
+        matrices (…, models, tests) to values (…, len(names)); the interval of a ``positive`` statistic (a mean
+        RMSE, a ratio of RMSEs) on the log scale (:func:`~mlip_transfer.models.uncertainty.interval`).
 
         Frame part: its spread over the block-bootstrap replicates, with (fewest blocks of a test set − 1)
         degrees of freedom; seed part: its spread over seed-noise replicates, with (fewest seeds − 1)."""
@@ -141,7 +144,7 @@ class ModelErrors:
         rows = []
         for name, value, sf, ss in zip(names, point, se_frames, se_seeds, strict=True):
             se, dof = uncertainty.combine(sf, dof_frames, ss, dof_seeds)
-            low, high = uncertainty.interval(value, se, dof)
+            low, high = uncertainty.interval(value, se, dof, positive)
             rows.append(
                 {
                     "statistic": name,
@@ -166,7 +169,7 @@ class ModelErrors:
                 se_frames = float(self.frame_deviations[:, i, j].std(ddof=1))
                 se_seeds = float(self.seed_sd[i, j] / np.sqrt(n)) if n > 1 else 0.0
                 se, dof = uncertainty.combine(se_frames, self.n_blocks[j] - 1, se_seeds, n - 1)
-                low, high = uncertainty.interval(self.point[i, j], se, dof)
+                low, high = uncertainty.interval(self.point[i, j], se, dof, positive=True)
                 rows.append(
                     {
                         "model": model,
@@ -304,7 +307,7 @@ def transfer_summary(
     homes = [training.get(names.model_of(m), []) for m in errors.models]
     table["training_concentrations"] = [" ".join(h) for h in homes]
     for name, (statistic, unit) in statistics.items():
-        result = errors.estimate(statistic, errors.models)
+        result = errors.estimate(statistic, errors.models, positive=True)
         for column in ("estimate", "se", "ci_low", "ci_high"):
             suffix = "" if column == "estimate" else f"_{column}"
             table[f"{name}{suffix}{unit}"] = result[column].to_numpy()

@@ -9,7 +9,8 @@ block (the lags it cuts off, Bartlett-weighted, and the sample-mean centring; K�
 
 An interval is estimate ± t·se with a Student t quantile whose degrees of freedom count the independent
 blocks (and, for a spread over training seeds, the seeds), combined by Welch–Satterthwaite: with few
-blocks or seeds the interval widens rather than claiming a precision the data cannot give.
+blocks or seeds the interval widens rather than claiming a precision the data cannot give. For a positive
+quantity (an RMSE) the interval is taken on the log scale, so that no bound falls below zero.
 """
 
 from __future__ import annotations
@@ -112,7 +113,12 @@ def combine(se_frames: float, dof_frames: float, se_seeds: float, dof_seeds: flo
     return se, float(dof)
 
 
-def interval(estimate: float, se: float, dof: float) -> tuple[float, float]:
-    """``CONFIDENCE`` interval estimate ± t·se."""
+def interval(estimate: float, se: float, dof: float, positive: bool = False) -> tuple[float, float]:
+    """``CONFIDENCE`` interval: estimate ± t·se; for a ``positive`` quantity (an RMSE, a ratio of RMSEs) the
+    same interval on the log scale, estimate ·/÷ exp(t·se/estimate) (the delta method), which never crosses
+    zero and equals the symmetric one where se ≪ estimate."""
     half = t_quantile(dof) * se
+    if positive and estimate > 0:
+        factor = float(np.exp(half / estimate))
+        return estimate / factor, estimate * factor
     return estimate - half, estimate + half
