@@ -28,16 +28,20 @@ slurm:
 	@dpkg -s slurm-wlm munge libpmix-dev >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge libpmix-dev; }
 
 # --prioritize: the pretraining AIMD and foundation model gate every fine-tune, so they go first.
+# Each ends with the answer on screen (the recommendation, printed when the run succeeds) and in the report.
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --prioritize results/demo/models/foundation.model
+	$(BIN)/snakemake --configfile config/demo.yaml --report results/demo/report.html
 
 # the demo with 800 fs test AIMDs: an interval on every test set (config/demo_intervals.yaml)
 demo-intervals: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml config/demo_intervals.yaml --prioritize results/demo/models/foundation.model
+	$(BIN)/snakemake --configfile config/demo.yaml config/demo_intervals.yaml --report results/demo/report.html
 
 # the same question for aqueous NaOH, by config alone
 demo-naoh: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo_naoh.yaml --prioritize results/demo_naoh/models/foundation.model
+	$(BIN)/snakemake --configfile config/demo_naoh.yaml --report results/demo_naoh/report.html
 
 test: setup slurm
 	$(BIN)/pytest -v -rs --durations=25 tests

@@ -11,6 +11,7 @@ from snakemake.logging import logger
 from snakemake.utils import min_version
 
 from mlip_transfer.cluster import check_slurm_settings
+from mlip_transfer.models.transfer import recommendation_statement
 from mlip_transfer.provenance import write_manifest
 from mlip_transfer.validation import check_config, check_model_files, check_schema
 
@@ -73,6 +74,11 @@ onstart:
 
 onsuccess:
     # config, versions, git commit and the checksums behind every output: results/<run>/manifest.json
+    answer = recommendation_statement(LAYOUT.matrix_table("recommendation"))
+    if answer:
+        logger.info(
+            f"\nThe answer ({LAYOUT.matrix_table('recommendation')}):\n{answer}\n"
+        )
     write_manifest(
         LAYOUT,
         config,

@@ -270,7 +270,8 @@ def test_the_report_holds_every_figure_with_valid_captions(tiny_run, tmp_path):
     built = snakemake("--report", str(report), "--configfile", str(REPO / "config" / "tiny.yaml"), workdir=tiny_run)
     assert "ERROR/" not in built.stdout + built.stderr  # every caption is valid reStructuredText
     html = report.read_text(errors="replace")
-    figures = ["force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance", "parity_ft_c3_78"]
+    figures = ["ratio_to_best", "force_rmse_meV_per_A", "force_rmse_relative_to_home", "error_versus_distance"]
+    figures += ["parity_ft_c3_78"]
     figures += ["OH_OH_hbonds", "diffusion", "committee_disagreement", "cost_accuracy", "learning_curves"]
     figures += ["own_md_errors"]
     tables = ["home_test_sets.csv", "recommendation.csv", "own_md_errors.csv"]
@@ -606,6 +607,9 @@ def test_an_evaluation_only_study_judges_external_models_without_training_or_cp2
     assert relative.loc["theirs", "c3_78"] == relative.loc["theirs_c11", "c11_34"] == 1.0  # the declared homes
     diffusion = pd.read_csv(results / "tables" / "diffusion.csv")
     assert {"theirs", "AIMD"} <= set(diffusion["model"])
+    report = tmp_path / "report.html"
+    built = snakemake("--configfile", str(configfile), "--report", str(report), workdir=tmp_path, env=env)
+    assert "ERROR/" not in built.stdout + built.stderr and "nothing trained" in report.read_text(errors="replace")
 
 
 @pytest.mark.e2e

@@ -6,6 +6,7 @@ Each function writes its figure to every path it is given (the format follows th
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -116,6 +117,39 @@ def error_versus_distance(table: pd.DataFrame, paths: Paths) -> None:
     ax.set_xlabel("|Δc| from the training concentration (mol/L)")
     ax.set_ylabel("force RMSE (meV/Å)")
     ax.legend(fontsize=7)
+    save(fig, paths)
+
+
+def ratio_to_best(summary: pd.DataFrame, statement: str, reliable: bool, paths: Paths) -> None:
+    """The answer at a glance: each model's mean ratio of its force RMSE to the best candidate's on each test
+    set (:func:`~mlip_transfer.models.transfer.transfer_summary`) with its 95 % interval, best first;
+    candidates of the single-concentration recommendation filled, the recommendation's sentence below. Where
+    some test set has fewer than ``MIN_RELIABLE_BLOCKS`` independent blocks (``reliable`` False), the
+    intervals are marked † as not to be trusted."""
+    table = summary.sort_values("ratio_to_best", ascending=False)
+    fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(table) + 2.2))
+    y = np.arange(len(table))
+    errors = [
+        table["ratio_to_best"] - table["ratio_to_best_ci_low"],
+        table["ratio_to_best_ci_high"] - table["ratio_to_best"],
+    ]
+    candidate = table["rank_ratio_to_best"].notna().to_numpy()
+    for rows, style in (
+        (candidate, {"color": "C0", "label": "single-concentration candidates"}),
+        (~candidate, {"color": "C7", "mfc": "white", "label": "other models"}),
+    ):
+        ax.errorbar(table["ratio_to_best"][rows], y[rows], xerr=[e[rows] for e in errors], fmt="o", capsize=3, **style)
+    ax.axvline(1.0, color="black", lw=0.8, ls=":")
+    ax.set_yticks(y, [f"{m} ({k})" for m, k in zip(table["model"], table["kind"], strict=True)])
+    ax.set_xlabel("mean force RMSE / best candidate's, per test set" + ("" if reliable else " †"))
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    notes = (
+        []
+        if reliable
+        else [f"† fewer than {MIN_RELIABLE_BLOCKS} independent blocks on some test set: the intervals are not reliable"]
+    )
+    wrapped = "\n".join(textwrap.wrap(statement, 110))
+    fig.text(0.01, -0.02, "\n".join([wrapped, *notes]), fontsize=7, va="top")
     save(fig, paths)
 
 

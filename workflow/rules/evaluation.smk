@@ -75,6 +75,7 @@ rule transfer_views:
         table=rules.transferability_matrix.output.table,
         replicates=rules.transferability_matrix.output.replicates,
     output:
+        **figures("matrix", ["ratio_to_best"], "Answer"),
         **figures(
             "matrix",
             ["force_rmse_relative_to_home", "error_versus_distance"],

@@ -5,6 +5,7 @@ from mlip_transfer.files import write_table
 from mlip_transfer.layout import group
 from mlip_transfer.logs import log_to
 from mlip_transfer.models import transfer
+from mlip_transfer.models.uncertainty import MIN_RELIABLE_BLOCKS
 
 log = log_to(snakemake.log[0])
 params, output = snakemake.params, snakemake.output
@@ -35,3 +36,5 @@ plotting.heatmap(
     digits=2,
 )
 plotting.error_versus_distance(views["distance"], output.error_versus_distance)
+reliable = bool(errors.n_blocks.min() >= MIN_RELIABLE_BLOCKS)
+plotting.ratio_to_best(views["summary"], advice["statement"], reliable, output.ratio_to_best)

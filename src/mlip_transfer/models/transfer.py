@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -387,6 +388,11 @@ def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mappi
         text += _best_multi_against(errors, statistic, multi.sort_values(DECISIVE).iloc[0], best, result)
     result["statement"] = text
     return result
+
+
+def recommendation_statement(path: str | os.PathLike) -> str | None:
+    """The recommendation's sentence from a written ``matrix/recommendation.csv`` (None where there is none)."""
+    return str(pd.read_csv(path)["statement"].iloc[0]) if Path(path).is_file() else None
 
 
 def _best_multi_against(errors: ModelErrors, statistic, rival: pd.Series, best: pd.Series, result: dict) -> str:
