@@ -29,7 +29,7 @@ from mlip_transfer.reference.imported import (
     import_trajectory,
     scan,
 )
-from mlip_transfer.validation import ConfigError, check_config
+from mlip_transfer.validation import ConfigError, check_config, check_schema
 
 CELL_A = 7.6
 POS, FRC, ENER = (md_file_name("p", kind) for kind in TRAJECTORY_FILES)  # CP2K's names (also fine as regexes)
@@ -500,3 +500,11 @@ def test_an_ase_source_without_its_units_fails_the_schema(archive, drop, key):
     del archive["concentrations"][0]["imported"]["test"][drop]
     with pytest.raises(WorkflowError, match=f"'{key}' is a required property"):
         validate(archive, str(REPO / "config" / "schema.yaml"))
+
+
+def test_the_shipped_example_of_existing_data_passes_the_schema():
+    """config/existing_data.yaml, the README's example of bringing one's own AIMD and models: valid as shipped
+    (its archive paths are placeholders, so the file checks are not run here)."""
+    config = yaml.safe_load((REPO / "config" / "existing_data.yaml").read_text())
+    check_schema(config, REPO / "config" / "schema.yaml")
+    assert config["cp2k"] is None and config["external_models"][0]["training_concentrations"] == ["c6_26"]
