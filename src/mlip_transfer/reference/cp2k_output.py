@@ -30,6 +30,11 @@ MD_FILES = (*TRAJECTORY_FILES, "restart")
 AIMD_PROJECT = "aimd"  # the CP2K project of every AIMD segment
 
 
+# CP2K prints times to 1e-3 fs: two frames' printed times differ from their true difference by up to 1e-3 fs,
+# so two such differences agree to 2e-3 fs
+TIME_PRINTED_FS = 2e-3
+
+
 class CP2KError(RuntimeError):
     """CP2K failed or its output is not what it should be."""
 

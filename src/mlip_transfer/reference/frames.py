@@ -22,11 +22,13 @@ from ase import Atoms
 from .cp2k_output import (
     HARTREE_EV,
     HARTREE_PER_BOHR_EV_PER_A,
+    TIME_PRINTED_FS,
     BadFrame,
     CP2KError,
     CutFrame,
     XYZBlock,
     comment_energies,
+    comment_time_fs,
     read_energies,
     xyz_blocks,
 )
@@ -54,9 +56,9 @@ class KeptFrames:
 def kept_frames(files: Sequence[str | os.PathLike]) -> KeptFrames:
     """Read the comment lines of consecutive CP2K XYZ files (a run's segments, in order) and keep what the
     run's trajectory is: a step written again is a restart from it, whose frames replace everything written
-    from that step on. After that steps must rise evenly, or the error names the file and frame where time
-    runs backwards (a step never written before, earlier than the last) or frames are missing. A frame cut
-    off at the end of a segment that is not the last (a killed job) is where the next one took over."""
+    from that step on. A step never written before, earlier than the last, is an error (time runs
+    backwards); so is a gap (:func:`_check_spacing`). A frame cut off at the end of a segment that is not the
+    last (a killed job) is where the next one took over."""
     kept: dict[int, tuple[int, int, str]] = {}  # step: (file, frame, comment), steps rising
     for i, path in enumerate(files):
         for k, block in enumerate(_blocks(path, values=False, cut_allowed=i < len(files) - 1)):
@@ -71,15 +73,31 @@ def kept_frames(files: Sequence[str | os.PathLike]) -> KeptFrames:
                     del kept[step]
             kept[block.step] = (i, k, block.comment)
     steps, where = list(kept), list(kept.values())
-    for n in range(2, len(steps)):
-        if steps[n] - steps[n - 1] != steps[1] - steps[0]:
-            i, k, _ = where[n]
-            raise FramesError(
-                f"{files[i]}: frame {k} (step {steps[n]}) follows step {steps[n - 1]}, but frames are "
-                f"{steps[1] - steps[0]} steps apart: frames are missing"
-            )
+    _check_spacing(files, steps, where)
     chosen = tuple(frozenset(k for j, k, _ in where if j == i) for i in range(len(files)))
     return KeptFrames(tuple(map(str, files)), chosen, tuple(steps), tuple(c for _, _, c in where))
+
+
+def _check_spacing(files: Sequence[str | os.PathLike], steps: list[int], where: list[tuple[int, int, str]]) -> None:
+    """Kept frames must be evenly spaced: in time where ``time =`` is printed (to CP2K's 10⁻³ fs), else in
+    steps. A published archive's step counter may be uneven (its first frame ``i = 1`` at 0 fs, the next
+    ``i = 200`` at 100 fs) while its times are not. A gap names the file, the frame and the field that shows it."""
+    times = [comment_time_fs(comment) for _, _, comment in where]
+    by_time = None not in times
+    clock, tolerance = (times, TIME_PRINTED_FS) if by_time else (steps, 0)
+    for n in range(2, len(steps)):
+        gap, first_gap = clock[n] - clock[n - 1], clock[1] - clock[0]
+        if abs(gap - first_gap) > tolerance:
+            i, k, _ = where[n]
+            problem = "frames are missing" if gap > first_gap else "frames are unevenly spaced"
+            shown = (
+                f"(step {steps[n]}, time = {times[n]:.3f} fs) follows time = {times[n - 1]:.3f} fs, but frames are "
+                f"{first_gap:.3f} fs apart (their 'time =' fields)"
+                if by_time
+                else f"(step {steps[n]}) follows step {steps[n - 1]}, but frames are {first_gap} steps apart (their "
+                "step counter 'i ='; no 'time =' printed)"
+            )
+            raise FramesError(f"{files[i]}: frame {k} {shown}: {problem}")
 
 
 def iter_kept(frames: KeptFrames) -> Iterator[XYZBlock]:
@@ -102,10 +120,12 @@ def iter_cp2k_frames(
     cell_A: Sequence[float],
     *,
     skip_steps: int = 0,
+    skip_frames: int = 0,
     stride: int = 1,
     symbols: Sequence[str] | None = None,
 ) -> Iterator[Atoms]:
-    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on, every ``stride``-th.
+    """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on and past the first
+    ``skip_frames`` kept frames (an archive's step counter may be uneven: frames count), every ``stride``-th.
 
     Each file argument is one file or the files of consecutive segments of one run, in order; a step
     written by two segments (the restart point) is kept once. Without ``energies_files`` (a run whose
@@ -126,7 +146,7 @@ def iter_cp2k_frames(
         raise FramesError(f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}")
     symbols, used = list(symbols) if symbols else None, 0
     for n, (pos, frc) in enumerate(zip(iter_kept(positions), iter_kept(forces), strict=True)):
-        if pos.step < skip_steps:
+        if pos.step < skip_steps or n < skip_frames:
             continue
         used += 1
         if (used - 1) % stride:

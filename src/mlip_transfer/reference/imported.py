@@ -38,23 +38,18 @@ from ..units import fs_to_ps
 from .cp2k_output import (
     HARTREE_EV,
     HARTREE_PER_BOHR_EV_PER_A,
-    BadFrame,
-    CP2KError,
-    CutFrame,
+    TIME_PRINTED_FS,
     comment_step,
     comment_time_fs,
     xyz_blocks,
 )
-from .frames import ENERGY_KEY, FORCES_KEY, FramesError, KeptFrames, _check_atoms, _energies, iter_kept
+from .frames import ENERGY_KEY, FORCES_KEY, FramesError, iter_cp2k_frames
 
 ENERGY_UNITS_EV = {"eV": 1.0, "hartree": HARTREE_EV}  # eV per stated unit
 FORCE_UNITS_EV_PER_A = {"eV/A": 1.0, "hartree/bohr": HARTREE_PER_BOHR_EV_PER_A}
 CP2K_FILES = ("positions", "forces", "energies")  # the file lists of a CP2K source, in reading order
 _XYZ_SUFFIXES = (".xyz", ".extxyz")
 _TAIL_BYTES = 1 << 16
-# CP2K prints times to 1e-3 fs: two frames' printed times differ from their true difference by up to 1e-3 fs,
-# so two such differences agree to 2e-3 fs
-_TIME_PRINTED_FS = 2e-3
 log = logging.getLogger(__name__)
 
 
@@ -234,7 +229,7 @@ def _scan_cp2k(source: TrajectorySource) -> tuple[list[str], float | None, int]:
             f"(time = {times[0]:.3f} fs)"
         )
     gaps = step_gaps
-    if not (step_gaps.is_integer() and abs(run_fs / step_gaps - gap_fs) <= _TIME_PRINTED_FS):
+    if not (step_gaps.is_integer() and abs(run_fs / step_gaps - gap_fs) <= TIME_PRINTED_FS):
         gaps = max(1, round(run_fs / gap_fs))  # at least the first two frames' (the import checks the rest)
         log.warning(
             "%s: the step counter is uneven (%s): the times, %.3f fs apart, are used",
@@ -319,90 +314,19 @@ def source_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterato
     naming its file and frame."""
     if source.format == "cp2k":
         try:
-            yield from _cp2k_frames(source, header)
+            yield from iter_cp2k_frames(
+                source.files["positions"],
+                source.files["forces"],
+                source.files.get("energies") or None,
+                header.cell_A,
+                skip_frames=header.skip,
+                stride=source.stride,
+                symbols=header.symbols,
+            )
         except FramesError as error:
             raise ImportedDataError(str(error)) from error
         return
     yield from _ase_frames(source, header)
-
-
-def _cp2k_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[Atoms]:
-    """A CP2K archive's frames as :func:`~.frames.iter_cp2k_frames` reads a computed AIMD's (energy in eV,
-    forces in eV/Å, from the ``.ener`` files or the position comments), with the equilibration cut and the
-    stride counted in frames: an archive's step counter may be uneven (:func:`_kept_cp2k_frames`)."""
-    positions, forces = _kept_cp2k_frames(source.files["positions"]), _kept_cp2k_frames(source.files["forces"])
-    if positions.steps != forces.steps:
-        raise ImportedDataError(
-            f"{', '.join(positions.files)} has {len(positions.steps)} frames and {', '.join(forces.files)} has "
-            f"{len(forces.steps)}; their MD steps differ"
-        )
-    energies, energies_file = _energies(positions, source.files.get("energies"))
-    missing = [s for s in positions.steps if s not in energies]
-    if missing:
-        raise ImportedDataError(
-            f"{energies_file} lacks the energies of {len(missing)} printed steps, first {missing[0]}"
-        )
-    symbols = list(header.symbols)
-    for n, (pos, frc) in enumerate(zip(iter_kept(positions), iter_kept(forces), strict=True)):
-        if n < header.skip or (n - header.skip) % source.stride:
-            continue
-        _check_atoms(pos, frc, symbols, positions, forces, n)
-        time_fs, energy_hartree = energies[pos.step]
-        atoms = Atoms(pos.symbols, positions=pos.values, cell=header.cell_A, pbc=True)
-        atoms.info.update({ENERGY_KEY: energy_hartree * HARTREE_EV, "md_step": pos.step, "time_fs": time_fs})
-        atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
-        if not (np.isfinite(atoms.info[ENERGY_KEY]) and np.isfinite(atoms.arrays[FORCES_KEY]).all()):
-            raise ImportedDataError(
-                f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {', '.join(forces.files)}"
-            )
-        yield atoms
-
-
-def _kept_cp2k_frames(files: Sequence[str]) -> KeptFrames:
-    """The frames of a CP2K archive's XYZ files (a run's segments, in order) that make its trajectory, from
-    their comment lines. A step written again is a restart from it, whose frames replace everything written
-    from that step on (as :func:`~.frames.kept_frames`); a frame cut off at the end of a segment that is not
-    the last is where the next one took over. Then frames must be evenly spaced: in time where ``time =`` is
-    printed (the step counter of a published archive may be uneven; :func:`scan` logs it), else in steps; a
-    gap is an error naming the file, the frame and the field that shows it."""
-    kept: dict[int, tuple[int, int, str]] = {}  # step: (file, frame, comment), steps rising
-    for i, path in enumerate(files):
-        try:
-            for k, block in enumerate(xyz_blocks(path, values=False)):
-                last = next(reversed(kept), None)
-                if last is not None and block.step <= last:
-                    if block.step not in kept:
-                        raise ImportedDataError(
-                            f"{path}: frame {k} (step {block.step}) comes after step {last}: time runs backwards "
-                            "(segments out of order?)"
-                        )
-                    for step in [s for s in reversed(kept) if s >= block.step]:
-                        del kept[step]
-                kept[block.step] = (i, k, block.comment)
-        except CutFrame as error:
-            if i == len(files) - 1:
-                raise ImportedDataError(str(error)) from error
-        except (BadFrame, CP2KError) as error:
-            raise ImportedDataError(str(error)) from error
-    steps, where = list(kept), list(kept.values())
-    times = [comment_time_fs(comment) for _, _, comment in where]
-    by_time = None not in times
-    clock, tolerance = (times, _TIME_PRINTED_FS) if by_time else (steps, 0)
-    for n in range(2, len(steps)):
-        gap, first_gap = clock[n] - clock[n - 1], clock[1] - clock[0]
-        if abs(gap - first_gap) > tolerance:
-            i, k, _ = where[n]
-            problem = "frames are missing" if gap > first_gap else "frames are unevenly spaced"
-            shown = (
-                f"(step {steps[n]}, time = {times[n]:.3f} fs) follows time = {times[n - 1]:.3f} fs, but frames are "
-                f"{first_gap:.3f} fs apart (their 'time =' fields)"
-                if by_time
-                else f"(step {steps[n]}) follows step {steps[n - 1]}, but frames are {first_gap} steps apart (their "
-                "step counter 'i ='; no 'time =' printed)"
-            )
-            raise ImportedDataError(f"{files[i]}: frame {k} {shown}: {problem}")
-    chosen = tuple(frozenset(k for j, k, _ in where if j == i) for i in range(len(files)))
-    return KeptFrames(tuple(map(str, files)), chosen, tuple(steps), tuple(c for _, _, c in where))
 
 
 def _ase_frames(source: TrajectorySource, header: TrajectoryHeader) -> Iterator[Atoms]:
