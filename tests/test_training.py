@@ -79,3 +79,19 @@ def test_multihead_fine_tuning_replays_a_local_file_or_is_refused(tmp_path):
     assert args["--multiheads_finetuning"] == "True" and args["--pt_train_file"] == "mp_subset.xyz"
     with pytest.raises(TrainingError, match="multihead fine-tuning needs the foundation model's training data"):
         mace_train_command(**common)
+
+
+def test_a_job_given_a_gpu_its_torch_cannot_use_fails_rather_than_running_on_the_cpu(monkeypatch):
+    import torch
+
+    from mlip_transfer.models.mace import DeviceError, resolve_device
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is usable here")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert resolve_device("auto") == "cpu" and resolve_device("cpu") == "cpu"  # a laptop: the CPU, silently
+    with pytest.raises(DeviceError, match="cannot use a GPU"):
+        resolve_device("cuda")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # what SLURM sets for a job given a GPU
+    with pytest.raises(DeviceError, match="CUDA_VISIBLE_DEVICES='0'.*install a CUDA build of torch"):
+        resolve_device("auto")

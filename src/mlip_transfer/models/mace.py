@@ -25,13 +25,28 @@ class ModelFileError(ValueError):
     """A model file that is not what it should be."""
 
 
+class DeviceError(RuntimeError):
+    """A device a job was given or asked for, which its torch cannot use."""
+
+
 def resolve_device(device: str) -> str:
-    """``auto`` becomes ``cuda`` when a GPU is visible to torch and ``cpu`` otherwise."""
-    if device != "auto":
+    """``auto`` becomes ``cuda`` when a GPU is visible to torch and ``cpu`` otherwise. A job that was given a
+    GPU (``CUDA_VISIBLE_DEVICES`` names one, as SLURM sets it) or asked for ``cuda`` but whose torch cannot
+    use it (a CPU build) fails, rather than running for hours on the CPU."""
+    if device == "cpu":
         return device
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    given = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    if device == "cuda" or given not in ("", "-1", "NoDevFiles"):
+        raise DeviceError(
+            f"device {device!r} with CUDA_VISIBLE_DEVICES={given!r}, but this torch {torch.__version__} cannot use "
+            "a GPU (a CPU build, or no driver): install a CUDA build of torch (see the README, Running on a "
+            "cluster) or set the device to cpu"
+        )
+    return "cpu"
 
 
 def record_file(model: str | os.PathLike) -> Path:
