@@ -90,8 +90,6 @@ def test_a_job_given_a_gpu_its_torch_cannot_use_fails_rather_than_running_on_the
         pytest.skip("a GPU is usable here")
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert resolve_device("auto") == "cpu" and resolve_device("cpu") == "cpu"  # a laptop: the CPU, silently
-    with pytest.raises(DeviceError, match="cannot use a GPU"):
-        resolve_device("cuda")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # what SLURM sets for a job given a GPU
     with pytest.raises(DeviceError, match="CUDA_VISIBLE_DEVICES='0'.*install a CUDA build of torch"):
         resolve_device("auto")

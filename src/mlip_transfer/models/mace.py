@@ -30,17 +30,17 @@ class DeviceError(RuntimeError):
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` becomes ``cuda`` when a GPU is visible to torch and ``cpu`` otherwise. A job that was given a
-    GPU (``CUDA_VISIBLE_DEVICES`` names one, as SLURM sets it) or asked for ``cuda`` but whose torch cannot
-    use it (a CPU build) fails, rather than running for hours on the CPU."""
-    if device == "cpu":
+    """``auto`` becomes ``cuda`` when a GPU is visible to torch and ``cpu`` otherwise; but a job that was given
+    a GPU (``CUDA_VISIBLE_DEVICES`` names one, as SLURM sets it) whose torch cannot use it (a CPU build) fails,
+    rather than running for hours on the CPU. ``cpu`` and ``cuda`` are taken as they are."""
+    if device != "auto":
         return device
     import torch
 
     if torch.cuda.is_available():
         return "cuda"
     given = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-    if device == "cuda" or given not in ("", "-1", "NoDevFiles"):
+    if given not in ("", "-1", "NoDevFiles"):
         raise DeviceError(
             f"device {device!r} with CUDA_VISIBLE_DEVICES={given!r}, but this torch {torch.__version__} cannot use "
             "a GPU (a CPU build, or no driver): install a CUDA build of torch (see the README, Running on a "
