@@ -10,11 +10,13 @@ CORES ?= 2
 setup: $(VENV)/.installed cp2k
 
 # torch first, pinned: pip takes the CPU wheel where one is configured, and no later resolver step
-# may swap it for a newer CUDA build.
+# may swap it for a newer CUDA build. On a GPU cluster, name a CUDA wheel index:
+#   make setup TORCH_INDEX=https://download.pytorch.org/whl/cu128
+TORCH_INDEX ?=
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
