@@ -99,6 +99,27 @@ rule all:
         final_outputs(),
 
 
+# What the study will ask of a SLURM allocation, before anything runs (`snakemake plan`): per stage its jobs,
+# the SLURM jobs they become through the profile in slurm/, and the core- and GPU-hours those request.
+localrules:
+    plan,
+
+
+rule plan:
+    output:
+        LAYOUT.plan,
+    log:
+        log("plan"),
+    benchmark:
+        bench("plan")
+    conda:
+        "envs/analysis.yaml"
+    params:
+        stages=lambda wildcards: allocation_plan(),
+    script:
+        "workflow/scripts/write_plan.py"
+
+
 for _label in CONCENTRATIONS:
 
     rule:

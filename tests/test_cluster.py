@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from mlip_transfer.cluster import check_slurm_settings, job_resources
+from mlip_transfer.cluster import JOB_KINDS, check_slurm_settings, job_resources, requested_cores, requested_gpus
 from mlip_transfer.errors import ConfigError
 
 PRODUCTION = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -42,3 +42,18 @@ def test_missing_account_then_partition_is_named():
     with pytest.raises(ConfigError, match=r"'cluster.partition': not set"):
         check_slurm_settings(with_cluster(account="chem"))
     check_slurm_settings(with_cluster(account="chem", partition="cpu"))
+
+
+def test_every_slurm_job_holds_one_bundle_slot():
+    # the profile gives a bundle one slot (resources: bundle_slots=1, scoped local): its members run in series
+    config = with_cluster(account="chem", partition="cpu")
+    assert all(job_resources(config, kind)["bundle_slots"] == 1 for kind in JOB_KINDS)
+
+
+def test_cores_and_gpus_are_counted_as_the_plugin_requests_them():
+    assert requested_cores({"tasks": 32, "mpi": "srun"}, threads=2) == 64  # MPI ranks × OpenMP threads
+    assert requested_cores({"gpu": 1}, threads=8) == 8
+    assert requested_cores({"gpu": 2, "cpus_per_gpu": 4}, threads=1) == 8
+    assert requested_cores({"cpus_per_task": 16}, threads=1) == 16
+    gres = [{}, {"gpu": 2}, {"gres": "gpu"}, {"gres": "gpu:a100:4"}, {"gres": "tmpspace:10G"}]
+    assert [requested_gpus(resources) for resources in gres] == [0, 2, 1, 4, 0]

@@ -4,10 +4,10 @@ Only the partition and the resources (no GPUs on this node) are overridden, and 
 tiny run's foundation model as a file instead of pretraining one, the training AIMD's last block as each
 concentration's test set, one seed, no learning curve or multi-concentration model, one MD replica whose
 four frames are re-labelled in one job) and stops at the transferability matrix and the own-MD errors: what
-is under test here is SLURM's handling of every kind of job (CP2K with MPI, training, evaluation, MD), a kill
-and a failure; the statistics, analyses and figures are tested in test_workflow.py. Everything else is the
-repository's `slurm` profile. The plugin's status checks use squeue (there is no accounting database) and
-start after 1 s instead of 40.
+is under test here is SLURM's handling of every kind of job (CP2K with MPI, training, evaluation, MD), the
+profile's bundles of short jobs, a kill and a failure; the statistics, analyses and figures are tested in
+test_workflow.py. Everything else is the repository's `slurm` profile. The plugin's status checks use squeue
+(there is no accounting database) and start after 1 s instead of 40.
 """
 
 import subprocess
@@ -79,6 +79,22 @@ def slurm_jobs(cluster) -> dict[str, str]:
     return {line.split()[0]: line.split(maxsplit=1)[1] for line in out.splitlines() if line.strip()}
 
 
+def bundle_jobs(cluster, group: str) -> list[tuple[str, str, str, str]]:
+    """(state, time limit, memory, CPUs) of each SLURM job of a bundle (the plugin's comment names its group)."""
+    out = subprocess.run(
+        ["squeue", "-h", "-t", "all", "-o", "%k|%T|%l|%m|%C"],
+        capture_output=True,
+        text=True,
+        env=cluster.env,
+        check=True,
+    ).stdout
+    return [
+        tuple(fields[1:])
+        for fields in (line.split("|") for line in out.splitlines())
+        if fields[0].startswith(f"rule_{group}_")
+    ]
+
+
 def test_tiny_config_through_slurm_with_a_segment_killed(cluster, foundation, tmp_path):
     run = tmp_path / "results" / "tiny"
     segment = run / "cp2k" / "aimd" / "c3_78" / "segment_1"
@@ -105,8 +121,13 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, foundation, tm
     assert [state.split()[-1] for state in jobs.values()].count("CANCELLED") == 1
     assert not any(state.endswith("FAILED") for state in jobs.values())  # the kill was the only retry
     # every job of a non-local rule ran as a SLURM job, once: 3 atoms, 2 relaxations, 4 AIMD segments, 2 frame
-    # extractions and 2 splits, 2 fine-tunes, 6 evaluations, 1 MD, 1 re-labelling, 3 own-MD evaluations
-    assert sum("COMPLETED" in state for state in jobs.values()) == 26
+    # extractions and 2 splits, 2 fine-tunes, 1 MD, 1 re-labelling, and the short jobs in bundles: one for the 2
+    # evaluations of each of the 3 models, one for the 3 models on the MD's frames
+    assert sum("COMPLETED" in state for state in jobs.values()) == 21
+    # a bundle asks for its members' runtimes in series (LOCAL_NODE: 20 min each) on one member's memory and CPU
+    for model in ("foundation", "ft_c3_78", "ft_c11_34"):
+        assert bundle_jobs(cluster, f"evaluate_{model}") == [("COMPLETED", "40:00", "1000M", "1")]
+    assert bundle_jobs(cluster, "evaluate_on_md_references") == [("COMPLETED", "1:00:00", "1000M", "1")]
     restart = aimd_file(".", "restart").name
     assert f"RESTART_FILE_NAME {restart}" in aimd_file(segment / "run", "input").read_text()  # resumed, not restarted
     steps = [f.info["md_step"] for f in read(run / "frames" / "c3_78.extxyz", ":")]

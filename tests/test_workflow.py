@@ -49,8 +49,8 @@ def test_production_dry_run_lists_the_full_dag(tmp_path):
     # torch-sim: one job per model runs its 7 concentrations × 4 replicas; each run is checked for stability
     assert counts["run_md_batch"] == 4 and counts["md_stability"] == 4 * 7 * 4
     assert counts["provide_foundation_model"] == 1
-    # DFT on 20 frames of each run's first replica, 10 per CP2K job; every model evaluated on all of them
-    assert counts["label_md_frames"] == 4 * 7 * 2 and counts["evaluate_on_md_references"] == 10
+    # DFT on 20 frames of each run's first replica, in one CP2K job; every model evaluated on all of them
+    assert counts["label_md_frames"] == 4 * 7 and counts["evaluate_on_md_references"] == 10
     assert counts["transferability_matrix"] == 1 and counts["summarise_analysis"] == 1
     assert counts["committee_disagreement"] == 1 and counts["transfer_views"] == 1
 

@@ -22,6 +22,7 @@ results/<run_name>/
   matrix/, cost/, tables/, figures/          the study's tables and figures
   logs/<rule>/…, benchmarks/<rule>/…         one per job
   manifest.json                              what the run was made from
+  plan.csv                                   what the study asks of a SLURM allocation (`snakemake plan`)
 ```
 """
 
@@ -67,6 +68,11 @@ class Layout:
     @property
     def manifest(self) -> str:
         return self._path("manifest.json")
+
+    @property
+    def plan(self) -> str:
+        """Per stage: jobs, SLURM jobs, core- and GPU-hours requested (:mod:`mlip_transfer.plan`)."""
+        return self._path("plan.csv")
 
     # --- reference data ------------------------------------------------------------------------------
 

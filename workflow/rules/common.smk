@@ -13,6 +13,7 @@ from mlip_transfer.cluster import job_resources
 from mlip_transfer.launch import Launch
 from mlip_transfer.layout import ANALYSIS_TABLES, Layout, named
 from mlip_transfer.models import evaluation
+from mlip_transfer.plan import study_plan
 from mlip_transfer.reference import cp2k_output
 from mlip_transfer.study import Study
 
@@ -54,6 +55,11 @@ wildcard_constraints:
 def slurm_resources(kind):
     """Account, partition, runtime, memory, MPI tasks or GPUs of a kind of job (config: cluster)."""
     return job_resources(config, kind)
+
+
+def allocation_plan():
+    """Per stage: jobs, SLURM jobs through the repository's profile (slurm/), core- and GPU-hours requested."""
+    return study_plan(STUDY, config, f"{workflow.basedir}/slurm/config.yaml")
 
 
 log, bench = LAYOUT.log, LAYOUT.benchmark
