@@ -7,7 +7,8 @@ Grouped by pipeline stage as the workflow's rule files are (imports flow one way
   :mod:`names` (the grammar of every name), :mod:`chemistry` (the hydroxide and its data), :mod:`geometry`,
   :mod:`files` (file conventions), :mod:`validation`, :mod:`cluster`, :mod:`provenance`, :mod:`logs`,
   :mod:`plotting`;
-- :mod:`reference` (boxes, CP2K inputs and outputs, AIMD frames, E0s, splits, the systems catalogue);
+- :mod:`reference` (boxes, CP2K inputs and outputs, AIMD frames and their physical plausibility, E0s, splits, the
+  systems catalogue);
 - :mod:`models` (MACE files, fine-tuning, evaluation, uncertainty, the transferability matrix, cost, the
   model catalogue);
 - :mod:`dynamics` (H5MD trajectories, the ASE and batched MD engines, stability, relabelling, the MD

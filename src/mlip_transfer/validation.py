@@ -51,7 +51,7 @@ def check_config(config: Mapping) -> None:
         raise ConfigError(str(error)) from error
     checks = (
         *(_systems, _cp2k, _reference_energies, _test_trajectory, _split, _training, _models, _external_models),
-        *(_md, _analysis),
+        *(_md, _analysis, _frame_checks),
     )
     for check in checks:
         check(config, study)
@@ -352,6 +352,13 @@ def _md(config: Mapping, study: Study) -> None:
             f"the fit window ends at {window[1]} ps after {config['analysis']['equilibration_ps']} ps of "
             f"equilibration, beyond the {md_ps:g} ps MD",
         )
+
+
+def _frame_checks(config: Mapping, study: Study) -> None:
+    for key in ("binding_energy_eV_per_atom", "rms_force_eV_per_A"):
+        low, high = config["frame_checks"][key]
+        if low >= high:
+            _fail(f"frame_checks.{key}", f"band [{low}, {high}]: its low end is not below its high end")
 
 
 def _analysis(config: Mapping, study: Study) -> None:

@@ -8,10 +8,13 @@ localrules:
     resample_committee_frames,
 
 
+# The frames of a computed AIMD, each checked against frame_checks (closest pair, binding energy with the
+# E0s, forces).
 rule extract_frames:
     input:
         unpack(aimd_trajectory),
         box=LAYOUT.relaxed_box("{system}"),
+        e0s=LAYOUT.e0s,
     output:
         LAYOUT.frames("{system}"),
     log:
@@ -26,6 +29,7 @@ rule extract_frames:
         **slurm_resources("analysis"),
     params:
         skip_steps=lambda w: STUDY.reference.systems[w.system].equilibration_steps,
+        frame_limits=STUDY.reference.frame_limits.as_params(),
     script:
         "../scripts/extract_frames.py"
 

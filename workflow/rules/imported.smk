@@ -3,10 +3,12 @@
 
 
 # The frames of an imported AIMD, in the computed AIMD's format; an imported test trajectory is checked
-# against its concentration's training frames for shared frames.
+# against its concentration's training frames for shared frames. Every frame's closest pair, binding energy
+# (with the E0s) and forces are checked against frame_checks.
 rule import_frames:
     input:
         unpack(imported_files),
+        e0s=LAYOUT.e0s,
     output:
         LAYOUT.frames("{system}"),
     log:
@@ -21,6 +23,7 @@ rule import_frames:
         **slurm_resources("analysis"),
     params:
         source=lambda w: STUDY.reference.import_settings(w.system),
+        frame_limits=STUDY.reference.frame_limits.as_params(),
     script:
         "../scripts/import_frames.py"
 

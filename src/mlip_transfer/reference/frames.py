@@ -32,6 +32,7 @@ from .cp2k_output import (
     read_energies,
     xyz_blocks,
 )
+from .plausibility import FrameCheck
 
 ENERGY_KEY = "REF_energy"
 FORCES_KEY = "REF_forces"
@@ -123,6 +124,7 @@ def iter_cp2k_frames(
     skip_frames: int = 0,
     stride: int = 1,
     symbols: Sequence[str] | None = None,
+    check: FrameCheck | None = None,
 ) -> Iterator[Atoms]:
     """Frames with cell, pbc, energy (eV) and forces (eV/Å), from step ``skip_steps`` on and past the first
     ``skip_frames`` kept frames (an archive's step counter may be uneven: frames count), every ``stride``-th.
@@ -131,7 +133,7 @@ def iter_cp2k_frames(
     written by two segments (the restart point) is kept once. Without ``energies_files`` (a run whose
     ``.ener`` files were not kept) time and energy come from the position files' comment lines. Every frame
     must hold ``symbols`` (default: the atoms of the first frame used), in that order, with finite energy
-    and forces.
+    and forces, and pass ``check`` (its physical plausibility) where given.
     """
     positions, forces = kept_frames(_file_list(positions_files)), kept_frames(_file_list(forces_files))
     positions_file, forces_file = ", ".join(positions.files), ", ".join(forces.files)
@@ -159,6 +161,8 @@ def iter_cp2k_frames(
         atoms.arrays[FORCES_KEY] = frc.values * HARTREE_PER_BOHR_EV_PER_A
         if not (np.isfinite(atoms.info[ENERGY_KEY]) and np.isfinite(atoms.arrays[FORCES_KEY]).all()):
             raise FramesError(f"step {pos.step}: NaN or infinite energy or forces in {energies_file} / {forces_file}")
+        if check:
+            check(atoms, atoms.info[ENERGY_KEY], atoms.arrays[FORCES_KEY], f"{_file_of(positions, n)}: step {pos.step}")
         yield atoms
 
 

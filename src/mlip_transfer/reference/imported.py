@@ -44,6 +44,7 @@ from .cp2k_output import (
     xyz_blocks,
 )
 from .frames import ENERGY_KEY, FORCES_KEY, FramesError, iter_cp2k_frames
+from .plausibility import FrameCheck
 
 ENERGY_UNITS_EV = {"eV": 1.0, "hartree": HARTREE_EV}  # eV per stated unit
 FORCE_UNITS_EV_PER_A = {"eV/A": 1.0, "hartree/bohr": HARTREE_PER_BOHR_EV_PER_A}
@@ -419,18 +420,25 @@ class SharedFrames:
 
 
 def import_trajectory(
-    source: TrajectorySource, output: str | os.PathLike, training_frames: str | os.PathLike | None = None
+    source: TrajectorySource,
+    output: str | os.PathLike,
+    training_frames: str | os.PathLike | None = None,
+    check: FrameCheck | None = None,
 ) -> TrajectoryHeader:
     """Write an imported trajectory's frames to ``output`` (streamed; nothing is written unless every frame
-    passes), refusing frames shared with ``training_frames`` (a test trajectory's training AIMD) and a count
-    other than the one the study was planned with; returns its header."""
+    passes), refusing frames shared with ``training_frames`` (a test trajectory's training AIMD), frames that
+    fail ``check`` (physical plausibility) and a count other than the one the study was planned with; returns
+    its header."""
     header = scan(source)
     shared = SharedFrames(training_frames) if training_frames else None
 
     def checked() -> Iterator[Atoms]:
         for n, frame in enumerate(source_frames(source, header)):
+            where = f"{source.first_file}: imported frame {n} (step {frame.info['md_step']})"
             if shared:
-                shared.check(frame, f"{source.first_file}: imported frame {n} (step {frame.info['md_step']})")
+                shared.check(frame, where)
+            if check:
+                check(frame, frame.info[ENERGY_KEY], frame.arrays[FORCES_KEY], where)
             yield frame
 
     written = write_frames(output, checked())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from .. import names
 from ..chemistry import ChemistryError
+from ..limits import FrameLimits
 from ..settings import canonical
 from ..units import frame_interval_ps
 from .box import (
@@ -166,6 +167,8 @@ class ReferenceCatalogue:
         self.cp2k: Mapping | None = config["cp2k"]  # None: no CP2K (every AIMD imported, E0s given)
         self.aimd: Mapping | None = self.cp2k["aimd"] if self.cp2k else None
         self.split = config["split"]
+        # what every frame of an AIMD, computed or imported, must hold (the frames and import jobs' params)
+        self.frame_limits = FrameLimits.from_params(config["frame_checks"])
         entries = {c["label"]: (c, f"concentrations[{i}]") for i, c in enumerate(config["concentrations"])}
         self.concentrations: dict[str, System] = {
             label: self._system(entry, key, label, "training") for label, (entry, key) in entries.items()
