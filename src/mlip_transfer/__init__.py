@@ -5,8 +5,9 @@ Grouped by pipeline stage as the workflow's rule files are (imports flow one way
 - top level: :mod:`study` (a config's study: one catalogue per stage), :mod:`layout` (every results path),
   :mod:`launch` (how jobs run), :mod:`settings` (job settings as Snakemake compares them), :mod:`units`,
   :mod:`names` (the grammar of every name), :mod:`chemistry` (the hydroxide and its data), :mod:`geometry`,
-  :mod:`files` (file conventions), :mod:`validation`, :mod:`cluster`, :mod:`provenance`, :mod:`logs`,
-  :mod:`plotting`;
+  :mod:`files` (file conventions), :mod:`errors` and :mod:`limits` (shared below every stage),
+  :mod:`validation`, :mod:`cluster`, :mod:`plan` (what a study asks of a SLURM allocation), :mod:`provenance`,
+  :mod:`logs`, :mod:`plotting`;
 - :mod:`reference` (boxes, CP2K inputs and outputs, AIMD frames and their physical plausibility, E0s, splits, the
   systems catalogue);
 - :mod:`models` (MACE files, fine-tuning, evaluation, uncertainty, the transferability matrix, cost, the
