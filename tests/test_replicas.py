@@ -42,3 +42,12 @@ def test_replica_intervals_of_a_positive_quantity_stay_positive():
     runs = pd.DataFrame({"model": ["m", "m"], "replica": [0, 1], "D": [0.05, 2.0]})  # two very different replicas
     row = replica_means(runs, ["model"], ["D"]).iloc[0]
     assert row["D"] - 12.7 * row["D_replica_se"] < 0 < row["D_ci_low"] < row["D"] < row["D_ci_high"]
+
+
+def test_a_replica_without_a_value_leaves_the_mean_without_one_and_reasons_are_given_once():
+    runs = pd.DataFrame({
+        "model": ["m", "m"], "replica": [0, 1], "D": [np.nan, 2.0],
+        "why": ["window too short; MSD does not grow", "window too short"],
+    })  # fmt: skip
+    row = replica_means(runs, ["model"], ["D"]).iloc[0]
+    assert np.isnan(row["D"]) and row["why"] == "MSD does not grow; window too short"

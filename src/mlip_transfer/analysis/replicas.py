@@ -18,12 +18,14 @@ def replica_means(
     runs: pd.DataFrame, keys: Sequence[str], values: Sequence[str], block_errors: dict[str, str] | None = None
 ) -> pd.DataFrame:
     """One row per ``keys`` from one row per replica: every column of ``values`` becomes its mean, with
-    ``<value>_replica_se`` and ``<value>_ci_low``/``_ci_high`` (NaN for a single replica) and ``n_replicas``.
-    ``block_errors`` maps a value to its within-replica error column, kept as that column's mean; the value's
-    ``error`` column becomes the replica standard error where there are two or more replicas, else the block
-    error. Boolean columns become True only where every replica is; text columns join their distinct values."""
+        ``<value>_replica_se`` and ``<value>_ci_low``/``_ci_high`` (NaN for a single replica) and ``n_replicas``; a
+    value missing in one replica is missing in the mean.
+        ``block_errors`` maps a value to its within-replica error column, kept as that column's mean; the value's
+        ``error`` column becomes the replica standard error where there are two or more replicas, else the block
+        error. Boolean columns become True only where every replica is; text columns join their distinct values."""
     grouped = runs.groupby(list(keys), sort=False)
-    table = grouped[list(values)].mean()
+    # a replica without a value (a D not measured) leaves the mean without one: never the other replicas' alone
+    table = grouped[list(values)].agg(lambda column: column.mean(skipna=False))
     n = grouped.size()
     table["n_replicas"] = n
     for value in values:
@@ -46,7 +48,9 @@ def replica_means(
         elif pd.api.types.is_numeric_dtype(runs[column]):
             table[column] = grouped[column].mean()
         else:
-            table[column] = grouped[column].agg(lambda v: "; ".join(sorted({str(x) for x in v if str(x) and x == x})))
+            table[column] = grouped[column].agg(
+                lambda v: "; ".join(sorted({part for x in v if x == x for part in str(x).split("; ") if part}))
+            )  # each replica's reasons, once
     return table.reset_index()
 
 
