@@ -11,6 +11,7 @@ from mlip_transfer.analysis.hbonds import (
     hydrogen_bonds,
     hydroxide_defect_trajectories,
     persistent_transfers,
+    settled_hosts,
 )
 from mlip_transfer.analysis.solution import SolutionAnalysis
 from mlip_transfer.analysis.structure import first_shell, rdf_normalise
@@ -349,3 +350,10 @@ def test_a_run_that_stopped_before_the_diffusion_fit_window_has_no_diffusion_coe
     diffusion = analysis.run(chunks_from_atoms([atoms] * 6)).results["diffusion"]
     assert diffusion["msd_points_in_fit"].eq(1).all() and diffusion["D_1e-9_m2_per_s"].isna().all()
     assert not diffusion["diffusive"].any()
+
+
+def test_a_trajectory_that_begins_mid_rattle_counts_no_transfer():
+    # the proton sits on neighbour 1 for the first frame only, then the defect stays on 0: no transfer
+    hosts = np.array([[1, 0, 0, 0, 0, 0, 0, 0]]).T
+    assert persistent_transfers(hosts, persistence_frames=5) == 0
+    assert settled_hosts(hosts, persistence_frames=5)[:, 0].tolist() == [0] * 8

@@ -187,6 +187,10 @@ CONFIG_CASES = {
         set_path(["foundation_model"], None),
         "config key 'foundation_model': every fine-tune starts from a foundation model",
     ),
+    "a foundation model pretrained where nothing is trained": (
+        lambda c: c.update(training=None),
+        "config key 'foundation_model.pretrain': pretraining a foundation model needs training settings",
+    ),
     "nothing trained and no model to judge": (
         lambda c: c.update(training=None, foundation_model=None),
         "config key 'training': is null (nothing trained) and there is no foundation_model or external_models",

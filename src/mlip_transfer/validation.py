@@ -244,6 +244,8 @@ def _split(config: Mapping, study: Study) -> None:
 def _training(config: Mapping, study: Study) -> None:
     training = config["training"]
     if training is None:
+        if study.reference.pretrain:
+            _fail("foundation_model.pretrain", "pretraining a foundation model needs training settings: give training")
         if not study.models.models:
             _fail(
                 "training",

@@ -29,7 +29,8 @@ rule extract_frames:
         **slurm_resources("analysis"),
     params:
         skip_steps=lambda w: STUDY.reference.systems[w.system].equilibration_steps,
-        frame_limits=STUDY.reference.frame_limits.as_params(),
+        # what the job accepts, never what it writes: a record, left out of Snakemake's params comparison
+        frame_limits=STUDY.reference.frame_limits,
     script:
         "../scripts/extract_frames.py"
 

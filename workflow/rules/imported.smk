@@ -23,7 +23,8 @@ rule import_frames:
         **slurm_resources("analysis"),
     params:
         source=lambda w: STUDY.reference.import_settings(w.system),
-        frame_limits=STUDY.reference.frame_limits.as_params(),
+        # what the job accepts, never what it writes: a record, left out of Snakemake's params comparison
+        frame_limits=STUDY.reference.frame_limits,
     script:
         "../scripts/import_frames.py"
 

@@ -1,7 +1,6 @@
 from ase.io import read
 
 from mlip_transfer.files import write_frames
-from mlip_transfer.limits import FrameLimits
 from mlip_transfer.logs import log_to
 from mlip_transfer.reference.e0s import read_e0s_eV
 from mlip_transfer.reference.frames import cp2k_frames
@@ -9,7 +8,7 @@ from mlip_transfer.reference.plausibility import FrameCheck
 
 log = log_to(snakemake.log[0])
 cell = read(snakemake.input.box).cell.lengths()
-check = FrameCheck(FrameLimits.from_params(snakemake.params.frame_limits), read_e0s_eV(snakemake.input.e0s))
+check = FrameCheck(snakemake.params.frame_limits, read_e0s_eV(snakemake.input.e0s))
 frames = cp2k_frames(
     snakemake.input.positions,
     snakemake.input.forces,

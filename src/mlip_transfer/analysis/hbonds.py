@@ -144,15 +144,20 @@ def hydroxide_defect_trajectories(
 
 def settled_hosts(hosts: np.ndarray, persistence_frames: int) -> np.ndarray:
     """Each defect's settled host oxygen per frame (``hosts``: n_frames × n_defects): the host of its latest
-    stay of at least ``persistence_frames`` (or its first), counted from that stay's first frame. Shorter
-    visits to another oxygen (a proton rattling to a neighbour and back) leave it where it settled."""
+    stay of at least ``persistence_frames``, counted from that stay's first frame; before its first such stay
+    (a trajectory may begin mid-rattle), that stay's host (a defect that never stays long keeps its longest
+    stay's). Shorter visits to another oxygen (a proton rattling to a neighbour and back) leave it where it
+    settled."""
     settled = np.empty_like(hosts)
     for k, series in enumerate(hosts.T):
         starts = np.concatenate([[0], np.flatnonzero(np.diff(series)) + 1])
         lengths = np.diff(np.concatenate([starts, [len(series)]]))
-        kept = np.zeros(len(series), dtype=int)
-        kept[starts[(lengths >= persistence_frames) | (starts == 0)]] = 1
-        latest = np.maximum.accumulate(np.where(kept == 1, np.arange(len(series)), 0))
+        long = lengths >= persistence_frames
+        first = starts[np.argmax(long)] if long.any() else starts[np.argmax(lengths)]
+        kept = np.zeros(len(series), dtype=bool)
+        kept[starts[long]] = True
+        kept[first] = True
+        latest = np.maximum.accumulate(np.where(kept, np.arange(len(series)), first))
         settled[:, k] = series[latest]
     return settled
 

@@ -31,6 +31,7 @@ def replica_means(
     for value in values:
         se = grouped[value].std(ddof=1) / np.sqrt(n)
         half = se * n.map(lambda k: t_quantile(k - 1) if k > 1 else np.nan)
+        se = se.where(table[value].notna())  # no value, no error of it
         table[f"{value}_replica_se"] = se
         # every value here is non-negative (a D, a conductivity, a count): a positive mean's interval is taken
         # on the log scale (mlip_transfer.models.uncertainty.interval), so no bound falls below zero
