@@ -142,6 +142,11 @@ def hydroxide_defect_trajectories(
     return np.concatenate([start, start + np.cumsum(steps, axis=0)]), hosts
 
 
+def persistence_frames(persistence_ps: float, frame_interval_ps: float) -> int:
+    """The shortest stay on a new oxygen that counts (ps) in frames of ``frame_interval_ps``: at least one."""
+    return max(1, round(persistence_ps / frame_interval_ps))
+
+
 def settled_hosts(hosts: np.ndarray, persistence_frames: int) -> np.ndarray:
     """Each defect's settled host oxygen per frame (``hosts``: n_frames × n_defects): the host of its latest
     stay of at least ``persistence_frames``, counted from that stay's first frame; before its first such stay
@@ -244,8 +249,7 @@ class SpeciesHBonds:
         to_oh = mean["hbonds_water->OH-"] + mean["hbonds_OH-->OH-"]
         from_oh = mean["hbonds_OH-->water"] + mean["hbonds_OH-->OH-"]
         duration_ps = len(frames) * self.frame_interval_ps
-        persistence_frames = max(1, round(self.persistence_ps / self.frame_interval_ps))
-        transfers = persistent_transfers(hosts, persistence_frames)
+        transfers = persistent_transfers(hosts, persistence_frames(self.persistence_ps, self.frame_interval_ps))
         max_lag = max(1, round(self.hbond_lifetime_max_ps / self.frame_interval_ps))
         c_i, c_c = hbond_correlations(self._bond_keys, max_lag, origin_stride=max(1, max_lag // 10))
         lag_ps = np.arange(len(c_i)) * self.frame_interval_ps

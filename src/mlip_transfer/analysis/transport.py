@@ -15,7 +15,7 @@ import pandas as pd
 from ase.data import atomic_masses, atomic_numbers
 
 from .. import chemistry
-from .hbonds import hydroxide_defect_trajectories
+from .hbonds import hydroxide_defect_trajectories, persistence_frames
 from .piece import Piece
 
 A2_PER_PS_TO_1E9_M2_PER_S = 10.0  # 1 Å²/ps = 1e-8 m²/s = 10 × 1e-9 m²/s
@@ -171,9 +171,8 @@ class Transport:
         each OH⁻ defect per frame, followed through proton transfers (for the H-bond summary)."""
         positions = self._without_drift({kind: np.concatenate(chunks) for kind, chunks in self._positions.items()})
         counts = np.concatenate(self._hydrogen_counts)
-        persistence_frames = max(1, round(self.persistence_ps / self.frame_interval_ps))
         hydroxide_positions, hosts = hydroxide_defect_trajectories(
-            positions["O"], counts, self.box_A, persistence_frames
+            positions["O"], counts, self.box_A, persistence_frames(self.persistence_ps, self.frame_interval_ps)
         )
         n_hydroxide = (counts == 1).sum(axis=1)
         mismatch = float(np.mean(n_hydroxide != n_hydroxide[0]))
