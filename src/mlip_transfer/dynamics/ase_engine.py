@@ -22,7 +22,7 @@ from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..files import partial_path
-from ..geometry import minimum_image
+from ..geometry import closest_pair
 from ..limits import SanityLimits
 from ..units import fs_to_ps
 from . import trajectory
@@ -75,12 +75,10 @@ def check_frame(atoms: Atoms, step: int, limits: SanityLimits) -> None:
         raise MDError(
             f"step {step}: temperature {temperature:.0f} K exceeds md.max_temperature_K = {limits.max_temperature_K}"
         )
-    delta = minimum_image(atoms.positions[:, None, :] - atoms.positions[None, :, :], atoms.cell.lengths())
-    distances = np.linalg.norm(delta, axis=-1)[np.triu_indices(len(atoms), 1)]
-    if distances.min() < limits.min_distance_A:
+    closest, _, _ = closest_pair(atoms.positions, atoms.cell.lengths())
+    if closest < limits.min_distance_A:
         raise MDError(
-            f"step {step}: two atoms are {distances.min():.2f} Å apart, "
-            f"below md.min_distance_A = {limits.min_distance_A}"
+            f"step {step}: two atoms are {closest:.2f} Å apart, below md.min_distance_A = {limits.min_distance_A}"
         )
 
 
