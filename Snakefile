@@ -52,6 +52,11 @@ include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/md.smk"
 
 
+if STUDY.repair.repairs:
+
+    include: "workflow/rules/repair.smk"
+
+
 if MD_REFERENCE_RUNS:
 
     include: "workflow/rules/md_reference.smk"

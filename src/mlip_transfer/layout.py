@@ -19,6 +19,9 @@ results/<run_name>/
   md/<model>/<system>.h5                     an MD replica
   md_reference/<model>/<system>/*.extxyz     its frames relabelled with the reference method
   analysis/<source>/<system>/*.csv           the analysis of one trajectory
+  repair/pools/<base>/<target>/*             frames a repair chooses from, and its committee's disagreement
+  repair/models/<model>/*                    a repaired model's chosen frames and training frames
+  repair/curves.csv, summary.csv, …          repair curves: error against frames at the target
   matrix/, cost/, tables/, figures/          the study's tables and figures
   logs/<rule>/…, benchmarks/<rule>/…         one per job
   manifest.json                              what the run was made from
@@ -152,7 +155,7 @@ class Layout:
         return self._path("tables", f"{name}.csv")
 
     def figure(self, section: str, name: str) -> list[str]:
-        """A figure in every format (``section``: matrix, cost or figures)."""
+        """A figure in every format (``section``: matrix, cost, repair or figures)."""
         return [self._path(section, f"{name}.{fmt}") for fmt in FIGURE_FORMATS]
 
     # --- MD, its reference labels and the analysis ---------------------------------------------------
@@ -173,6 +176,27 @@ class Layout:
 
     def stability(self, model: str, system: str) -> str:
         return self.analysis_table(model, system, "stability")
+
+    # --- repairs -------------------------------------------------------------------------------------
+
+    def repair_md_pool(self, base: str, target: str) -> str:
+        """The frames of the base's own MD at the target after equilibration (an active-learning round's pool)."""
+        return self._path("repair", "pools", base, target, "md.extxyz")
+
+    def repair_pool(self, base: str, target: str, source: str) -> str:
+        """Per frame of a pool: step, time and the base's committee disagreement."""
+        return self._path("repair", "pools", base, target, f"{source}.csv")
+
+    def repair_frames(self, model: str, name: str) -> str:
+        """A repaired model's ``selected`` frames, their ``labelled`` copy (MD pools) or its ``train`` frames."""
+        return self._path("repair", "models", model, f"{name}.extxyz")
+
+    def repair_selection(self, model: str) -> str:
+        """The pool frames a repaired model was given, with their time and committee disagreement."""
+        return self._path("repair", "models", model, "selected.csv")
+
+    def repair_table(self, name: str) -> str:
+        return self._path("repair", f"{name}.csv")
 
 
 # --- a job's inputs named by run id ------------------------------------------------------------------

@@ -3,6 +3,9 @@
 - **Models**: ``foundation``; ``ft_<label>``, the fine-tune of one concentration; a multi-concentration
   model's own name. A trained model may carry one suffix: ``.seed<n>`` for a committee member (the same
   model trained with another seed) or ``.frames<n>`` for a learning-curve point (the first n training frames).
+- **Repaired models** (``repair``): ``rp_<base>_at_<target>_<selection><n>``, the base model's fine-tune
+  continued on n frames of the target concentration chosen by ``selection`` (``even``, ``random``,
+  ``committee``; ``md_even``, ``md_committee`` from the base's own MD); ``.seed<n>`` as for any trained model.
 - **Systems** (an AIMD run): a concentration's label, its independent test AIMD ``<label>.test``, the
   pretraining box of a demo foundation model. An MD replica of a concentration is ``<label>.r<k>``.
 - **Test sets**: a concentration's label (its test set, whichever frames it is), or ``<label>.block``, the
@@ -80,6 +83,19 @@ def without_seed(name: str) -> str:
     included, unchanged."""
     parsed = ModelName.parse(name)
     return str(ModelName(parsed.model, frames=parsed.frames))
+
+
+REPAIR_PREFIX = "rp_"
+
+
+def repaired(base: str, target: str, selection: str, frames: int) -> str:
+    """A base model continued on ``frames`` frames of the ``target`` concentration picked by ``selection``."""
+    return f"{REPAIR_PREFIX}{base}_at_{target}_{selection}{frames}"
+
+
+def could_be_repaired(name: str) -> bool:
+    """Whether a name has the form of a repaired model's (and so is not free for another model)."""
+    return name.startswith(REPAIR_PREFIX)
 
 
 def test_trajectory(label: str) -> str:

@@ -27,7 +27,7 @@ import yaml
 from .cluster import job_resources, requested_cores, requested_gpus
 from .study import Study
 
-STAGES = ("aimd", "imported", "datasets", "training", "evaluation", "md", "md_reference", "analysis")
+STAGES = ("aimd", "imported", "datasets", "training", "evaluation", "md", "md_reference", "analysis", "repair")
 COLUMNS = ("stage", "jobs", "slurm_jobs", "cpu_core_hours_requested", "gpu_hours_requested")
 
 
@@ -84,7 +84,7 @@ class Bundling:
 
 def study_rules(study: Study, config: Mapping) -> list[PlannedRule]:
     """Every rule of the workflow with the jobs a study from scratch runs (those the default target needs)."""
-    ref, models, md = study.reference, study.models, study.md
+    ref, models, md, repair = study.reference, study.models, study.md, study.repair
     cp2k_threads = config["cp2k"]["threads"] if ref.cp2k else 1
     training_threads = (config["training"] or {}).get("threads", 1)
     ase = config["md"]["engine"] == "ase"
@@ -92,7 +92,10 @@ def study_rules(study: Study, config: Mapping) -> list[PlannedRule]:
     computed = [{"system": s} for s in ref.computed_systems]
     split = [label for label in ref.concentrations if models.trains or ref.test_set_source(label)[1] == "block"]
     budgets = [models.variant(m) for m in models.frame_budget_models]
-    evaluated = [*((m, t) for m in models.evaluated_models for t in ref.concentrations), *models.in_trajectory_runs()]
+    judged = [*models.evaluated_models, *repair.members]
+    evaluated = [*((m, t) for m in judged for t in ref.concentrations), *models.in_trajectory_runs()]
+    repaired = [{"model": m} for m in repair.models_repaired]
+    from_md = [{"model": m} for m, r in repair.repairs.items() if r.source == "md"]
     labelled = [{"model": m, "system": s} for m, s in md.reference_runs]
 
     def rule(name: str, stage: str, kind: str | None, jobs: Sequence[Mapping[str, str]], threads: int = 1):
@@ -150,7 +153,7 @@ def study_rules(study: Study, config: Mapping) -> list[PlannedRule]:
         rule("transfer_views", "evaluation", None, one),
         rule("learning_curves", "evaluation", None, one if budgets else []),
         rule("study_cost", "evaluation", None, one),
-        rule("committee_disagreement", "evaluation", None, one if len(models.seeds) > 1 else []),
+        rule("committee_disagreement", "evaluation", None, one if models.has_committees else []),
         rule("parity_plot", "evaluation", "analysis", [{"model": m} for m in models.models]),
         rule(
             "run_md" if ase else "run_md_batch",
@@ -182,6 +185,18 @@ def study_rules(study: Study, config: Mapping) -> list[PlannedRule]:
         ),
         rule("md_stability", "analysis", "analysis", [{"model": m, "system": s} for m, s in md.runs]),
         rule("summarise_analysis", "analysis", None, one),
+        rule("repair_md_pool", "repair", None, [{"base": b, "target": t} for b, t in repair.md_pools]),
+        rule(
+            "pool_disagreement",
+            "repair",
+            "evaluation",
+            [{"base": b, "target": t, "source": s} for b, t, s in repair.committee_pools],
+        ),
+        rule("select_repair_frames", "repair", None, repaired),
+        rule("label_repair_frames", "repair", "cp2k", from_md, cp2k_threads),
+        rule("repair_training_frames", "repair", None, repaired),
+        rule("repair_fine_tune", "repair", "training", [{"model": m} for m in repair.members], training_threads),
+        rule("repair_curves", "repair", None, one if repaired else []),
     ]
 
 

@@ -198,12 +198,55 @@ def learning_curves(table: pd.DataFrame, molarities: Mapping[str, float], paths:
     save(fig, paths)
 
 
+def repair_curves(
+    curves: pd.DataFrame, summary: pd.DataFrame, homes: Mapping[str, Sequence[str]], paths: Paths
+) -> None:
+    """Per (base, target): force RMSE at the target (left) and at the base's home (right) against the new
+    frames, one line per selection with its 95 % intervals (hollow markers: too few test blocks for a
+    reliable interval), the base (n = 0) and the target's own fine-tune as reference lines."""
+    pairs = list(dict.fromkeys(zip(curves["base"], curves["target"], strict=True)))
+    fig, axes = plt.subplots(len(pairs), 2, figsize=(9.5, 3.6 * len(pairs)), squeeze=False)
+    for row, (base, target) in zip(axes, pairs, strict=True):
+        pair = curves[(curves["base"] == base) & (curves["target"] == target)]
+        own = summary[(summary["base"] == base) & (summary["target"] == target)].iloc[0]
+        home = list(homes.get(base, []))
+        for ax, tests, title in (
+            (row[0], [target], f"at the target {target}"),
+            (row[1], home, f"at home {' '.join(home)}"),
+        ):
+            if not tests:
+                ax.set_axis_off()
+                ax.text(0.5, 0.5, f"{base} has no home test set", ha="center", transform=ax.transAxes)
+                continue
+            shown = pair[pair["test_concentration"] == tests[0]]
+            for selection, points in shown.groupby("selection", sort=False):
+                points = points.sort_values("n_frames")
+                y = points["force_rmse_meV_per_A"].to_numpy()
+                yerr = [y - points["force_rmse_ci_low_meV_per_A"], points["force_rmse_ci_high_meV_per_A"] - y]
+                _flagged_series(ax, points["n_frames"], y, points["uncertainty_reliable"], np.abs(yerr), selection)
+            base_rmse = shown.loc[shown["n_frames"] == 0, "force_rmse_meV_per_A"]
+            if len(base_rmse):
+                ax.axhline(base_rmse.iloc[0], color="grey", ls=":", label=f"{base} (base)")
+            goal = own["own_force_rmse_meV_per_A"]
+            if tests[0] == target and np.isfinite(goal):
+                ax.axhline(goal, color="k", ls="--", label=f"{own['own_model']} (own)")
+                ax.axhspan(goal, goal * (1 + own["within_percent"] / 100), color="k", alpha=0.08, lw=0)
+            ax.set_title(f"{base} {title}", fontsize=9)
+            ax.set_xlabel("new frames at the target (0: the base)")
+            ax.set_ylabel("force RMSE (meV/Å)")
+            ax.legend(fontsize=7)
+    if not curves["uncertainty_reliable"].astype(bool).all():
+        fig.text(0.01, -0.06 / len(pairs), f"hollow: fewer than {MIN_RELIABLE_BLOCKS} independent blocks of test "
+                 "frames, the interval is not reliable", fontsize=7)  # fmt: skip
+    save(fig, paths)
+
+
 def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
     """Mean force RMSE over all test sets (± its uncertainty) of every model against what it cost: the AIMD
     core-hours charged for its training data (left; :mod:`.cost`'s rule) and the hours of its fine-tunes
     (right)."""
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8), sharey=True)
-    markers = {"foundation": "^", "single": "o", "multi": "s", "budget": "x"}
+    markers = {"foundation": "^", "single": "o", "multi": "s", "budget": "x", "repair": "+"}
     for ax, column, label in (
         (axes[0], "aimd_core_h", "AIMD core-hours charged for its training frames"),
         (axes[1], "training_wall_h", "fine-tuning wall hours (all seeds)"),
@@ -217,7 +260,7 @@ def cost_accuracy(table: pd.DataFrame, paths: Paths) -> None:
                         textcoords="offset points")  # fmt: skip
         ax.set_xlabel(label)
     axes[0].set_ylabel("mean force RMSE over all test sets (meV/Å)")
-    axes[0].set_title("▲ foundation, ● one concentration, ■ several, × fewer training frames", fontsize=8)
+    axes[0].set_title("▲ foundation, ● one concentration, ■ several, × fewer training frames, + repaired", fontsize=8)
     external = table.loc[table["kind"] == "external", "model"]
     if len(external):
         fig.text(0.01, -0.02, f"not shown (trained elsewhere, cost not known): {', '.join(external)}", fontsize=7)

@@ -7,7 +7,9 @@ are derived from the config, with the settings each of its jobs depends on.
   fine-tunes, committees, learning curves and the runs that evaluate them;
 - :attr:`Study.md` (:class:`~mlip_transfer.dynamics.catalogue.MDCatalogue`): MD replicas and their
   reference-method labels;
-- :attr:`Study.analysis` (:class:`~mlip_transfer.analysis.catalogue.AnalysisCatalogue`): analysed trajectories.
+- :attr:`Study.analysis` (:class:`~mlip_transfer.analysis.catalogue.AnalysisCatalogue`): analysed trajectories;
+- :attr:`Study.repair` (:class:`~mlip_transfer.repair.catalogue.RepairCatalogue`): repair fine-tunes and the
+  pools their frames are chosen from.
 
 The workflow (``workflow/rules/common.smk``) and the config checks (:mod:`mlip_transfer.validation`) both
 read the study from here. Settings are rule params (:mod:`mlip_transfer.settings`); how a job runs is not
@@ -24,6 +26,7 @@ from .chemistry import Hydroxide
 from .dynamics.catalogue import MDCatalogue
 from .models.catalogue import ModelCatalogue
 from .reference.systems import ReferenceCatalogue
+from .repair.catalogue import RepairCatalogue
 
 
 class Study:
@@ -35,3 +38,4 @@ class Study:
         self.models = ModelCatalogue(config, self.reference)
         self.md = MDCatalogue(config, self.reference)
         self.analysis = AnalysisCatalogue(config, self.reference, self.md)
+        self.repair = RepairCatalogue(config, self.reference, self.models, self.md)

@@ -51,7 +51,7 @@ def check_config(config: Mapping) -> None:
         raise ConfigError(str(error)) from error
     checks = (
         *(_systems, _cp2k, _reference_energies, _test_trajectory, _split, _training, _models, _external_models),
-        *(_md, _analysis, _frame_checks),
+        *(_md, _analysis, _frame_checks, _repair),
     )
     for check in checks:
         check(config, study)
@@ -272,6 +272,7 @@ def _models(config: Mapping, study: Study) -> None:
         if (
             model["name"] in (names.FOUNDATION, names.AIMD_SOURCE)
             or names.ModelName.parse(model["name"]).concentration is not None
+            or names.could_be_repaired(model["name"])
         ):
             _fail(
                 f"{key}.name",
@@ -280,6 +281,12 @@ def _models(config: Mapping, study: Study) -> None:
         unknown = sorted(set(model["concentrations"]) - labels)
         if unknown:
             _fail(f"{key}.concentrations", f"unknown concentration labels {unknown}; labels are {sorted(labels)}")
+    committees = (config["training"] or {}).get("committee_models") or []
+    unknown = sorted(set(committees) - set(study.models.trained_models))
+    if unknown:
+        _fail(
+            "training.committee_models", f"unknown models {unknown}; trained models are {study.models.trained_models}"
+        )
 
 
 def _reference_energies(config: Mapping, study: Study) -> None:
@@ -298,7 +305,7 @@ def _external_models(config: Mapping, study: Study) -> None:
     taken = [names.FOUNDATION, names.AIMD_SOURCE, *study.models.trained_models]
     for i, model in enumerate(config["external_models"]):
         key, name = f"external_models[{i}]", model["name"]
-        if name in taken or names.ModelName.parse(name).concentration is not None:
+        if name in taken or names.ModelName.parse(name).concentration is not None or names.could_be_repaired(name):
             _fail(f"{key}.name", f"{name!r} is already the name of a model of this study, or could be one")
         taken.append(name)
         unknown = sorted(set(model["training_concentrations"]) - set(study.reference.concentrations))
@@ -404,3 +411,66 @@ def _aimd_ps(config: Mapping, study: Study, label: str) -> float:
         return system.header.interval_ps * (system.header.frames - 1)
     aimd = config["cp2k"]["aimd"]
     return fs_to_ps((aimd["steps"] - aimd["equilibration_steps"]) * aimd["timestep_fs"])
+
+
+def _repair(config: Mapping, study: Study) -> None:
+    """Each repair: a known base and target, budgets its pool can give, a committee where its selection needs
+    one, frames to replay where the base's are not the study's, and CP2K and the base's MD for a round from it."""
+    models, seen = study.models, set()
+    for i, entry in enumerate(config["repair"]):
+        key, base, target = f"repair[{i}]", entry["base"], entry["target"]
+        if config["training"] is None:
+            _fail(key, "a repair fine-tune takes the study's training settings (precision, protocol): give training")
+        if base not in models.models:
+            _fail(f"{key}.base", f"unknown model {base!r}; models are {models.models}")
+        if target not in study.reference.concentrations:
+            _fail(
+                f"{key}.target",
+                f"unknown concentration label {target!r}; labels are {list(study.reference.concentrations)}",
+            )
+        if target in models.training_map().get(base, []):
+            _fail(
+                f"{key}.target",
+                f"{target} is where {base} was trained: a repair is for a concentration it transfers to",
+            )
+        if (base, target) in seen:
+            _fail(key, f"a second repair of {base} at {target}: give both budgets and selections in one entry")
+        seen.add((base, target))
+        pool = study.reference.split_sizes(target)["train"]
+        if max(entry["frames"]) > pool:
+            _fail(f"{key}.frames", f"{max(entry['frames'])} frames asked of the {pool} of {target}'s training block")
+        has_committee = len(models.members_of(base)) > 1 if base in models.trained_models else False
+        wants_committee = "committee" in entry["selection"] or entry["md_round"]
+        if wants_committee and not has_committee:
+            _fail(
+                f"{key}.selection" if "committee" in entry["selection"] else f"{key}.md_round",
+                f"committee disagreement needs {base} trained with two or more seeds (training.seeds"
+                + (
+                    ", and in training.committee_models)"
+                    if base in models.trained_models
+                    else "; it is not trained here)"
+                ),
+            )
+        trained_here = base in models.trained_models or (base == names.FOUNDATION and study.reference.pretrain)
+        if entry["replay"] and not trained_here and not entry["replay_file"]:
+            _fail(
+                f"{key}.replay_file",
+                f"{base} was not trained here: name the frames of its training to replay, or set replay: 0",
+            )
+        if entry["replay_file"] and trained_here:
+            _fail(f"{key}.replay_file", f"{base} was trained here and replays its own training block")
+        if entry["md_round"]:
+            _md_round(config, study, key, base, target, entry["md_round"]["frames"])
+
+
+def _md_round(config: Mapping, study: Study, key: str, base: str, target: str, frames: int) -> None:
+    if not config["cp2k"]:
+        _fail(
+            f"{key}.md_round",
+            "labels the base's MD frames with the reference method, and cp2k is null (no method configured)",
+        )
+    if base not in config["md"]["models"] or target not in config["md"]["concentrations"]:
+        _fail(f"{key}.md_round", f"draws from {base}'s own MD at {target}: add them to md.models and md.concentrations")
+    available = study.md.frames_after_equilibration()
+    if frames > available:
+        _fail(f"{key}.md_round.frames", f"{frames} frames asked of the {available} MD frames after equilibration")

@@ -24,6 +24,8 @@ CONCENTRATIONS = list(
     STUDY.reference.concentrations
 )  # also the names of their test sets
 MODELS = STUDY.models.models
+# every model judged on every test set: the study's (all seeds, learning-curve points) and the repaired ones
+EVALUATED_MODELS = [*STUDY.models.evaluated_models, *STUDY.repair.members]
 MD_RUNS = STUDY.md.runs  # (model, "<label>.r<k>"): every replica of every MD run
 MD_REFERENCE_RUNS = (
     STUDY.md.reference_runs
@@ -196,6 +198,13 @@ def cost_benchmarks():
                 for m in STUDY.models.all_fine_tunes
             },
         ),
+        **named(
+            "training",
+            {
+                m: bench("repair_fine_tune", "model").format(model=m)
+                for m in STUDY.repair.members
+            },
+        ),
     }
 
 
@@ -252,8 +261,9 @@ def figures(section, names, category, caption=None):
 def final_outputs():
     """Everything a finished study shows: the outputs of its summary rules (called once all rules exist)."""
     optional = [
-        (rules.committee_disagreement, len(STUDY.models.seeds) > 1),
+        (rules.committee_disagreement, STUDY.models.has_committees),
         (rules.learning_curves, bool(STUDY.models.frame_budget_models)),
+        *([(rules.repair_curves, True)] if STUDY.repair.repairs else []),
     ]
     return [
         *rules.transferability_matrix.output,
@@ -282,3 +292,66 @@ def concentration_outputs(label):
             for m, c in [*own_md, (names.AIMD_SOURCE, label)]
         ],
     ]
+
+
+# --- repairs (workflow/rules/repair.smk) ---------------------------------------------------------------
+
+
+def repair_pool_frames(base, target, source):
+    """The frames a repair chooses from: the target's training block, or the base's own MD there."""
+    if source == "md":
+        return LAYOUT.repair_md_pool(base, target)
+    return LAYOUT.split(target, "train")
+
+
+def repair_committee(wildcards):
+    """The pool's frames and the base's committee (every seed's fine-tune), named by member."""
+    members = STUDY.models.members_of(wildcards.base)
+    return {
+        "pool": repair_pool_frames(wildcards.base, wildcards.target, wildcards.source),
+        **named("member", {m: LAYOUT.model(m) for m in members}),
+    }
+
+
+def repair_selection_inputs(wildcards):
+    """A repair's pool, its committee disagreement where the base has a committee, and the target's test
+    frames (a picked frame that is one is refused)."""
+    repair = STUDY.repair.of(wildcards.model)
+    tests = [
+        test_set_file(Namespace(test_set=t))
+        for t in [*CONCENTRATIONS, *STUDY.reference.in_trajectory_test_sets]
+        if names.test_set_concentration(t)[0] == repair.target
+    ]
+    pool = {"pool": repair_pool_frames(*repair.pool), "tests": tests}
+    if repair.pool in STUDY.repair.committee_pools:
+        pool["disagreement"] = LAYOUT.repair_pool(*repair.pool)
+    return pool
+
+
+def base_training_frames(repair):
+    """The frames a repair replays: its base's own training block (a fine-tune, a multi-concentration model,
+    a foundation model pretrained here), else the file its entry names (an external base).
+    """
+    base = repair.base
+    if base in STUDY.models.fine_tuned:
+        return LAYOUT.split(STUDY.models.fine_tuned[base], "train")
+    if base in STUDY.models.multi_models:
+        return LAYOUT.multi_concentration_split(base, "train")
+    if base == names.FOUNDATION and STUDY.reference.pretrain:
+        return LAYOUT.split(STUDY.reference.pretrain.label, "train")
+    return repair.replay_file
+
+
+def repair_training_inputs(wildcards):
+    """A repair's new frames (labelled with the reference method) and, with replay, its base's frames."""
+    repair = STUDY.repair.of(wildcards.model)
+    new = "labelled" if repair.source == "md" else "selected"
+    replay = {"replay": base_training_frames(repair)} if repair.replay_frames else {}
+    return {"new": LAYOUT.repair_frames(repair.name, new), **replay}
+
+
+def repair_fine_tune_inputs(wildcards):
+    """A repair fine-tune (any seed) starts from its base's weights on its repair's training frames."""
+    repair = STUDY.repair.of(wildcards.model)
+    frames = LAYOUT.repair_frames(repair.name, "train")
+    return {"train": frames, "valid": frames, "foundation": LAYOUT.model(repair.base)}

@@ -38,12 +38,8 @@ rule evaluate_model:
 # Every model (all seeds, learning-curve points) on every test set: seed means, block-bootstrap replicates.
 rule transferability_matrix:
     input:
-        **evaluations(
-            every_model_on_every_test_set(STUDY.models.evaluated_models), "errors"
-        ),
-        **evaluations(
-            every_model_on_every_test_set(STUDY.models.evaluated_models), "frames"
-        ),
+        **evaluations(every_model_on_every_test_set(EVALUATED_MODELS), "errors"),
+        **evaluations(every_model_on_every_test_set(EVALUATED_MODELS), "frames"),
     output:
         **figures(
             "matrix",
@@ -61,7 +57,11 @@ rule transferability_matrix:
     conda:
         "../../envs/analysis.yaml"
     params:
-        models=[*MODELS, *STUDY.models.frame_budget_models],
+        models=[
+            *MODELS,
+            *STUDY.models.frame_budget_models,
+            *STUDY.repair.models_repaired,
+        ],
         matrix_models=MODELS,
         concentrations=STUDY.reference.concentration_table(),
         independent_test_sets=bool(STUDY.reference.test_trajectories),
@@ -115,6 +115,7 @@ rule transfer_views:
         molarities=STUDY.reference.molarities(),
         training=STUDY.models.training_map(),
         external=list(STUDY.models.external),
+        repaired=STUDY.repair.training_map(),
     script:
         "../scripts/transfer_views.py"
 
@@ -168,7 +169,8 @@ rule study_cost:
     params:
         systems=STUDY.reference.cost_systems(),
         frames_used={
-            m: STUDY.models.frames_used(m) for m in STUDY.models.all_fine_tunes
+            **{m: STUDY.models.frames_used(m) for m in STUDY.models.all_fine_tunes},
+            **STUDY.repair.frames_used(),
         },
         launch=LAUNCH.cost,
     script:

@@ -16,7 +16,9 @@ home = transfer.home_models(errors.tests, params.training)
 views = {
     "relative": transfer.relative_to_home(matrix, home),
     "distance": transfer.error_versus_distance(table, params.training, params.molarities),
-    "summary": transfer.transfer_summary(errors, params.training, params.external),
+    "summary": transfer.transfer_summary(
+        errors, {**params.training, **params.repaired}, params.external, repaired=list(params.repaired)
+    ),
 }
 advice = transfer.recommendation(errors, views["summary"], params.molarities)
 views["recommendation"] = pd.DataFrame([advice])

@@ -77,6 +77,10 @@ class MDCatalogue:
         """Leading frames of every MD trajectory that are equilibration (analysis.equilibration_ps)."""
         return round(self.config["analysis"]["equilibration_ps"] / self.frame_interval_ps)
 
+    def frames_after_equilibration(self) -> int:
+        """Frames of every MD trajectory after its equilibration (it writes step 0 and every write_interval-th)."""
+        return self.md["steps"] // self.md["write_interval"] + 1 - self.equilibration_frames()
+
     def reference_chunk(self, chunk: int) -> list[int]:
         """The selected MD frames one reference-labelling job computes (indices into the run's selection)."""
         start = chunk * self.labelling["frames_per_job"]

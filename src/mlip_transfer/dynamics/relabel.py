@@ -21,16 +21,19 @@ from ase.io import read
 from ..files import write_frames
 from ..reference import cp2k, cp2k_output
 from ..reference.frames import cp2k_frames
+from ..units import FS_PER_PS
 from . import trajectory
 
 PROJECT = "single_point"
 
 
-def select_frames(trajectory_path: str | os.PathLike, n_frames: int, skip_frames: int) -> list[Atoms]:
-    """``n_frames`` frames of an MD trajectory spread evenly over what follows its first ``skip_frames``
-    (equilibration), each with its cell and its MD step in ``info["md_step"]`` (wrapped into the box)."""
+def select_frames(trajectory_path: str | os.PathLike, n_frames: int | None, skip_frames: int) -> list[Atoms]:
+    """``n_frames`` frames (None: all) of an MD trajectory spread evenly over what follows its first
+    ``skip_frames`` (equilibration), each with its cell, its MD step in ``info["md_step"]`` and its time in
+    ``info["time_fs"]`` (wrapped into the box)."""
     frames = trajectory.read(trajectory_path)
     available = np.arange(skip_frames, len(frames.steps))
+    n_frames = len(available) if n_frames is None else n_frames
     if len(available) < n_frames:
         raise ValueError(
             f"{trajectory_path}: {len(available)} frames after {skip_frames} of equilibration, {n_frames} asked for"
@@ -41,6 +44,7 @@ def select_frames(trajectory_path: str | os.PathLike, n_frames: int, skip_frames
         atoms = Atoms(numbers=frames.species, positions=frames.positions_A[i], cell=frames.box_edges_A, pbc=True)
         atoms.wrap()
         atoms.info["md_step"] = int(frames.steps[i])
+        atoms.info["time_fs"] = float(frames.times_ps[i] * FS_PER_PS)
         selected.append(atoms)
     return selected
 

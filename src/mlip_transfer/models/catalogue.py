@@ -54,8 +54,11 @@ class ModelCatalogue:
         # One fine-tune per seed: the first seed's is the study's model (MD, parity plots); the others, named
         # "<model>.seed<n>", form its committee (uncertainty over initialisation and shuffling).
         self.seeds: list[int] = list(self.training.get("seeds") or [config["seed"]])
+        # training.committee_models: only these are trained with every seed (the others with the first)
+        committees = self.training.get("committee_models")
+        self.committee_models: list[str] = [m for m in self.trained_models if committees is None or m in committees]
         self.committee_members: list[str] = [
-            names.committee_member(model, seed) for model in self.trained_models for seed in self.seeds[1:]
+            names.committee_member(model, seed) for model in self.committee_models for seed in self.seeds[1:]
         ]
         # Learning curves: fine-tunes of selected concentrations on the first n frames of their training blocks.
         budgets = self.training.get("frame_budgets") or {"concentrations": [], "frames": []}
@@ -90,9 +93,19 @@ class ModelCatalogue:
         return [names.fine_tune(label) for label in self.frame_budget_concentrations]
 
     @property
+    def has_committees(self) -> bool:
+        """Whether any model is trained with two or more seeds."""
+        return bool(self.committee_members)
+
+    @property
     def committee_runs(self) -> list[tuple[str, str]]:
-        """(member, test set) of every seed's fine-tune on every concentration's test set."""
-        return [(member, label) for member in self.seeded_fine_tunes for label in self.reference.concentrations]
+        """(member, test set) of every seed's fine-tune of every committee model on every concentration's test set."""
+        return [
+            (member, label)
+            for model in self.committee_models
+            for member in self.members_of(model)
+            for label in self.reference.concentrations
+        ]
 
     def in_trajectory_runs(self) -> list[tuple[str, str]]:
         """(fine-tune or committee member, "<label>.block"): each concentration's fine-tunes on the test block

@@ -271,11 +271,18 @@ def error_versus_distance(
     return rows[[*columns, "distance_mol_per_L", "force_rmse_meV_per_A", "force_rmse_se_meV_per_A"]]
 
 
-def model_kind(model: str, training: Mapping[str, Sequence[str]], external: Collection[str] = ()) -> str:
+def model_kind(
+    model: str,
+    training: Mapping[str, Sequence[str]],
+    external: Collection[str] = (),
+    repaired: Collection[str] = (),
+) -> str:
     if model == FOUNDATION:
         return "foundation"
     if model in external:
         return "external"  # trained elsewhere (external_models)
+    if model in repaired:
+        return "repair"  # a model's fine-tune continued at another concentration (repair)
     if model not in training:
         return "budget"  # a learning-curve fine-tune on a subset of a training split
     return "single" if len(training[model]) == 1 else "multi"
@@ -288,16 +295,19 @@ def is_candidate(kind: str, training_concentrations: Sequence[str]) -> bool:
 
 
 def transfer_summary(
-    errors: ModelErrors, training: Mapping[str, Sequence[str]], external: Collection[str] = ()
+    errors: ModelErrors,
+    training: Mapping[str, Sequence[str]],
+    external: Collection[str] = (),
+    repaired: Collection[str] = (),
 ) -> pd.DataFrame:
     """Per model: force RMSE at home, mean over all test sets, mean ratio to the best candidate
     (:func:`is_candidate`) on each test set, and mean and worst off home, each with its standard error (and
     95 % interval for the two like-for-like statistics); candidates ranked by each.
 
     ``training`` maps each fine-tuned model of the study to its training concentrations (and each external
-    model to the ones declared for it); a learning-curve fine-tune ("<model>.frames<n>", not in it) has its
-    model's home."""
-    kinds = {m: model_kind(m, training, external) for m in errors.models}
+    model to the ones declared for it, each repaired model its base's and its target); a learning-curve
+    fine-tune ("<model>.frames<n>", not in it) has its model's home."""
+    kinds = {m: model_kind(m, training, external, repaired) for m in errors.models}
     candidates = {m for m, k in kinds.items() if is_candidate(k, training.get(m, []))}
     singles = [errors.index(m) for m in errors.models if m in candidates]
     statistics = {  # name: (statistic, unit of its columns)

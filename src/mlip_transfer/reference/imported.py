@@ -409,14 +409,21 @@ class SharedFrames:
     def _digest(positions: np.ndarray) -> bytes:
         return hashlib.sha256((np.round(positions, 2) + 0.0).tobytes()).digest()  # + 0.0: no -0.0
 
-    def check(self, frame: Atoms, where: str) -> None:
+    def find(self, frame: Atoms) -> int | None:
+        """The index of the indexed frame with ``frame``'s positions, or None."""
         digest = self._digest(frame.positions)
-        for k, training in self.index.get(self._key(frame.positions), []):
-            if training == digest:
-                raise ImportedDataError(
-                    f"{where} has the positions of frame {k} of the training frames {self.path}: the test "
-                    "trajectory shares frames with the training one (leakage)"
-                )
+        for k, indexed in self.index.get(self._key(frame.positions), []):
+            if indexed == digest:
+                return k
+        return None
+
+    def check(self, frame: Atoms, where: str) -> None:
+        k = self.find(frame)
+        if k is not None:
+            raise ImportedDataError(
+                f"{where} has the positions of frame {k} of the training frames {self.path}: the test "
+                "trajectory shares frames with the training one (leakage)"
+            )
 
 
 def import_trajectory(
