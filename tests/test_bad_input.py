@@ -239,6 +239,37 @@ CONFIG_CASES = {
         set_path(["analysis", "viscosity_mPa_s"], {"c1": 1.0}),
         "config key 'analysis.viscosity_mPa_s': unknown concentration labels ['c1']",
     ),
+    "repair by committee of a base without one": (
+        set_path(["training", "committee_models"], ["ft_c11_34"]),
+        "config key 'repair[0].selection': committee disagreement needs ft_c3_78 trained with two or more seeds",
+    ),
+    "repair of an unknown model": (
+        set_path(["repair", 0, "base"], "ft_c5"),
+        "config key 'repair[0].base': unknown model 'ft_c5'",
+    ),
+    "repair at the base's own concentration": (
+        set_path(["repair", 0, "target"], "c3_78"),
+        "config key 'repair[0].target': c3_78 is where ft_c3_78 was trained",
+    ),
+    "repair budget beyond the target's training block": (
+        set_path(["repair", 0, "frames"], [2, 40]),
+        "config key 'repair[0].frames': 40 frames asked of the 16 of c11_34's training block",
+    ),
+    "active-learning round without the base's MD there": (
+        set_path(["md", "models"], ["ft_c11_34"]),
+        "config key 'repair[0].md_round': draws from ft_c3_78's own MD at c11_34: add them to md.models",
+    ),
+    "external base replaying frames nobody named": (
+        lambda config: config.update(
+            external_models=[{"name": "theirs", "file": "theirs.model", "source": "a collaborator"}],
+            repair=[{"base": "theirs", "target": "c11_34", "frames": [2], "selection": ["even"]}],
+        ),
+        "config key 'repair[0].replay_file': theirs was not trained here: name the frames of its training",
+    ),
+    "a model named like a repaired one": (
+        set_path(["training", "multi_concentration_models", 0, "name"], "rp_mine"),
+        "collides with the names",
+    ),
 }
 
 

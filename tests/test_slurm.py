@@ -38,6 +38,8 @@ LOCAL_NODE = {
     "training": {"seeds": [11], "frame_budgets": None, "multi_concentration_models": []},
     "md": {"replicas": 1},
     "md_reference": {"frames": 4, "frames_per_job": 4, "within_percent": 50},
+    # one repair point: its fine-tune and its bundle of evaluations as SLURM jobs
+    "repair": [{"base": "ft_c3_78", "target": "c11_34", "frames": [2], "selection": ["even"]}],
 }
 
 
@@ -121,11 +123,11 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, foundation, tm
     assert [state.split()[-1] for state in jobs.values()].count("CANCELLED") == 1
     assert not any(state.endswith("FAILED") for state in jobs.values())  # the kill was the only retry
     # every job of a non-local rule ran as a SLURM job, once: 3 atoms, 2 relaxations, 4 AIMD segments, 2 frame
-    # extractions and 2 splits, 2 fine-tunes, 1 MD, 1 re-labelling, and the short jobs in bundles: one for the 2
-    # evaluations of each of the 3 models, one for the 3 models on the MD's frames
-    assert sum("COMPLETED" in state for state in jobs.values()) == 21
+    # extractions and 2 splits, 2 fine-tunes, 1 repair fine-tune, 1 MD, 1 re-labelling, and the short jobs in
+    # bundles: one for the 2 evaluations of each of the 4 models, one for the 3 models on the MD's frames
+    assert sum("COMPLETED" in state for state in jobs.values()) == 23
     # a bundle asks for its members' runtimes in series (LOCAL_NODE: 20 min each) on one member's memory and CPU
-    for model in ("foundation", "ft_c3_78", "ft_c11_34"):
+    for model in ("foundation", "ft_c3_78", "ft_c11_34", "rp_ft_c3_78_at_c11_34_even2"):
         assert bundle_jobs(cluster, f"evaluate_{model}") == [("COMPLETED", "40:00", "1000M", "1")]
     assert bundle_jobs(cluster, "evaluate_on_md_references") == [("COMPLETED", "1:00:00", "1000M", "1")]
     restart = aimd_file(".", "restart").name
@@ -133,7 +135,7 @@ def test_tiny_config_through_slurm_with_a_segment_killed(cluster, foundation, tm
     steps = [f.info["md_step"] for f in read(run / "frames" / "c3_78.extxyz", ":")]
     assert steps == list(range(4, 31))  # after the equilibration steps, every step once across both segments
     matrix = pd.read_csv(run / "matrix" / "transferability.csv")
-    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34"}
+    assert set(matrix["model"]) == {"foundation", "ft_c3_78", "ft_c11_34", "rp_ft_c3_78_at_c11_34_even2"}
     assert matrix["force_rmse_meV_per_A"].notna().all()
     (own_md,) = pd.read_csv(run / "matrix" / "own_md_errors.csv").itertuples()  # 4 CP2K single points, one job
     assert own_md.model == "ft_c3_78" and own_md.own_md_force_rmse_meV_per_A > 0

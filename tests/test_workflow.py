@@ -30,9 +30,11 @@ from conftest import (
     snakemake_executable,
 )
 from mlip_transfer.dynamics import trajectory
+from mlip_transfer.errors import ConfigError
 from mlip_transfer.files import partial_path, sha256
 from mlip_transfer.reference.cp2k_output import TRAJECTORY_FILES
 from mlip_transfer.reference.frames import ENERGY_KEY, cp2k_frames
+from mlip_transfer.validation import check_config, check_schema
 
 TINY_LABELS = ("c3_78", "c11_34")
 MODELS = ("foundation", "ft_c3_78", "ft_c11_34", "multi_both")  # of the tiny config
@@ -139,13 +141,16 @@ def trace(manifest, path):
 @needs_cp2k
 def test_every_model_and_seed_is_judged_on_every_test_set(tiny_run):
     matrix = tiny_table(tiny_run, "matrix", "transferability.csv")
-    assert set(matrix["model"]) == {*MODELS, *BUDGETS} and set(matrix["test_concentration"]) == set(TINY_LABELS)
+    assert set(matrix["model"]) == {*MODELS, *BUDGETS, *REPAIRED}
+    assert set(matrix["test_concentration"]) == set(TINY_LABELS)
     assert (matrix["force_rmse_meV_per_A"] > 0).all() and matrix["force_rmse_se_meV_per_A"].gt(0).all()
     # two training seeds: every fine-tune's entry is a mean over both, with their spread; one foundation model
     n_seeds = matrix.set_index("model")["n_seeds"]
-    assert (n_seeds[list(MODELS[1:])] == 2).all() and (n_seeds[["foundation", *BUDGETS]] == 1).all()
+    assert (n_seeds[list(MODELS[1:])] == 2).all() and (n_seeds[["foundation", *BUDGETS, *REPAIRED]] == 1).all()
     assert (matrix.loc[matrix["model"].isin(MODELS[1:]), "force_rmse_sd_meV_per_A"] > 0).all()
-    assert set(tiny_table(tiny_run, "matrix", "errors_per_seed.csv")["model"]) == {*MODELS, *COMMITTEE, *BUDGETS}
+    assert set(tiny_table(tiny_run, "matrix", "errors_per_seed.csv")["model"]) == {
+        *MODELS, *COMMITTEE, *BUDGETS, *REPAIRED
+    }  # fmt: skip
     for name in ("force_rmse_meV_per_A.png", "force_rmse_meV_per_A.pdf", "energy_rmse_offset_free_meV_per_atom.png"):
         assert (tiny_run / "results" / "tiny" / "matrix" / name).stat().st_size > 5000
 
@@ -201,6 +206,64 @@ def test_learning_curves_put_each_subset_at_its_frames(tiny_run):
     curves = tiny_table(tiny_run, "matrix", "learning_curves.csv")
     assert set(curves["test_concentration"]) == set(TINY_LABELS)
     assert sorted(set(curves["training_frames"])) == [4, 8, 17]  # 17: all of the training block
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_repairs_continue_their_base_and_are_judged_like_every_model(tiny_run):
+    run = tiny_run / "results" / "tiny"
+    summary = tiny_table(tiny_run, "matrix", "transfer_summary.csv").set_index("model")
+    assert (summary.loc[list(REPAIRED), "kind"] == "repair").all()
+    curves = tiny_table(tiny_run, "repair", "curves.csv")
+    assert set(curves["selection"]) == {"even", "committee", "md_even", "md_committee"}
+    assert set(curves["test_concentration"]) == set(TINY_LABELS)  # judged on every test set
+    even = curves.query("selection == 'even' and test_concentration == 'c11_34'")
+    assert list(even["n_frames"]) == [0, 2, 4]
+    matrix = tiny_table(tiny_run, "matrix", "transferability.csv").set_index(["model", "test_concentration"])
+    assert even["force_rmse_meV_per_A"].iloc[0] == matrix.loc[("ft_c3_78", "c11_34"), "force_rmse_meV_per_A"]
+    assert (curves["force_rmse_ci_low_meV_per_A"] <= curves["force_rmse_meV_per_A"]).all()
+    assert (curves["force_rmse_meV_per_A"] <= curves["force_rmse_ci_high_meV_per_A"]).all()
+    assert curves.query("n_frames > 0")["reference_core_h"].gt(0).all()  # AIMD frames and MD single points
+    # continued from the base's weights, on the new frames and as many of the base's own
+    command = json.loads((run / "models" / "rp_ft_c3_78_at_c11_34_even4_mace_run_train" / "command.json").read_text())
+    assert command[command.index("--foundation_model") + 1] == "results/tiny/models/ft_c3_78.model"
+    train = read(run / "repair" / "models" / "rp_ft_c3_78_at_c11_34_even4" / "train.extxyz", ":")
+    own = read(run / "splits" / "c3_78" / "train.extxyz", ":")
+    assert len(train) == 8 and sum(any(np.allclose(t.positions, o.positions) for o in own) for t in train) == 4
+    verdicts = tiny_table(tiny_run, "repair", "summary.csv").set_index("selection")
+    assert set(verdicts.index) == {"even", "committee", "md_even", "md_committee"}
+    assert np.isfinite(verdicts.loc["committee", "minus_even_meV_per_A"])  # paired, at 4 frames
+    assert verdicts.loc["committee", "statement"].startswith("ft_c3_78 at c11_34 by committee selection")
+    assert (run / "repair" / "curves.png").stat().st_size > 5000
+
+
+@pytest.mark.e2e
+@needs_cp2k
+def test_repair_frames_are_never_test_frames_and_committee_picks_the_largest_disagreement(tiny_run):
+    from mace.calculators import MACECalculator
+
+    run = tiny_run / "results" / "tiny"
+    selected = tiny_table(tiny_run, "repair", "selected_frames.csv")
+    pool = read(run / "splits" / "c11_34" / "train.extxyz", ":")
+    tests = [*read(run / "frames" / "c11_34.test.extxyz", ":"), *read(run / "splits" / "c11_34" / "test.extxyz", ":")]
+    for name in FROM_AIMD:
+        given = read(run / "repair" / "models" / name / "selected.extxyz", ":")
+        rows = selected[selected["selection"] + selected["n_frames"].astype(str) == name.rsplit("_", 1)[-1]]
+        assert [pool[k].info["md_step"] for k in rows["frame"]] == [g.info["md_step"] for g in given]
+        assert not any(np.abs(g.positions - t.positions).max() < 1e-3 for g in given for t in tests)
+    # DP-GEN's max_devi_f recomputed here with MACE's own calculator: per atom the norm of the per-component
+    # standard deviation over the two seeds, its maximum over atoms
+    members = [
+        MACECalculator(model_paths=str(run / "models" / f"{m}.model"), device="cpu", default_dtype="float64")
+        for m in ("ft_c3_78", "ft_c3_78.seed12")
+    ]
+    forces = np.array([[m.get_forces(frame) for m in members] for frame in pool])  # frames × members × atoms × 3
+    deviation = np.sqrt(((forces - forces.mean(axis=1, keepdims=True)) ** 2).mean(axis=1).sum(axis=-1)).max(axis=-1)
+    table = tiny_table(tiny_run, "repair", "pools", "ft_c3_78", "c11_34", "aimd.csv")
+    np.testing.assert_allclose(table["committee_disagreement_meV_per_A"], 1000 * deviation, rtol=1e-6)
+    for n in (2, 4):
+        picked = selected.query(f"selection == 'committee' and n_frames == {n}")["frame"]
+        assert set(picked) == set(np.argsort(-deviation)[:n])
 
 
 @pytest.mark.e2e
@@ -316,7 +379,9 @@ EVALUATIONS = {
 FINE_TUNES = {f"fine_tune[model={m}]" for m in MODELS[1:] + COMMITTEE + BUDGETS}
 PARITY = {f"parity_plot[model={m}]" for m in MODELS}
 # the matrix and its views (the own-MD verdicts set each run beside its model's AIMD-test error)
-MATRIX = {"transferability_matrix", "transfer_views", "committee_disagreement", "study_cost", "own_md_errors"}
+MATRIX = {
+    "transferability_matrix", "transfer_views", "committee_disagreement", "study_cost", "own_md_errors", "repair_curves"
+}  # fmt: skip
 
 
 def analyses(source, label):
@@ -336,6 +401,18 @@ def md_run(model, label):
 
 
 OWN_MD = {f"evaluate_on_md_references[model={m}]" for m in MODELS} | {"own_md_errors"}  # every model on them
+# the tiny config's repairs of ft_c3_78 at c11_34: from its training block (2 budgets × 2 selections) and its MD
+FROM_AIMD = [f"rp_ft_c3_78_at_c11_34_{s}{n}" for s in ("even", "committee") for n in (2, 4)]
+FROM_MD = [f"rp_ft_c3_78_at_c11_34_{s}2" for s in ("md_even", "md_committee")]
+REPAIRED = (*FROM_AIMD, *FROM_MD)
+POOLS = {f"pool_disagreement[base=ft_c3_78, target=c11_34, source={s}]" for s in ("aimd", "md")}
+REPAIRS_FROM_SELECTION = {
+    *(f"{rule}[model={m}]" for rule in ("select_repair_frames", "repair_training_frames", "repair_fine_tune")
+      for m in REPAIRED),
+    *(f"label_repair_frames[model={m}]" for m in FROM_MD),
+    *(f"evaluate_model[model={m}, test_set={c}]" for m in REPAIRED for c in TINY_LABELS), "repair_curves",
+}  # fmt: skip
+ALL_REPAIRS = REPAIRS_FROM_SELECTION | POOLS | {"repair_md_pool[base=ft_c3_78, target=c11_34]"}
 MD_AND_ANALYSIS = md_run("ft_c3_78", "c11_34") | OWN_MD
 EDITS = {
     "nothing": (lambda c: None, set()),
@@ -348,7 +425,8 @@ EDITS = {
          "fine_tune[model=ft_c7_61]", "fine_tune[model=ft_c7_61.seed12]", "evaluate_on_md_references[model=ft_c7_61]",
          "analyse_trajectory[source=AIMD, system=c7_61]", "summarise_analysis",
          *MATRIX, *PARITY, "parity_plot[model=ft_c7_61]",
-         *{f"evaluate_model[model={m}, test_set=c7_61]" for m in MODELS + COMMITTEE + BUDGETS}, "learning_curves",
+         *{f"evaluate_model[model={m}, test_set=c7_61]" for m in MODELS + COMMITTEE + BUDGETS + REPAIRED},
+         "learning_curves",
          *{f"evaluate_model[model={m}, test_set={c}]" for m in ("ft_c7_61", "ft_c7_61.seed12")
            for c in (*TINY_LABELS, "c7_61", "c7_61.block")}},
     ),
@@ -376,7 +454,8 @@ EDITS = {
         {*MATRIX, *{f"fine_tune[model={m}.seed13]" for m in MODELS[1:]},
          *{f"resample_committee_frames[model={m}.seed13]" for m in MODELS[1:]},
          *{f"evaluate_model[model={m}.seed13, test_set={c}]" for m in MODELS[1:] for c in TINY_LABELS},
-         *{f"evaluate_model[model=ft_{c}.seed13, test_set={c}.block]" for c in TINY_LABELS}},
+         *{f"evaluate_model[model=ft_{c}.seed13, test_set={c}.block]" for c in TINY_LABELS},
+         *(ALL_REPAIRS - {"repair_md_pool[base=ft_c3_78, target=c11_34]"})},  # a new member of the committee
     ),
     "add a frame budget": (
         lambda c: c["training"]["frame_budgets"]["frames"].append(12),
@@ -387,7 +466,7 @@ EDITS = {
         lambda c: c["test_trajectory"].update(steps=14),
         {*{f"run_aimd[system={c}.test, segment=0]" for c in TINY_LABELS},
          *{f"extract_frames[system={c}.test]" for c in TINY_LABELS}, *(EVALUATIONS - BLOCKS), *PARITY,
-         *MATRIX, "learning_curves"},
+         *MATRIX, "learning_curves", *REPAIRS_FROM_SELECTION},  # each repair's frames checked against them
     ),
     "change the MD fit window": (
         lambda c: c["analysis"].update(diffusion_window_ps=[0.004, 0.012]),
@@ -404,7 +483,7 @@ EDITS = {
         FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, test_set=c3_78]",
                                      "evaluate_model[model=foundation, test_set=c11_34]"})
         | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
-        | MATRIX | {"summarise_analysis", "learning_curves"},
+        | MATRIX | {"summarise_analysis", "learning_curves"} | ALL_REPAIRS,
     ),
     "add an external model": (
         _external_model,
@@ -414,7 +493,7 @@ EDITS = {
     "change the foundation model file": (
         _foundation_file,
         {"provide_foundation_model", *FINE_TUNES, *EVALUATIONS, *PARITY, *MD_AND_ANALYSIS,
-         *MATRIX, "summarise_analysis", "learning_curves"},
+         *MATRIX, "summarise_analysis", "learning_curves", *ALL_REPAIRS},
     ),
 }  # fmt: skip
 
@@ -473,6 +552,8 @@ def imported_tiny_config(tiny_run, workdir):
     )
     config["training"].update(seeds=[11], frame_budgets=None, multi_concentration_models=[])
     config["md"].update(models=[], concentrations=[])
+    # an external base repaired at c11_34 with no replay (nothing of its training is named)
+    config["repair"] = [{"base": "theirs", "target": "c11_34", "frames": [2], "selection": ["even"], "replay": 0}]
     configfile = workdir / "imported.yaml"
     configfile.write_text(yaml.safe_dump(config, sort_keys=False))
     return configfile
@@ -526,6 +607,19 @@ def test_the_tiny_runs_own_aimd_imported_gives_its_matrix_without_cp2k(tiny_run,
     assert "cp2k: null" in manifest["skipped"]["md_reference"] and manifest["cp2k"] is None
     positions = str(aimd_file(tiny_run / "results/tiny/cp2k/aimd/c3_78/segment_0", "positions"))
     assert manifest["imported_files"][positions] == sha256(positions)
+    # an external base repaired on imported frames: a row of the matrix; its frames' cost is not known here
+    assert summary.loc["rp_theirs_at_c11_34_even2", "kind"] == "repair"
+    curves = pd.read_csv(workdir / "results/imported/repair/curves.csv")
+    assert set(curves["n_frames"]) == {0, 2} and curves.query("n_frames > 0")["reference_core_h"].isna().all()
+
+
+def test_an_active_learning_round_needs_the_reference_method(tiny_run, tmp_path, monkeypatch):
+    config = yaml.safe_load(imported_tiny_config(tiny_run, tmp_path).read_text())
+    config["repair"][0]["md_round"] = {"frames": 2}
+    monkeypatch.chdir(tmp_path)  # the config names its files relative to its folder
+    check_schema(config, REPO / "config" / "schema.yaml")
+    with pytest.raises(ConfigError, match=r"repair\[0\]\.md_round': labels the base's MD frames .* cp2k is null"):
+        check_config(config)
 
 
 @pytest.mark.e2e
@@ -579,6 +673,7 @@ def evaluation_only_config(tiny_run, workdir):
     )  # fmt: skip
     config["evaluation"]["default_dtype"] = "float64"  # the tiny run's fine-tunes'
     config["md"].update(models=["theirs"], concentrations=["c11_34"])
+    config["repair"] = []  # a repair fine-tune takes the study's training settings
     configfile = workdir / "evaluation_only.yaml"
     configfile.write_text(yaml.safe_dump(config, sort_keys=False))
     return configfile

@@ -439,6 +439,8 @@ def _repair(config: Mapping, study: Study) -> None:
         pool = study.reference.split_sizes(target)["train"]
         if max(entry["frames"]) > pool:
             _fail(f"{key}.frames", f"{max(entry['frames'])} frames asked of the {pool} of {target}'s training block")
+        if entry["md_round"]:
+            _md_round(config, study, key, base, target, entry["md_round"]["frames"])
         has_committee = len(models.members_of(base)) > 1 if base in models.trained_models else False
         wants_committee = "committee" in entry["selection"] or entry["md_round"]
         if wants_committee and not has_committee:
@@ -459,8 +461,6 @@ def _repair(config: Mapping, study: Study) -> None:
             )
         if entry["replay_file"] and trained_here:
             _fail(f"{key}.replay_file", f"{base} was trained here and replays its own training block")
-        if entry["md_round"]:
-            _md_round(config, study, key, base, target, entry["md_round"]["frames"])
 
 
 def _md_round(config: Mapping, study: Study, key: str, base: str, target: str, frames: int) -> None:

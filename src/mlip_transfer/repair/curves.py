@@ -198,7 +198,7 @@ def statement(row: Mapping, reliable: bool) -> str:
             else:
                 verdict = "is not distinguishable from it"
             head += (
-                f"; against {rival} at {int(row[f'minus_{rival}_n_frames'])} frames it {verdict} "
+                f"; against {rival} at {int(row[f'minus_{rival}_n_frames'])} frames {row['selection']} {verdict} "
                 f"({row[f'minus_{rival}_meV_per_A']:+.1f} meV/Å, 95 % interval {low:+.1f} to {high:+.1f})"
             )
     if "home_change_meV_per_A" in row:
