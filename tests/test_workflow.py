@@ -462,6 +462,14 @@ EDITS = {
         {"frame_budget[system=c3_78, frames=12]", "fine_tune[model=ft_c3_78.frames12]", "learning_curves",
          *MATRIX, *{f"evaluate_model[model=ft_c3_78.frames12, test_set={c}]" for c in TINY_LABELS}},
     ),
+    "add a repair budget": (
+        lambda c: c["repair"][0]["frames"].append(6),
+        {*MATRIX,
+         *(f"{rule}[model=rp_ft_c3_78_at_c11_34_{s}6]" for s in ("even", "committee")
+           for rule in ("select_repair_frames", "repair_training_frames", "repair_fine_tune")),
+         *(f"evaluate_model[model=rp_ft_c3_78_at_c11_34_{s}6, test_set={c}]" for s in ("even", "committee")
+           for c in TINY_LABELS)},
+    ),
     "lengthen the test AIMD": (
         lambda c: c["test_trajectory"].update(steps=14),
         {*{f"run_aimd[system={c}.test, segment=0]" for c in TINY_LABELS},

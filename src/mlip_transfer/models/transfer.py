@@ -128,18 +128,23 @@ class ModelErrors:
         return self.models.index(model)
 
     def estimate(
-        self, statistic: Callable[[np.ndarray], np.ndarray], names: Sequence[str], positive: bool = False
+        self,
+        statistic: Callable[[np.ndarray], np.ndarray],
+        names: Sequence[str],
+        positive: bool = False,
+        tests: Sequence[int] | None = None,
     ) -> pd.DataFrame:
         """Estimate, standard errors and 95 % interval of each output of ``statistic``, a function from
         matrices (…, models, tests) to values (…, len(names)); the interval of a ``positive`` statistic (a mean
         RMSE, a ratio of RMSEs) on the log scale (:func:`~mlip_transfer.models.uncertainty.interval`).
 
         Frame part: its spread over the block-bootstrap replicates, with (fewest blocks of a test set − 1)
-        degrees of freedom; seed part: its spread over seed-noise replicates, with (fewest seeds − 1)."""
+        degrees of freedom (of the test sets ``tests`` where the statistic reads only those; all by default);
+        seed part: its spread over seed-noise replicates, with (fewest seeds − 1)."""
         point = statistic(self.point[None])[0]
         se_frames = statistic(self.point + self.frame_deviations).std(axis=0, ddof=1)
         se_seeds = statistic(self.point + self.seed_deviations).std(axis=0, ddof=1)
-        dof_frames = float(self.n_blocks.min() - 1)
+        dof_frames = float(self.n_blocks[list(range(len(self.tests))) if tests is None else list(tests)].min() - 1)
         seeded = self.n_seeds[self.n_seeds > 1]
         dof_seeds = float(seeded.min() - 1) if len(seeded) else np.inf
         rows = []
@@ -341,9 +346,10 @@ def transfer_summary(
     return table
 
 
-def paired_difference(errors: ModelErrors, statistic, a: str, b: str) -> pd.Series:
-    """Estimate, standard error and 95 % interval of statistic(a) − statistic(b) on the same frames."""
-    return errors.estimate(difference(statistic, errors.index(a), errors.index(b)), [f"{a} - {b}"]).iloc[0]
+def paired_difference(errors: ModelErrors, statistic, a: str, b: str, tests: Sequence[int] | None = None) -> pd.Series:
+    """Estimate, standard error and 95 % interval of statistic(a) − statistic(b) on the same frames (``tests``:
+    the test sets the statistic reads, where not all)."""
+    return errors.estimate(difference(statistic, errors.index(a), errors.index(b)), [f"{a} - {b}"], tests=tests).iloc[0]
 
 
 def recommendation(errors: ModelErrors, summary: pd.DataFrame, molarities: Mapping[str, float]) -> dict:

@@ -101,9 +101,13 @@ def t_quantile(dof: float) -> float:
 
 def combine(se_frames: float, dof_frames: float, se_seeds: float, dof_seeds: float) -> tuple[float, float]:
     """Standard error and Welch–Satterthwaite degrees of freedom of the sum of two independent parts (the
-    test frames' and the training seeds'); a part with zero error or no dof contributes nothing, an unknown
-    (NaN) part makes the sum unknown."""
-    if np.isnan(se_frames) or np.isnan(se_seeds):
+    test frames' and the training seeds'); a part with zero error contributes nothing; an unknown (NaN) part,
+    or one with an error but no degree of freedom (one block of test frames), makes the sum unknown."""
+    if (
+        np.isnan(se_frames)
+        or np.isnan(se_seeds)
+        or any(se > 0 and not dof > 0 for se, dof in ((se_frames, dof_frames), (se_seeds, dof_seeds)))
+    ):
         return np.nan, np.nan
     parts = [(se, dof) for se, dof in ((se_frames, dof_frames), (se_seeds, dof_seeds)) if se > 0 and dof > 0]
     if not parts:

@@ -146,7 +146,7 @@ def summary(
                 "largest_force_rmse_meV_per_A": errors.point[errors.index(largest["name"]), target_column],
             }
             if home:
-                change = paired_difference(errors, mean_over(home), largest["name"], base)
+                change = paired_difference(errors, mean_over(home), largest["name"], base, home)
                 row.update(
                     home_change_meV_per_A=change["estimate"],
                     home_change_ci_low_meV_per_A=change["ci_low"],
@@ -156,7 +156,9 @@ def summary(
                 common = sorted(set(budgets[selection]) & set(budgets.get(rival, {})))
                 if common:
                     n = common[-1]
-                    gap = paired_difference(errors, at_target, budgets[selection][n]["name"], budgets[rival][n]["name"])
+                    gap = paired_difference(
+                        errors, at_target, budgets[selection][n]["name"], budgets[rival][n]["name"], [target_column]
+                    )
                     row.update(
                         {
                             f"minus_{rival}_n_frames": n,
