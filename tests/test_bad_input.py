@@ -253,7 +253,7 @@ CONFIG_CASES = {
     ),
     "repair budget beyond the target's training block": (
         set_path(["repair", 0, "frames"], [2, 40]),
-        "config key 'repair[0].frames': 40 frames asked of the 16 of c11_34's training block",
+        "config key 'repair[0].frames': 40 frames asked of the 17 of c11_34's training block",
     ),
     "active-learning round without the base's MD there": (
         set_path(["md", "models"], ["ft_c11_34"]),

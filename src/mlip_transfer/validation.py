@@ -440,7 +440,7 @@ def _repair(config: Mapping, study: Study) -> None:
         if max(entry["frames"]) > pool:
             _fail(f"{key}.frames", f"{max(entry['frames'])} frames asked of the {pool} of {target}'s training block")
         if entry["md_round"]:
-            _md_round(config, study, key, base, target, entry["md_round"]["frames"])
+            _md_round(config, study, key, base, target, entry["md_round"])
         has_committee = len(models.members_of(base)) > 1 if base in models.trained_models else False
         wants_committee = "committee" in entry["selection"] or entry["md_round"]
         if wants_committee and not has_committee:
@@ -463,7 +463,7 @@ def _repair(config: Mapping, study: Study) -> None:
             _fail(f"{key}.replay_file", f"{base} was trained here and replays its own training block")
 
 
-def _md_round(config: Mapping, study: Study, key: str, base: str, target: str, frames: int) -> None:
+def _md_round(config: Mapping, study: Study, key: str, base: str, target: str, md_round: Mapping) -> None:
     if not config["cp2k"]:
         _fail(
             f"{key}.md_round",
@@ -472,5 +472,8 @@ def _md_round(config: Mapping, study: Study, key: str, base: str, target: str, f
     if base not in config["md"]["models"] or target not in config["md"]["concentrations"]:
         _fail(f"{key}.md_round", f"draws from {base}'s own MD at {target}: add them to md.models and md.concentrations")
     available = study.md.frames_after_equilibration()
-    if frames > available:
-        _fail(f"{key}.md_round.frames", f"{frames} frames asked of the {available} MD frames after equilibration")
+    pool = md_round.get("pool_frames", available)
+    if pool > available:
+        _fail(f"{key}.md_round.pool_frames", f"{pool} of the {available} MD frames after equilibration")
+    if md_round["frames"] > pool:
+        _fail(f"{key}.md_round.frames", f"{md_round['frames']} frames asked of a pool of {pool} MD frames")

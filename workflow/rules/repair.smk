@@ -30,6 +30,7 @@ rule repair_md_pool:
         "../../envs/analysis.yaml"
     params:
         skip_frames=STUDY.md.equilibration_frames(),
+        frames=lambda w: STUDY.repair.md_pool_frames(w.base, w.target),
     script:
         "../scripts/repair_md_pool.py"
 

@@ -197,8 +197,7 @@ class RepairCatalogue:
         }
         return self.models.training_settings(canonical(hyperparameters), self.seed(model))
 
-    def pool_frames(self, base: str, target: str, source: str) -> int:
-        """Frames of a pool: the target's training block, or the base's MD at the target after equilibration."""
-        if source == AIMD_POOL:
-            return self.reference.split_sizes(target)["train"]
-        return self.md.frames_after_equilibration()
+    def md_pool_frames(self, base: str, target: str) -> int | None:
+        """Frames of an active-learning round's pool, spread over the base's MD after equilibration (None: all)."""
+        (entry,) = (e for e in self.entries if (e["base"], e["target"]) == (base, target))
+        return entry["md_round"].get("pool_frames")  # not given: every frame after equilibration
