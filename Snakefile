@@ -13,6 +13,7 @@ from snakemake.utils import min_version
 from mlip_transfer.cluster import check_slurm_settings
 from mlip_transfer.models.transfer import recommendation_statement
 from mlip_transfer.provenance import write_manifest
+from mlip_transfer.repair.curves import summary_statements
 from mlip_transfer.validation import check_config, check_model_files, check_schema
 
 min_version("8.0")
@@ -83,6 +84,13 @@ onsuccess:
     if answer:
         logger.info(
             f"\nThe answer ({LAYOUT.matrix_table('recommendation')}):\n{answer}\n"
+        )
+    repairs = summary_statements(LAYOUT.repair_table("summary"))
+    if repairs:
+        logger.info(
+            f"Repairs ({LAYOUT.repair_table('summary')}):\n"
+            + "\n".join(repairs)
+            + "\n"
         )
     write_manifest(
         LAYOUT,

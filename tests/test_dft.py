@@ -47,6 +47,7 @@ def dft_config(foundation):
     config["split"] = {"train": 0.7, "valid": 0.3, "test": 0.0, "gap_frames": 0}
     config["training"].update(seeds=[11], frame_budgets=None, multi_concentration_models=[])
     config["training"]["fine_tune"].update(max_num_epochs=1, batch_size=1)  # 3 training frames
+    config["repair"] = []
     config["md"].update(models=[MODEL], concentrations=[LABEL], replicas=1, steps=8)
     # 2–4 fs of AIMD and MD: analysis windows inside them (no analysis runs here; the config must be valid)
     config["analysis"].update(

@@ -401,7 +401,7 @@ def archive(tmp_path):
             "test": {"format": "ase", "files": [str(test)], "energy_key": "E_total", "forces_key": "F_dft",
                      "energy_unit": "hartree", "forces_unit": "hartree/bohr", "frame_interval_fs": 0.5,
                      "equilibration_ps": 0}}})  # fmt: skip
-    config.update(concentrations=entries, cp2k=None, test_trajectory=None, md_reference=None)
+    config.update(concentrations=entries, cp2k=None, test_trajectory=None, md_reference=None, repair=[])
     config["foundation_model"] = {"file": "foundation.model"}
     config["reference_energies"] = {"source": "a test", "e0s_eV": {"K": -1.0, "O": -2.0, "H": -3.0}}
     return config

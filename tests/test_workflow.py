@@ -47,7 +47,8 @@ def test_production_dry_run_lists_the_full_dag(tmp_path):
     # 15 AIMD segments each, and 5 of the independent test AIMD of every concentration (its own box)
     assert counts["run_aimd"] == 7 * 15 + 7 * 5 and counts["build_box"] == counts["relax_box"] == 14
     assert counts["fine_tune"] == 9 * 3 + 3  # 7 single + 2 multi-concentration models, 3 seeds; 3 frame budgets
-    assert counts["evaluate_model"] == (1 + 9 * 3 + 3) * 7  # foundation + every fine-tune, on 7 test AIMDs
+    # foundation + every fine-tune + the 11 repaired models (3 budgets × 3 selections + an MD round of 2), on 7
+    assert counts["evaluate_model"] == (1 + 9 * 3 + 3 + 11) * 7 and counts["repair_fine_tune"] == 11
     # torch-sim: one job per model runs its 7 concentrations × 4 replicas; each run is checked for stability
     assert counts["run_md_batch"] == 4 and counts["md_stability"] == 4 * 7 * 4
     assert counts["provide_foundation_model"] == 1
@@ -852,6 +853,7 @@ def kill_md_and_resume_the_workflow(tmp_path, run):
         config["md"].update(steps=600, write_interval=10, min_distance_A=0.3, max_temperature_K=1.0e5, replicas=1)
         config["analysis"]["diffusion_window_ps"] = [0.002, 0.25]
         config["md_reference"] = None  # the run alone is under test
+        config["repair"] = []  # (its active-learning round would label the long run's wild frames)
 
     configfile = variant(tmp_path, "long_md", longer_md)
     partial = partial_path(run / "md" / "ft_c3_78" / "c11_34.r0.h5")

@@ -25,6 +25,7 @@ from ..settings import JobSettings, canonical
 SELECTIONS = ("even", "random", "committee")  # from the target's AIMD training block
 MD_SELECTIONS = ("md_even", "md_committee")  # from the base's own MD at the target
 AIMD_POOL, MD_POOL = "aimd", "md"
+MACE_BATCH_SIZE = 10  # mace_run_train's default --batch_size
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,9 @@ class RepairCatalogue:
             **self.entries[repair.entry]["fine_tune"],
             "multiheads_finetuning": False,
         }
+        # mace drops a last incomplete batch: a batch larger than the frames would leave none
+        frames = repair.frames + repair.replay_frames
+        hyperparameters["batch_size"] = min(hyperparameters.get("batch_size", MACE_BATCH_SIZE), frames)
         return self.models.training_settings(canonical(hyperparameters), self.seed(model))
 
     def md_pool_frames(self, base: str, target: str) -> int | None:

@@ -172,6 +172,11 @@ def summary(
     return pd.DataFrame(rows)
 
 
+def summary_statements(path: str | os.PathLike) -> list[str]:
+    """The sentences of a written ``repair/summary.csv`` (none where there is none)."""
+    return list(pd.read_csv(path)["statement"]) if os.path.isfile(path) else []
+
+
 def statement(row: Mapping, reliable: bool) -> str:
     """One sentence of the summary: frames needed, their cost, selection against its rivals, change at home."""
     head = f"{row['base']} at {row['target']} by {row['selection']} selection: "
