@@ -646,8 +646,8 @@ def test_replacing_or_adding_an_imported_file_reruns_exactly_what_depends_on_it(
     }
     assert {j for j in jobs if j.startswith("evaluate_model")} == {
         f"evaluate_model[model={m}, test_set=c3_78]"
-        for m in ("foundation", "theirs", *(f"ft_{c}" for c in TINY_LABELS))
-    }
+        for m in ("foundation", "theirs", "rp_theirs_at_c11_34_even2", *(f"ft_{c}" for c in TINY_LABELS))
+    }  # the repair, at c11_34, keeps its frames
     config = yaml.safe_load(Path(configfile).read_text())
     training = config["concentrations"][1]["imported"]["training"]  # c11_34's: a third segment, repeating the second
     for kind in TRAJECTORY_FILES:
