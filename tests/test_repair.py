@@ -44,10 +44,10 @@ def test_a_test_frame_is_never_given_to_a_repair(tmp_path):
     frames = labelled_frames(6, seed=3)
     write(tmp_path / "test.extxyz", [frames[4], frames[5]])
     pool = pool_of([1.0, 2.0, 3.0, 4.0, 9.0, 0.0])
-    settings = FrameSelection(selection="committee", frames=2, seed=0, replay_frames=0)
+    settings = FrameSelection(selection="committee", frames=2, seed=0)
     with pytest.raises(selection.LeakageError, match="frame 1 picked from pool.extxyz has the positions of frame 0"):
         selection.select(frames, pool, settings, [str(tmp_path / "test.extxyz")], "pool.extxyz")
-    even = FrameSelection(selection="even", frames=2, seed=0, replay_frames=0)
+    even = FrameSelection(selection="even", frames=2, seed=0)
     with pytest.raises(selection.LeakageError):
         selection.select(frames, pool, even, [str(tmp_path / "test.extxyz")], "pool.extxyz")  # frame 5 is last
     chosen, rows = selection.select(frames[:4], pool.iloc[:4], even, [str(tmp_path / "test.extxyz")], "pool")

@@ -30,14 +30,12 @@ MACE_BATCH_SIZE = 10  # mace_run_train's default --batch_size
 
 @dataclass(frozen=True)
 class FrameSelection(JobSettings):
-    """What one repair's training frames depend on: how ``frames`` frames are picked from the pool
-    (``selection`` without its source prefix: even, random or committee), the pool's random stream (``seed``,
-    random only), and how many of the base's own training frames are replayed beside them."""
+    """Which pool frames one repair is given: ``frames`` of them picked by ``selection`` (without its source
+    prefix: even, random or committee), with the pool's random stream (``seed``, random only)."""
 
     selection: str
     frames: int
     seed: int
-    replay_frames: int
 
 
 @dataclass(frozen=True)
@@ -178,13 +176,12 @@ class RepairCatalogue:
     # --- what each job depends on (rule params) ------------------------------------------------------
 
     def selection(self, model: str) -> dict:
-        """What a repair's training frames depend on (:class:`FrameSelection`)."""
+        """Which pool frames a repair is given (:class:`FrameSelection`)."""
         repair = self.of(model)
         return FrameSelection(
             selection=repair.selection.removeprefix("md_"),
             frames=repair.frames,
             seed=random_stream(self.config["seed"], repair.base, repair.target),
-            replay_frames=repair.replay_frames,
         ).as_params()
 
     def fine_tune_settings(self, model: str) -> dict:
