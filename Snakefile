@@ -85,7 +85,11 @@ onsuccess:
         logger.info(
             f"\nThe answer ({LAYOUT.matrix_table('recommendation')}):\n{answer}\n"
         )
-    repairs = summary_statements(LAYOUT.repair_table("summary"))
+    repairs = (
+        summary_statements(LAYOUT.repair_table("summary"))
+        if STUDY.repair.repairs
+        else []
+    )
     if repairs:
         logger.info(
             f"Repairs ({LAYOUT.repair_table('summary')}):\n"

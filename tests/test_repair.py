@@ -45,7 +45,7 @@ def test_a_test_frame_is_never_given_to_a_repair(tmp_path):
     write(tmp_path / "test.extxyz", [frames[4], frames[5]])
     pool = pool_of([1.0, 2.0, 3.0, 4.0, 9.0, 0.0])
     settings = FrameSelection(selection="committee", frames=2, seed=0)
-    with pytest.raises(selection.LeakageError, match="frame 1 picked from pool.extxyz has the positions of frame 0"):
+    with pytest.raises(selection.LeakageError, match="frame 4 of pool.extxyz has the positions of frame 0"):
         selection.select(frames, pool, settings, [str(tmp_path / "test.extxyz")], "pool.extxyz")
     even = FrameSelection(selection="even", frames=2, seed=0)
     with pytest.raises(selection.LeakageError):
@@ -83,7 +83,8 @@ def test_the_summary_finds_the_fewest_frames_and_judges_committee_against_even_p
     table = curves.curves(errors, repairs, {r["name"]: 0.5 for r in repairs})
     assert set(table.query("n_frames == 0")["force_rmse_meV_per_A"].round(6)) == set(errors.point[0].round(6))
     assert table.query("n_frames == 8")["reference_core_h"].eq(4.0).all()
-    summary = curves.summary(errors, repairs, table, {"b": "ft_b"}, {"base": ["a"]}).set_index("selection")
+    own = {"b": ("ft_b", errors.point[errors.index("ft_b"), 1])}
+    summary = curves.summary(errors, repairs, table, own, {"base": ["a"]}).set_index("selection")
     assert summary.loc["even", "frames_needed"] == 8 and summary.loc["committee", "frames_needed"] == 8
     assert summary.loc["committee", "minus_even_n_frames"] == 8
     assert summary.loc["committee", "minus_even_meV_per_A"] == pytest.approx(-2.0, abs=0.5)
@@ -91,5 +92,5 @@ def test_the_summary_finds_the_fewest_frames_and_judges_committee_against_even_p
     assert summary.loc["even", "home_change_meV_per_A"] == pytest.approx(5.0, abs=0.5)
     assert "8 frames bring it within 10 %" in summary.loc["even", "statement"]
     assert "against even at 8 frames committee beats it" in summary.loc["committee", "statement"]
-    strict = curves.summary(errors, [{**r, "within_percent": 1.0} for r in repairs], table, {"b": "ft_b"}, {})
+    strict = curves.summary(errors, [{**r, "within_percent": 1.0} for r in repairs], table, own, {})
     assert strict["frames_needed"].isna().all() and "no budget up to 8 frames" in strict["statement"].iloc[0]

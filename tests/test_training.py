@@ -1,5 +1,6 @@
 import pytest
 
+from mlip_transfer.models import training
 from mlip_transfer.models.training import TrainingError, check_training_log, mace_train_command
 
 
@@ -93,3 +94,18 @@ def test_a_job_given_a_gpu_its_torch_cannot_use_fails_rather_than_running_on_the
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # what SLURM sets for a job given a GPU
     with pytest.raises(DeviceError, match="CUDA_VISIBLE_DEVICES='0'.*install a CUDA build of torch"):
         resolve_device("auto")
+
+
+def test_a_rerun_on_changed_training_frames_under_the_same_path_starts_afresh(tmp_path):
+    frames = tmp_path / "train.extxyz"
+    frames.write_text("frames of the first selection")
+    command = ["mace_run_train", "--train_file", str(frames), "--valid_file", str(frames), "--seed", "1"]
+    work = tmp_path / "work"
+    training.prepare_work_dir(work, command)
+    (work / "checkpoints").mkdir()
+    (work / "checkpoints" / "m_epoch-1.pt").write_text("trained on the first selection")
+    training.prepare_work_dir(work, command)  # killed and rerun on the same frames: resumed
+    assert (work / "checkpoints" / "m_epoch-1.pt").exists()
+    frames.write_text("frames of another selection")  # its inputs changed: Snakemake reruns it, same paths
+    training.prepare_work_dir(work, command)
+    assert not (work / "checkpoints").exists() and (work / "command.json").exists()

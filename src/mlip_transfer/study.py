@@ -39,3 +39,9 @@ class Study:
         self.md = MDCatalogue(config, self.reference)
         self.analysis = AnalysisCatalogue(config, self.reference, self.md)
         self.repair = RepairCatalogue(config, self.reference, self.models, self.md)
+
+    @property
+    def evaluated_models(self) -> list[str]:
+        """Every model judged on every test set: the study's (all seeds, learning-curve points) and the repaired
+        ones (all seeds)."""
+        return [*self.models.evaluated_models, *self.repair.members]

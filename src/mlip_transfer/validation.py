@@ -421,6 +421,10 @@ def _repair(config: Mapping, study: Study) -> None:
         key, base, target = f"repair[{i}]", entry["base"], entry["target"]
         if config["training"] is None:
             _fail(key, "a repair fine-tune takes the study's training settings (precision, protocol): give training")
+        if fine_tune_protocols()[config["training"]["protocol"]]["multihead"]:
+            _fail(
+                key, "repairs are naive fine-tunes with their own replay: not with training.protocol multihead_replay"
+            )
         if base not in models.models:
             _fail(f"{key}.base", f"unknown model {base!r}; models are {models.models}")
         if target not in study.reference.concentrations:
@@ -436,6 +440,12 @@ def _repair(config: Mapping, study: Study) -> None:
         if (base, target) in seen:
             _fail(key, f"a second repair of {base} at {target}: give both budgets and selections in one entry")
         seen.add((base, target))
+        named = {r.name for r in study.repair.repairs.values() if r.entry == i}
+        if len(named) != len(entry["frames"]) * len(entry["selection"]) + (2 if entry["md_round"] else 0):
+            _fail(
+                key,
+                f"its repaired models' names ({names.repaired(base, target, '<selection>', 0)}…) are another entry's",
+            )
         pool = study.reference.split_sizes(target)["train"]
         if max(entry["frames"]) > pool:
             _fail(f"{key}.frames", f"{max(entry['frames'])} frames asked of the {pool} of {target}'s training block")
@@ -453,7 +463,7 @@ def _repair(config: Mapping, study: Study) -> None:
                     else "; it is not trained here)"
                 ),
             )
-        trained_here = base in models.trained_models or (base == names.FOUNDATION and study.reference.pretrain)
+        trained_here = study.repair.replays_own_training(base)
         if entry["replay"] and not trained_here and not entry["replay_file"]:
             _fail(
                 f"{key}.replay_file",

@@ -25,7 +25,7 @@ CONCENTRATIONS = list(
 )  # also the names of their test sets
 MODELS = STUDY.models.models
 # every model judged on every test set: the study's (all seeds, learning-curve points) and the repaired ones
-EVALUATED_MODELS = [*STUDY.models.evaluated_models, *STUDY.repair.members]
+EVALUATED_MODELS = STUDY.evaluated_models
 MD_RUNS = STUDY.md.runs  # (model, "<label>.r<k>"): every replica of every MD run
 MD_REFERENCE_RUNS = (
     STUDY.md.reference_runs
@@ -319,11 +319,10 @@ def repair_selection_inputs(wildcards):
     repair = STUDY.repair.of(wildcards.model)
     tests = [
         test_set_file(Namespace(test_set=t))
-        for t in [*CONCENTRATIONS, *STUDY.reference.in_trajectory_test_sets]
-        if names.test_set_concentration(t)[0] == repair.target
+        for t in STUDY.reference.test_sets_of(repair.target)
     ]
     pool = {"pool": repair_pool_frames(*repair.pool), "tests": tests}
-    if repair.pool in STUDY.repair.committee_pools:
+    if repair.by_committee:
         pool["disagreement"] = LAYOUT.repair_pool(*repair.pool)
     return pool
 
@@ -333,13 +332,13 @@ def base_training_frames(repair):
     a foundation model pretrained here), else the file its entry names (an external base).
     """
     base = repair.base
+    if not STUDY.repair.replays_own_training(base):
+        return repair.replay_file
     if base in STUDY.models.fine_tuned:
         return LAYOUT.split(STUDY.models.fine_tuned[base], "train")
     if base in STUDY.models.multi_models:
         return LAYOUT.multi_concentration_split(base, "train")
-    if base == names.FOUNDATION and STUDY.reference.pretrain:
-        return LAYOUT.split(STUDY.reference.pretrain.label, "train")
-    return repair.replay_file
+    return LAYOUT.split(STUDY.reference.pretrain.label, "train")
 
 
 def repair_training_inputs(wildcards):
@@ -355,3 +354,32 @@ def repair_fine_tune_inputs(wildcards):
     repair = STUDY.repair.of(wildcards.model)
     frames = LAYOUT.repair_frames(repair.name, "train")
     return {"train": frames, "valid": frames, "foundation": LAYOUT.model(repair.base)}
+
+
+def repair_curve_inputs(wildcards):
+    """What the curves are made of, named by run id: every base (first seed) and repaired model (all seeds)
+    on every test set, each repair's chosen frames, each pool's committee disagreement and each round's
+    single points' benchmark."""
+    judged = [*STUDY.repair.bases, *STUDY.repair.members]
+    return {
+        **evaluations(every_model_on_every_test_set(judged), "frames"),
+        **named(
+            "selected",
+            {m: LAYOUT.repair_selection(m) for m in STUDY.repair.models_repaired},
+        ),
+        **named(
+            "pool",
+            {
+                names.run_id(*p): LAYOUT.repair_pool(*p)
+                for p in STUDY.repair.committee_pools
+            },
+        ),
+        **named(
+            "labelling",
+            {
+                m: bench("label_repair_frames", "model").format(model=m)
+                for m, r in STUDY.repair.repairs.items()
+                if r.source == "md"
+            },
+        ),
+    }

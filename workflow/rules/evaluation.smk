@@ -63,6 +63,8 @@ rule transferability_matrix:
             *STUDY.repair.models_repaired,
         ],
         matrix_models=MODELS,
+        # the test sets' blocks: from the study's own models, whatever repairs are added
+        block_models=[*MODELS, *STUDY.models.frame_budget_models],
         concentrations=STUDY.reference.concentration_table(),
         independent_test_sets=bool(STUDY.reference.test_trajectories),
     script:

@@ -124,7 +124,7 @@ rule repair_training_frames:
     conda:
         "../../envs/analysis.yaml"
     params:
-        replay_frames=lambda w: STUDY.repair.of(w.model).replay_frames,
+        replay_frames=lambda w: STUDY.repair.replayed(w.model),
     script:
         "../scripts/repair_training_frames.py"
 
@@ -158,19 +158,8 @@ rule repair_fine_tune:
 
 rule repair_curves:
     input:
-        **named(
-            "selected",
-            {m: LAYOUT.repair_selection(m) for m in STUDY.repair.models_repaired},
-        ),
-        **named(
-            "labelling",
-            {
-                m: bench("label_repair_frames", "model").format(model=m)
-                for m, r in STUDY.repair.repairs.items()
-                if r.source == "md"
-            },
-        ),
-        replicates=rules.transferability_matrix.output.replicates,
+        unpack(repair_curve_inputs),
+        matrix=rules.transferability_matrix.output.table,
         aimd_cost=rules.study_cost.output.aimd,
     output:
         **figures("repair", ["curves"], "Repair", caption="repair_curves"),
@@ -187,6 +176,7 @@ rule repair_curves:
         repairs=STUDY.repair.records(),
         own_models=STUDY.repair.own_models(),
         homes=STUDY.models.training_map(),
+        tests=CONCENTRATIONS,
         launch=LAUNCH.cost,
     script:
         "../scripts/repair_curves.py"

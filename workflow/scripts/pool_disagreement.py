@@ -11,6 +11,6 @@ members = group(snakemake.input, "member")
 calculators = [
     mace.job_calculator(path, params.launch, params.default_dtype, snakemake.threads) for path in members.values()
 ]
-table = selection.pool_table(frames, selection.committee_disagreement(calculators, frames))
+table = selection.pool_table(frames, selection.committee_disagreement_meV_per_A(calculators, frames))
 log.info("max_devi_f among %s on %d frames:\n%s", list(members), len(frames), table.describe().to_string())
 write_table(snakemake.output[0], table)

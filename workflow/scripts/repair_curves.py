@@ -1,22 +1,22 @@
+import pandas as pd
+
 from mlip_transfer import plotting
 from mlip_transfer.files import write_table
 from mlip_transfer.layout import group
 from mlip_transfer.logs import log_to
-from mlip_transfer.models.transfer import ModelErrors
 from mlip_transfer.repair import curves
 
 log = log_to(snakemake.log[0])
 params, output, launch = snakemake.params, snakemake.output, snakemake.params.launch
-errors = ModelErrors.load(snakemake.input.replicates)
+frame_errors = [pd.read_csv(f) for f in group(snakemake.input, "frames").values()]
+errors = curves.repair_errors(frame_errors, params.repairs, params.tests)
 per_frame = curves.core_hours_per_frame(
-    params.repairs,
-    snakemake.input.aimd_cost,
-    group(snakemake.input, "labelling"),
-    cores=launch.cp2k_mpi_ranks * launch.cp2k_threads_per_rank,
+    params.repairs, snakemake.input.aimd_cost, group(snakemake.input, "labelling"), launch
 )
 table = curves.curves(errors, params.repairs, per_frame)
-selected = curves.selected_frames(params.repairs, group(snakemake.input, "selected"))
-summary = curves.summary(errors, params.repairs, table, params.own_models, params.homes)
+selected = curves.selected_frames(params.repairs, group(snakemake.input, "selected"), group(snakemake.input, "pool"))
+own = curves.own_errors(snakemake.input.matrix, params.own_models)
+summary = curves.summary(errors, params.repairs, table, own, params.homes)
 for sentence in summary["statement"]:
     log.info("%s", sentence)
 write_table(output.table, table)

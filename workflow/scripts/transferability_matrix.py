@@ -11,7 +11,9 @@ params, output = snakemake.params, snakemake.output
 boxes = pd.DataFrame(params.concentrations)
 per_seed = pd.concat([pd.read_csv(f) for f in group(snakemake.input, "errors").values()], ignore_index=True)
 frames = [pd.read_csv(f) for f in group(snakemake.input, "frames").values()]  # rows name model and test set
-errors = transfer.ModelErrors.from_frame_errors(frames, params.models, list(boxes["concentration"]))
+errors = transfer.ModelErrors.from_frame_errors(
+    frames, params.models, list(boxes["concentration"]), block_models=params.block_models
+)
 table = transfer.matrix_table(evaluation.seed_means(per_seed), errors, boxes)
 log.info("transferability matrix:\n%s", table.to_string())
 errors.save(output.replicates)

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..files import sha256
 from ..reference.frames import ENERGY_KEY, FORCES_KEY
 from . import checkpoints, mace
 
@@ -127,18 +128,15 @@ def command_line_arguments(args: Mapping[str, object]) -> list[str]:
 def run_training(command: list[str], *, threads: int, log_file: str | os.PathLike, work_dir: str | os.PathLike) -> None:
     """Run ``mace_run_train`` with ``threads`` CPU threads, its output appended to ``log_file``.
 
-    Checkpoints in ``work_dir`` from an interrupted run of the same command are resumed
+    Checkpoints in ``work_dir`` from an interrupted run of the same command on the same files are resumed
     (``--restart_latest``) from the newest one that loads (a cut one is set aside and said in the log);
-    those of a different command (changed settings) are removed first. Checkpoints are written whole
+    those of a different command (changed settings) or of other contents of its data and starting model
+    files (a rerun after its inputs changed, under the same paths) are removed first. Checkpoints are written whole
     (:mod:`~mlip_transfer.models.checkpoints`), so a kill at any moment leaves one to resume from.
     A loss that became NaN fails the run even if mace_run_train exited normally.
     """
     work_dir = Path(work_dir)
-    record = work_dir / "command.json"
-    if record.exists() and json.loads(record.read_text()) != command:
-        shutil.rmtree(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(command))
+    prepare_work_dir(work_dir, command)
     set_aside = checkpoints.set_aside_unreadable(work_dir / "checkpoints")
     # mace_run_train, with checkpoints written whole (mlip_transfer.models.checkpoints)
     launched = [sys.executable, "-m", checkpoints.__name__, *command[1:]]
@@ -153,6 +151,29 @@ def run_training(command: list[str], *, threads: int, log_file: str | os.PathLik
     if proc.returncode != 0:
         raise TrainingError(f"mace_run_train exited with {proc.returncode}; end of {log_file}:\n{output[-3000:]}")
     check_training_log(output, log_file)
+
+
+def prepare_work_dir(work_dir: Path, command: list[str]) -> None:
+    """Keep ``work_dir`` for resuming only if it was left by the same command on the same file contents;
+    record both."""
+    record, inputs = work_dir / "command.json", work_dir / "inputs_sha256.json"
+    digests = input_digests(command)
+    if record.exists() and (
+        json.loads(record.read_text()) != command or not inputs.exists() or json.loads(inputs.read_text()) != digests
+    ):
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(command))
+    inputs.write_text(json.dumps(digests))
+
+
+INPUT_FILE_FLAGS = ("--train_file", "--valid_file", "--foundation_model", "--pt_train_file")
+
+
+def input_digests(command: list[str]) -> dict[str, str]:
+    """SHA-256 of each data and starting-model file a ``mace_run_train`` command reads."""
+    files = [command[i + 1] for i, arg in enumerate(command[:-1]) if arg in INPUT_FILE_FLAGS]
+    return {f: sha256(f) for f in files if Path(f).is_file()}
 
 
 _NAN_EPOCH = re.compile(r"Epoch (\d+):[^\n]*loss=nan", re.IGNORECASE)

@@ -62,10 +62,13 @@ class ModelErrors:
         *,
         n_resamples: int = N_RESAMPLES,
         seed: int = 0,
+        block_models: Sequence[str] | None = None,
     ) -> ModelErrors:
         """From the per-frame errors (:func:`mlip_transfer.models.evaluation.frame_errors` with ``model`` and
         ``test_concentration`` columns) of every model and committee member ("<model>.seed<n>") on every test
-        set. Every model must have been evaluated on every test set, every member on the same frames."""
+        set. Every model must have been evaluated on every test set, every member on the same frames. The
+        blocks of each test set come from the errors of ``block_models`` (all models by default), so that models
+        added to a study (repairs) leave the others' intervals as they were."""
         runs: dict[tuple[str, str], list[pd.DataFrame]] = {}
         for table in frame_errors:
             member, test = table["model"].iloc[0], table["test_concentration"].iloc[0]
@@ -89,7 +92,8 @@ class ModelErrors:
                         f"test set {test}: {table['model'].iloc[0]} was evaluated on other frames than "
                         f"{tables[0]['model'].iloc[0]}; paired statistics need the same frames"
                     )
-            correlation = uncertainty.CorrelationTime.of([t["force_squared_error_meV2_per_A2"] for t in tables])
+            setting = [t for t in tables if block_models is None or without_seed(t["model"].iloc[0]) in block_models]
+            correlation = uncertainty.CorrelationTime.of([t["force_squared_error_meV2_per_A2"] for t in setting])
             tau[j], block[j], blocks[j] = correlation.tau_frames, correlation.block_length, correlation.n_blocks
             index = correlation.resample(n_resamples, rng)
             for i, model in enumerate(models):

@@ -293,6 +293,10 @@ class ReferenceCatalogue:
         """The MD step an AIMD segment runs up to."""
         return (segment + 1) * self.systems[system].aimd_steps // self.aimd_segments(system)
 
+    def test_sets_of(self, label: str) -> list[str]:
+        """Every test set of one concentration: its own, and its training AIMD's test block beside it."""
+        return [label, *(t for t in self.in_trajectory_test_sets if names.test_set_concentration(t)[0] == label)]
+
     def test_set_source(self, test_set: str) -> tuple[str, str]:
         """(system, kind) of a test set's frames: a concentration label → its independent test AIMD
         ("trajectory") or its training AIMD's test block ("block"); "<label>.block" → that block."""

@@ -57,6 +57,11 @@ class Repair:
     entry: int
 
     @property
+    def by_committee(self) -> bool:
+        """Whether its frames are those of largest committee disagreement."""
+        return self.selection.endswith("committee")
+
+    @property
     def pool(self) -> tuple[str, str, str]:
         """(base, target, source) of the pool its frames come from."""
         return self.base, self.target, self.source
@@ -101,6 +106,22 @@ class RepairCatalogue:
                     entry=i,
                 )
 
+    def replayed(self, model: str) -> int:
+        """The base's frames a repair replays: ``replay`` × n, at most the base's training frames."""
+        repair = self.of(model)
+        return int(min(repair.replay_frames, self._own_training_frames(repair.base)))
+
+    def _own_training_frames(self, base: str) -> int | float:
+        """Training frames of a base trained here (a multi-concentration model's mix has a single fine-tune's
+        budget); unknown (infinite) for another."""
+        if base in self.models.fine_tuned:
+            return self.reference.split_sizes(self.models.fine_tuned[base])["train"]
+        if base in self.models.multi_models:
+            return self.reference.split_sizes(self.models.multi_models[base][0])["train"]
+        if base == names.FOUNDATION and self.reference.pretrain:
+            return self.reference.split_sizes(self.reference.pretrain.label)["train"]
+        return float("inf")
+
     # --- the study's lists ---------------------------------------------------------------------------
 
     @property
@@ -119,10 +140,19 @@ class RepairCatalogue:
         return list(dict.fromkeys(r.pool for r in self.repairs.values()))
 
     @property
+    def bases(self) -> list[str]:
+        return list(dict.fromkeys(r.base for r in self.repairs.values()))
+
+    def replays_own_training(self, base: str) -> bool:
+        """Whether a base's training frames are the study's: a fine-tune, a multi-concentration model or a
+        foundation model pretrained here (an external base replays only frames its entry names)."""
+        return base in self.models.trained_models or (base == names.FOUNDATION and bool(self.reference.pretrain))
+
+    @property
     def committee_pools(self) -> list[tuple[str, str, str]]:
         """The pools whose frames the base's committee is run on: those of a committee selection, and every
         AIMD pool of a base with a committee (selected_frames.csv reports the disagreement of any pick)."""
-        wanted = {r.pool for r in self.repairs.values() if r.selection.endswith("committee")}
+        wanted = {r.pool for r in self.repairs.values() if r.by_committee}
         wanted |= {r.pool for r in self.repairs.values() if len(self.models.members_of(r.base)) > 1}
         return [p for p in self.pools if p in wanted]
 
@@ -178,10 +208,11 @@ class RepairCatalogue:
     def selection(self, model: str) -> dict:
         """Which pool frames a repair is given (:class:`FrameSelection`)."""
         repair = self.of(model)
+        selection = repair.selection.removeprefix("md_")
         return FrameSelection(
-            selection=repair.selection.removeprefix("md_"),
+            selection=selection,
             frames=repair.frames,
-            seed=random_stream(self.config["seed"], repair.base, repair.target),
+            seed=random_stream(self.config["seed"], repair.base, repair.target) if selection == "random" else 0,
         ).as_params()
 
     def fine_tune_settings(self, model: str) -> dict:
@@ -194,7 +225,7 @@ class RepairCatalogue:
             "multiheads_finetuning": False,
         }
         # mace drops a last incomplete batch: a batch larger than the frames would leave none
-        frames = repair.frames + repair.replay_frames
+        frames = repair.frames + self.replayed(model)
         hyperparameters["batch_size"] = min(hyperparameters.get("batch_size", MACE_BATCH_SIZE), frames)
         return self.models.training_settings(canonical(hyperparameters), self.seed(model))
 

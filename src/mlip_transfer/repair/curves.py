@@ -1,8 +1,11 @@
 """Repair curves and what they say: each repaired model's force RMSE (meV/Å) at the target and at the base's
-home against its number of new frames, with block-bootstrap intervals from the transferability matrix's
-replicates (:class:`~mlip_transfer.models.transfer.ModelErrors`: the same resampled frames for every model, so
-two selections are compared paired), the reference method's core-hours of the frames used, and per (base,
-target) the fewest frames that bring the base within ``within_percent`` of the target's own fine-tune."""
+home against its number of new frames, with block-bootstrap intervals (:class:`~mlip_transfer.models.transfer.
+ModelErrors` of the bases and the repaired models alone: the same resampled frames for every one of them, so
+two selections, or a repair and the weights it started from, are compared paired), the reference method's
+core-hours of the frames used, and per (base, target) the fewest frames that bring the base within
+``within_percent`` of the target's own fine-tune.
+
+The base at n = 0 is its first seed, the weights every repair starts from (not the study's seed mean)."""
 
 from __future__ import annotations
 
@@ -12,9 +15,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..launch import CostLaunch
 from ..models.cost import wall_hours
 from ..models.transfer import ModelErrors, mean_over, paired_difference
 from ..models.uncertainty import MIN_RELIABLE_BLOCKS
+from ..names import run_id
 
 CURVE_COLUMNS = [
     "base", "target", "selection", "source", "n_frames", "seed", "test_concentration", "force_rmse_meV_per_A",
@@ -23,17 +28,32 @@ CURVE_COLUMNS = [
 BETTER_THAN = {"committee": ("even", "random"), "md_committee": ("md_even",)}
 
 
+def repair_errors(
+    frame_errors: Sequence[pd.DataFrame], repairs: Sequence[Mapping], tests: Sequence[str]
+) -> ModelErrors:
+    """The force errors of the bases (first seed) and every repaired model (its seeds' mean) on every test set,
+    from their per-frame errors (``model`` and ``test_concentration`` columns), with their own blocks."""
+    models = list(dict.fromkeys([*(r["base"] for r in repairs), *(r["name"] for r in repairs)]))
+    return ModelErrors.from_frame_errors(frame_errors, models, tests)
+
+
+def own_errors(matrix: str | os.PathLike, own_models: Mapping[str, str]) -> dict[str, tuple[str, float]]:
+    """Each target's own model and its force RMSE there (meV/Å), from ``matrix/transferability.csv``."""
+    table = pd.read_csv(matrix).set_index(["model", "test_concentration"])["force_rmse_meV_per_A"]
+    return {target: (model, float(table.loc[(model, target)])) for target, model in own_models.items()}
+
+
 def core_hours_per_frame(
     repairs: Sequence[Mapping],
     aimd_costs: str | os.PathLike,
     labelling_benchmarks: Mapping[str, str | os.PathLike],
-    *,
-    cores: int,
+    launch: CostLaunch,
 ) -> dict[str, float]:
     """The reference method's core-hours of one frame of each repair: from the AIMD, the production cost per
     frame of the target's training AIMD (``cost/aimd_core_hours.csv``; NaN for an imported one, paid for
     elsewhere); from the base's MD, its single points' wall time (``labelling_benchmarks``, by repaired model)
-    × ``cores`` over its frames."""
+    × CP2K's cores (``launch``: ranks × threads, as the config says now) over its frames."""
+    cores = launch.cp2k_mpi_ranks * launch.cp2k_threads_per_rank
     table = pd.read_csv(aimd_costs)
     training = table[table["kind"] == "training"]
     per_frame = dict(zip(training["concentration"], training["core_h_per_frame"], strict=True))
@@ -46,12 +66,20 @@ def core_hours_per_frame(
     return costs
 
 
-def selected_frames(repairs: Sequence[Mapping], selections: Mapping[str, str | os.PathLike]) -> pd.DataFrame:
+def selected_frames(
+    repairs: Sequence[Mapping], selections: Mapping[str, str | os.PathLike], pools: Mapping[str, str | os.PathLike]
+) -> pd.DataFrame:
     """Every frame each repair was given: base, target, selection, source, budget and the pool frame with its
-    time (ps) and committee disagreement (meV/Å). ``selections``: each repaired model's ``selected.csv``."""
+    time (ps) and committee disagreement (meV/Å; NaN where the base has no committee). ``selections``: each
+    repaired model's ``selected.csv``; ``pools``: the committee's disagreement on each pool, by
+    "<base>/<target>/<source>"."""
     tables = []
     for repair in repairs:
         rows = pd.read_csv(selections[repair["name"]])
+        pool = pools.get(run_id(repair["base"], repair["target"], repair["source"]))
+        if pool is not None:  # an even or random pick of a pool the committee was run on
+            disagreement = pd.read_csv(pool).set_index("frame")["committee_disagreement_meV_per_A"]
+            rows["committee_disagreement_meV_per_A"] = rows["frame"].map(disagreement)
         keys = {k: repair[k] for k in ("base", "target", "selection", "source")}
         tables.append(rows.assign(**keys, n_frames=repair["frames"]))
     columns = ["base", "target", "selection", "source", "n_frames", "frame", "md_step", "time_ps"]
@@ -99,22 +127,22 @@ def summary(
     errors: ModelErrors,
     repairs: Sequence[Mapping],
     table: pd.DataFrame,
-    own_models: Mapping[str, str],
+    own: Mapping[str, tuple[str, float]],
     homes: Mapping[str, Sequence[str]],
 ) -> pd.DataFrame:
     """Per (base, target, selection): the fewest frames that bring the base within the repair's
-    ``within_percent`` of the target's own fine-tune at the target (``own_models``: target → that model;
-    NaN where no budget did), their core-hours, a committee selection's paired difference at the target
-    against each other selection at the largest budget both have (negative: committee better), the change
-    at the base's home (``homes``: base → its training concentrations) at that budget, and a sentence."""
+    ``within_percent`` of the target's own fine-tune at the target (``own``: target → that model and its
+    force RMSE there, meV/Å, from the matrix; NaN where no budget did), their core-hours, a committee
+    selection's paired difference at the target against each other selection at the largest budget both
+    have (negative: committee better), the change at the base's home (``homes``: base → its training
+    concentrations) at that budget, and a sentence."""
     rows = []
     by_pair: dict[tuple[str, str], list[Mapping]] = {}
     for repair in repairs:
         by_pair.setdefault((repair["base"], repair["target"]), []).append(repair)
     for (base, target), members in by_pair.items():
         target_column = errors.tests.index(target)
-        own = own_models.get(target)
-        own_rmse = errors.point[errors.index(own), target_column] if own in errors.models else np.nan
+        own_model, own_rmse = own.get(target, (None, np.nan))
         within = members[0]["within_percent"]
         goal = own_rmse * (1 + within / 100)
         at_target = mean_over([target_column])
@@ -136,7 +164,7 @@ def summary(
                 "target": target,
                 "selection": selection,
                 "source": largest["source"],
-                "own_model": own,
+                "own_model": own_model,
                 "own_force_rmse_meV_per_A": own_rmse,
                 "base_force_rmse_meV_per_A": errors.point[errors.index(base), target_column],
                 "within_percent": within,

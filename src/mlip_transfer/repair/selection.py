@@ -33,7 +33,7 @@ def max_force_deviation_meV_per_A(member_forces_eV_per_A: np.ndarray) -> float:
     return float(per_atom.max() * MEV_PER_EV)
 
 
-def committee_disagreement(calculators: Sequence, frames: Sequence[Atoms]) -> np.ndarray:
+def committee_disagreement_meV_per_A(calculators: Sequence, frames: Sequence[Atoms]) -> np.ndarray:
     """``max_devi_f`` (meV/Å) of every frame among the committee's members (MACE calculators)."""
     values = []
     for frame in frames:
@@ -59,6 +59,18 @@ def pool_table(frames: Sequence[Atoms], disagreement_meV_per_A: np.ndarray | Non
         },
         columns=POOL_COLUMNS,
     )
+
+
+def load_pool(frames: Sequence[Atoms], disagreement: str | os.PathLike | None) -> pd.DataFrame:
+    """The pool table of ``frames``: the committee's (``disagreement``, :func:`pool_table` written by its job),
+    refused unless it describes these frames, or one without disagreement."""
+    if disagreement is None:
+        return pool_table(frames)
+    table = pd.read_csv(disagreement)
+    steps = [f.info.get("md_step", k) for k, f in enumerate(frames)]
+    if table["md_step"].tolist() != steps:
+        raise ValueError(f"{disagreement} describes other frames than the pool's {len(frames)} (MD steps differ)")
+    return table
 
 
 def evenly_spaced(pool_size: int, n: int) -> np.ndarray:
@@ -95,20 +107,22 @@ def select(
     """The frames a repair is given from a pool (``pool``: :func:`pool_table` of ``frames``) and their rows,
     refused if any is a frame of ``test_files``."""
     picked = pick(pool, settings.selection, settings.frames, settings.seed)
-    chosen = [frames[k] for k in picked]
-    refuse_test_frames(chosen, test_files, pool_name)
-    return chosen, pool.iloc[picked].reset_index(drop=True)
+    refuse_test_frames(frames, picked, test_files, pool_name)
+    return [frames[k] for k in picked], pool.iloc[picked].reset_index(drop=True)
 
 
-def refuse_test_frames(picked: Sequence[Atoms], test_files: Sequence[str | os.PathLike], pool: str) -> None:
-    """Raise :class:`LeakageError` if a picked frame has the positions of a frame of any test file."""
+def refuse_test_frames(
+    frames: Sequence[Atoms], picked: Sequence[int], test_files: Sequence[str | os.PathLike], pool: str
+) -> None:
+    """Raise :class:`LeakageError` if a picked frame (an index into ``frames``) has the positions of a frame
+    of any test file."""
     for path in test_files:
         shared = SharedFrames(path)
-        for k, frame in enumerate(picked):
-            found = shared.find(frame)
+        for k in picked:
+            found = shared.find(frames[k])
             if found is not None:
                 raise LeakageError(
-                    f"frame {k} picked from {pool} has the positions of frame {found} of the test frames {path}: "
+                    f"frame {k} of {pool} has the positions of frame {found} of the test frames {path}: "
                     "a repair never trains on a test frame"
                 )
 
