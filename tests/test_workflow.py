@@ -220,8 +220,11 @@ def test_repairs_continue_their_base_and_are_judged_like_every_model(tiny_run):
     assert set(curves["test_concentration"]) == set(TINY_LABELS)  # judged on every test set
     even = curves.query("selection == 'even' and test_concentration == 'c11_34'")
     assert list(even["n_frames"]) == [0, 2, 4]
-    matrix = tiny_table(tiny_run, "matrix", "transferability.csv").set_index(["model", "test_concentration"])
-    assert even["force_rmse_meV_per_A"].iloc[0] == matrix.loc[("ft_c3_78", "c11_34"), "force_rmse_meV_per_A"]
+    # n = 0 is the base's first seed, the weights the repairs start from
+    first_seed = tiny_table(tiny_run, "matrix", "errors_per_seed.csv").set_index(["model", "test_concentration"])
+    assert even["force_rmse_meV_per_A"].iloc[0] == pytest.approx(
+        first_seed.loc[("ft_c3_78", "c11_34"), "force_rmse_meV_per_A"]
+    )
     assert (curves["force_rmse_ci_low_meV_per_A"] <= curves["force_rmse_meV_per_A"]).all()
     assert (curves["force_rmse_meV_per_A"] <= curves["force_rmse_ci_high_meV_per_A"]).all()
     assert curves.query("n_frames > 0")["reference_core_h"].gt(0).all()  # AIMD frames and MD single points
@@ -414,6 +417,13 @@ REPAIRS_FROM_SELECTION = {
     *(f"evaluate_model[model={m}, test_set={c}]" for m in REPAIRED for c in TINY_LABELS), "repair_curves",
 }  # fmt: skip
 ALL_REPAIRS = REPAIRS_FROM_SELECTION | POOLS | {"repair_md_pool[base=ft_c3_78, target=c11_34]"}
+# even picks of the AIMD block depend on neither the base's weights nor its committee
+EVEN_AIMD_PICKS = {
+    f"{rule}[model=rp_ft_c3_78_at_c11_34_even{n}]"
+    for rule in ("select_repair_frames", "repair_training_frames")
+    for n in (2, 4)
+}
+BY_COMMITTEE = ("rp_ft_c3_78_at_c11_34_committee2", "rp_ft_c3_78_at_c11_34_committee4", FROM_MD[1])
 MD_AND_ANALYSIS = md_run("ft_c3_78", "c11_34") | OWN_MD
 EDITS = {
     "nothing": (lambda c: None, set()),
@@ -456,7 +466,10 @@ EDITS = {
          *{f"resample_committee_frames[model={m}.seed13]" for m in MODELS[1:]},
          *{f"evaluate_model[model={m}.seed13, test_set={c}]" for m in MODELS[1:] for c in TINY_LABELS},
          *{f"evaluate_model[model=ft_{c}.seed13, test_set={c}.block]" for c in TINY_LABELS},
-         *(ALL_REPAIRS - {"repair_md_pool[base=ft_c3_78, target=c11_34]"})},  # a new member of the committee
+         *POOLS, "repair_curves", f"label_repair_frames[model={FROM_MD[1]}]",  # a new member of the committee:
+         *(f"{rule}[model={m}]" for rule in ("select_repair_frames", "repair_training_frames", "repair_fine_tune")
+           for m in BY_COMMITTEE),  # the committee's picks
+         *(f"evaluate_model[model={m}, test_set={c}]" for m in BY_COMMITTEE for c in TINY_LABELS)},
     ),
     "add a frame budget": (
         lambda c: c["training"]["frame_budgets"]["frames"].append(12),
@@ -492,7 +505,7 @@ EDITS = {
         FINE_TUNES | (EVALUATIONS - {"evaluate_model[model=foundation, test_set=c3_78]",
                                      "evaluate_model[model=foundation, test_set=c11_34]"})
         | (PARITY - {"parity_plot[model=foundation]"}) | MD_AND_ANALYSIS
-        | MATRIX | {"summarise_analysis", "learning_curves"} | ALL_REPAIRS,
+        | MATRIX | {"summarise_analysis", "learning_curves"} | (ALL_REPAIRS - EVEN_AIMD_PICKS),
     ),
     "add an external model": (
         _external_model,
@@ -502,7 +515,7 @@ EDITS = {
     "change the foundation model file": (
         _foundation_file,
         {"provide_foundation_model", *FINE_TUNES, *EVALUATIONS, *PARITY, *MD_AND_ANALYSIS,
-         *MATRIX, "summarise_analysis", "learning_curves", *ALL_REPAIRS},
+         *MATRIX, "summarise_analysis", "learning_curves", *(ALL_REPAIRS - EVEN_AIMD_PICKS)},
     ),
 }  # fmt: skip
 
