@@ -109,3 +109,7 @@ def test_a_rerun_on_changed_training_frames_under_the_same_path_starts_afresh(tm
     frames.write_text("frames of another selection")  # its inputs changed: Snakemake reruns it, same paths
     training.prepare_work_dir(work, command)
     assert not (work / "checkpoints").exists() and (work / "command.json").exists()
+    (work / "checkpoints").mkdir()
+    (work / training.FINISHED).touch()  # the run ended: rerunning its job trains afresh, not from a checkpoint
+    training.prepare_work_dir(work, command)
+    assert not (work / "checkpoints").exists()

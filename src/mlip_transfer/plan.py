@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from .cluster import job_resources, requested_cores, requested_gpus
+from .repair.catalogue import MD_POOL
 from .study import Study
 
 STAGES = ("aimd", "imported", "datasets", "training", "evaluation", "md", "md_reference", "analysis", "repair")
@@ -94,7 +95,7 @@ def study_rules(study: Study, config: Mapping) -> list[PlannedRule]:
     budgets = [models.variant(m) for m in models.frame_budget_models]
     evaluated = [*((m, t) for m in study.evaluated_models for t in ref.concentrations), *models.in_trajectory_runs()]
     repaired = [{"model": m} for m in repair.models_repaired]
-    from_md = [{"model": m} for m, r in repair.repairs.items() if r.source == "md"]
+    from_md = [{"model": m} for m, r in repair.repairs.items() if r.source == MD_POOL]
     labelled = [{"model": m, "system": s} for m, s in md.reference_runs]
 
     def rule(name: str, stage: str, kind: str | None, jobs: Sequence[Mapping[str, str]], threads: int = 1):

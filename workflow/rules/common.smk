@@ -15,6 +15,7 @@ from mlip_transfer.layout import ANALYSIS_TABLES, Layout, named
 from mlip_transfer.models import evaluation
 from mlip_transfer.plan import study_plan
 from mlip_transfer.reference import cp2k_output
+from mlip_transfer.repair.catalogue import AIMD_POOL, MD_POOL
 from mlip_transfer.study import Study
 
 STUDY = Study(config)
@@ -299,7 +300,7 @@ def concentration_outputs(label):
 
 def repair_pool_frames(base, target, source):
     """The frames a repair chooses from: the target's training block, or the base's own MD there."""
-    if source == "md":
+    if source == MD_POOL:
         return LAYOUT.repair_md_pool(base, target)
     return LAYOUT.split(target, "train")
 
@@ -331,20 +332,19 @@ def base_training_frames(repair):
     """The frames a repair replays: its base's own training block (a fine-tune, a multi-concentration model,
     a foundation model pretrained here), else the file its entry names (an external base).
     """
-    base = repair.base
-    if not STUDY.repair.replays_own_training(base):
+    block = STUDY.repair.own_training_block(repair.base)
+    if block is None:
         return repair.replay_file
-    if base in STUDY.models.fine_tuned:
-        return LAYOUT.split(STUDY.models.fine_tuned[base], "train")
-    if base in STUDY.models.multi_models:
-        return LAYOUT.multi_concentration_split(base, "train")
-    return LAYOUT.split(STUDY.reference.pretrain.label, "train")
+    kind, name = block
+    if kind == "multi":
+        return LAYOUT.multi_concentration_split(name, "train")
+    return LAYOUT.split(name, "train")
 
 
 def repair_training_inputs(wildcards):
     """A repair's new frames (labelled with the reference method) and, with replay, its base's frames."""
     repair = STUDY.repair.of(wildcards.model)
-    new = "labelled" if repair.source == "md" else "selected"
+    new = "labelled" if repair.source == MD_POOL else "selected"
     replay = {"replay": base_training_frames(repair)} if repair.replay_frames else {}
     return {"new": LAYOUT.repair_frames(repair.name, new), **replay}
 
@@ -379,7 +379,7 @@ def repair_curve_inputs(wildcards):
             {
                 m: bench("label_repair_frames", "model").format(model=m)
                 for m, r in STUDY.repair.repairs.items()
-                if r.source == "md"
+                if r.source == MD_POOL
             },
         ),
     }

@@ -46,7 +46,7 @@ rule pool_disagreement:
     benchmark:
         bench("pool_disagreement", "base", "target", "source")
     wildcard_constraints:
-        source="aimd|md",
+        source=f"{AIMD_POOL}|{MD_POOL}",
     conda:
         "../../envs/mace.yaml"
     threads: 1

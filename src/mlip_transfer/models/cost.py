@@ -102,6 +102,11 @@ def aimd_costs(
     return pd.DataFrame(rows, columns=AIMD_COLUMNS)
 
 
+def training_runs(aimd: pd.DataFrame) -> pd.DataFrame:
+    """The training AIMDs' rows of :func:`aimd_costs`, by concentration (the test AIMDs are charged to no model)."""
+    return aimd[aimd["kind"] == "training"].set_index("concentration")
+
+
 def model_costs(
     summary: pd.DataFrame,
     aimd: pd.DataFrame,
@@ -115,7 +120,7 @@ def model_costs(
     taken from each concentration, the model catalogue's ``frames_used``), the full AIMD of its concentrations, and the
     wall and core hours of its fine-tunes (all seeds). The foundation model's own cost is not counted
     (shared by every fine-tune); an external model's is not known (NaN)."""
-    runs = aimd[aimd["kind"] == "training"].set_index("concentration")
+    runs = training_runs(aimd)
     table = summary[SUMMARY_COLUMNS].copy()
     charged, full = [], []
     computed = runs.index

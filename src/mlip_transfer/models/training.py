@@ -151,15 +151,23 @@ def run_training(command: list[str], *, threads: int, log_file: str | os.PathLik
     if proc.returncode != 0:
         raise TrainingError(f"mace_run_train exited with {proc.returncode}; end of {log_file}:\n{output[-3000:]}")
     check_training_log(output, log_file)
+    (work_dir / FINISHED).touch()
+
+
+FINISHED = "finished"  # in a work dir whose run ended: a rerun of its job starts afresh
 
 
 def prepare_work_dir(work_dir: Path, command: list[str]) -> None:
-    """Keep ``work_dir`` for resuming only if it was left by the same command on the same file contents;
-    record both."""
+    """Keep ``work_dir`` for resuming only if an unfinished run of the same command on the same file contents
+    left it (a finished run's rerun, e.g. after its inputs were rewritten unchanged, would resume from a
+    mid-run checkpoint and give another model); record both."""
     record, inputs = work_dir / "command.json", work_dir / "inputs_sha256.json"
     digests = input_digests(command)
     if record.exists() and (
-        json.loads(record.read_text()) != command or not inputs.exists() or json.loads(inputs.read_text()) != digests
+        (work_dir / FINISHED).exists()
+        or json.loads(record.read_text()) != command
+        or not inputs.exists()
+        or json.loads(inputs.read_text()) != digests
     ):
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -111,16 +111,26 @@ class RepairCatalogue:
         repair = self.of(model)
         return int(min(repair.replay_frames, self._own_training_frames(repair.base)))
 
-    def _own_training_frames(self, base: str) -> int | float:
-        """Training frames of a base trained here (a multi-concentration model's mix has a single fine-tune's
-        budget); unknown (infinite) for another."""
+    def own_training_block(self, base: str) -> tuple[str, str] | None:
+        """Where a base trained here has its training frames: ("split", system) for a fine-tune or a foundation
+        model pretrained here, ("multi", model) for a multi-concentration model's mix; None for a base trained
+        elsewhere (it replays only frames its entry names)."""
         if base in self.models.fine_tuned:
-            return self.reference.split_sizes(self.models.fine_tuned[base])["train"]
+            return "split", self.models.fine_tuned[base]
         if base in self.models.multi_models:
-            return self.reference.split_sizes(self.models.multi_models[base][0])["train"]
+            return "multi", base
         if base == names.FOUNDATION and self.reference.pretrain:
-            return self.reference.split_sizes(self.reference.pretrain.label)["train"]
-        return float("inf")
+            return "split", self.reference.pretrain.label
+        return None
+
+    def _own_training_frames(self, base: str) -> int | float:
+        """Training frames of a base trained here (a multi-concentration mix has a single fine-tune's budget,
+        that of its first concentration); unknown (infinite) for another."""
+        block = self.own_training_block(base)
+        if block is None:
+            return float("inf")
+        kind, name = block
+        return self.reference.split_sizes(name if kind == "split" else self.models.multi_models[name][0])["train"]
 
     # --- the study's lists ---------------------------------------------------------------------------
 
@@ -144,9 +154,8 @@ class RepairCatalogue:
         return list(dict.fromkeys(r.base for r in self.repairs.values()))
 
     def replays_own_training(self, base: str) -> bool:
-        """Whether a base's training frames are the study's: a fine-tune, a multi-concentration model or a
-        foundation model pretrained here (an external base replays only frames its entry names)."""
-        return base in self.models.trained_models or (base == names.FOUNDATION and bool(self.reference.pretrain))
+        """Whether a base's training frames are the study's (:meth:`own_training_block`)."""
+        return self.own_training_block(base) is not None
 
     @property
     def committee_pools(self) -> list[tuple[str, str, str]]:

@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..launch import CostLaunch
-from ..models.cost import wall_hours
+from ..models.cost import training_runs, wall_hours
 from ..models.transfer import ModelErrors, mean_over, paired_difference
 from ..models.uncertainty import MIN_RELIABLE_BLOCKS
 from ..names import run_id
+from .catalogue import MD_POOL
 
 CURVE_COLUMNS = [
     "base", "target", "selection", "source", "n_frames", "seed", "test_concentration", "force_rmse_meV_per_A",
@@ -54,12 +55,10 @@ def core_hours_per_frame(
     elsewhere); from the base's MD, its single points' wall time (``labelling_benchmarks``, by repaired model)
     × CP2K's cores (``launch``: ranks × threads, as the config says now) over its frames."""
     cores = launch.cp2k_mpi_ranks * launch.cp2k_threads_per_rank
-    table = pd.read_csv(aimd_costs)
-    training = table[table["kind"] == "training"]
-    per_frame = dict(zip(training["concentration"], training["core_h_per_frame"], strict=True))
+    per_frame = training_runs(pd.read_csv(aimd_costs))["core_h_per_frame"]
     costs = {}
     for repair in repairs:
-        if repair["source"] == "md":
+        if repair["source"] == MD_POOL:
             costs[repair["name"]] = wall_hours([labelling_benchmarks[repair["name"]]]) * cores / repair["frames"]
         else:
             costs[repair["name"]] = per_frame.get(repair["target"], np.nan)
